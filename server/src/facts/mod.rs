@@ -1,0 +1,429 @@
+//! Per-file model facts: pure, infallible extraction from one file's text.
+//!
+//! The `.scm` queries find imports, classes, module bindings, class members
+//! and call sites; this module reads their captures into plain data with byte
+//! ranges. Nothing here knows about other files or about rules: what depends
+//! on another file (which base a class really has, what a string target names)
+//! is left for the linker.
+
+pub mod imports;
+mod members;
+pub mod names;
+pub mod types;
+
+use std::collections::{HashMap, HashSet};
+
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, QueryCursor, Tree};
+
+pub use imports::Import;
+pub use members::*;
+pub use names::{Construct, Origin, Scope};
+pub use types::*;
+
+use crate::syntax::expr::{node_range, node_text, read_expr, Expr, ExprKind, Keyword};
+use crate::syntax::{self, queries};
+use crate::text::TextRange;
+
+/// Everything the analyzer knows about one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileFacts {
+    /// Path relative to the workspace root, with `/` separators.
+    pub path: String,
+    /// Dotted module name derived from the path (`app/models/user.py` -> `app.models.user`).
+    pub module: String,
+    /// An `__init__.py`.
+    pub is_package: bool,
+    pub imports: Vec<Import>,
+    /// Module-level `name = value` bindings, in order.
+    pub bindings: Vec<Binding>,
+    /// Module-level `a.b.c = value` assignments (`SQLModel.metadata.naming_convention = {...}`).
+    pub attribute_assignments: Vec<Binding>,
+    pub classes: Vec<ClassFacts>,
+    /// `Table(...)` calls outside class bodies.
+    pub tables: Vec<TableFacts>,
+    pub call_sites: Vec<CallSite>,
+    /// Ranges of string literals that switch SQLite foreign keys on.
+    pub foreign_key_pragmas: Vec<TextRange>,
+    /// The file has syntax errors; facts cover the parts that parsed.
+    pub has_syntax_errors: bool,
+}
+
+/// A module-level binding; `name` is dotted for attribute targets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    pub name: String,
+    pub name_range: TextRange,
+    pub value: Expr,
+}
+
+/// A call site a rule about deletes or engines may care about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSite {
+    pub construct: Option<Construct>,
+    /// The callee as written (`session.query(User).filter(...).delete`).
+    pub callee: Expr,
+    pub call: Expr,
+}
+
+impl FileFacts {
+    pub fn binding(&self, name: &str) -> Option<&Binding> {
+        self.bindings.iter().rev().find(|b| b.name == name)
+    }
+
+    pub fn class(&self, name: &str) -> Option<&ClassFacts> {
+        self.classes
+            .iter()
+            .rev()
+            .find(|c| c.name == name && !c.nested_in_function)
+    }
+
+    /// Names bound at module level (classes, assignments), for name resolution.
+    pub fn local_names(&self) -> HashSet<String> {
+        let mut names: HashSet<String> = self.bindings.iter().map(|b| b.name.clone()).collect();
+        names.extend(self.classes.iter().map(|c| c.name.clone()));
+        names
+    }
+}
+
+/// The dotted module name of a workspace-relative path.
+pub fn module_name(path: &str) -> (String, bool) {
+    let without_ext = path
+        .strip_suffix(".pyi")
+        .or_else(|| path.strip_suffix(".py"))
+        .unwrap_or(path);
+    let mut parts: Vec<&str> = without_ext
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let is_package = parts.last() == Some(&"__init__");
+    if is_package {
+        parts.pop();
+    }
+    (parts.join("."), is_package)
+}
+
+/// Extracts the facts of one file.
+pub fn extract(path: &str, source: &str) -> FileFacts {
+    let tree = syntax::parse(source);
+    extract_from_tree(path, source, &tree)
+}
+
+pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
+    let (module, is_package) = module_name(path);
+    let root = tree.root_node();
+    let mut facts = FileFacts {
+        path: path.to_string(),
+        module,
+        is_package,
+        has_syntax_errors: root.has_error(),
+        ..FileFacts::default()
+    };
+    read_imports(root, source, &mut facts);
+    read_definitions(root, source, &mut facts);
+    let locals = facts.local_names();
+    let imports = std::mem::take(&mut facts.imports);
+    let scope = Scope::new(&imports, &locals);
+    let mut classes = std::mem::take(&mut facts.classes);
+    for class in &mut classes {
+        members::interpret_class(class, source, &scope);
+    }
+    facts.classes = classes;
+    facts.tables = facts
+        .bindings
+        .iter()
+        .filter_map(|binding| members::read_table(&binding.value, &scope, Some(&binding.name)))
+        .collect();
+    read_calls(root, source, &scope, &mut facts);
+    drop(scope);
+    facts.imports = imports;
+    facts
+}
+
+fn read_imports(root: Node, source: &str, facts: &mut FileFacts) {
+    let query = &queries().imports;
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(&query.query, root, source.as_bytes());
+    while let Some(m) = matches.next() {
+        for capture in m.captures {
+            facts.imports.extend(imports::read_import(
+                capture.node,
+                source,
+                &facts.module,
+                facts.is_package,
+            ));
+        }
+    }
+}
+
+fn read_definitions(root: Node, source: &str, facts: &mut FileFacts) {
+    let query = &queries().definitions;
+    let class_index = query.capture("class");
+    let decorated_index = query.capture("decorated");
+    let target_index = query.capture("target");
+    let value_index = query.capture("value");
+    let attribute_target_index = query.capture("attribute_target");
+    let attribute_value_index = query.capture("attribute_value");
+
+    let mut seen_classes: HashMap<usize, usize> = HashMap::new();
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(&query.query, root, source.as_bytes());
+    while let Some(m) = matches.next() {
+        let capture = |index: u32| m.captures.iter().find(|c| c.index == index).map(|c| c.node);
+        if let Some(class_node) = capture(class_index) {
+            let decorated = capture(decorated_index);
+            match seen_classes.get(&class_node.id()) {
+                Some(&at) => {
+                    if let Some(decorated) = decorated {
+                        facts.classes[at].decorators = read_decorators(decorated, source);
+                    }
+                }
+                None => {
+                    let mut class = read_class(class_node, source);
+                    if let Some(decorated) = decorated {
+                        class.decorators = read_decorators(decorated, source);
+                    }
+                    seen_classes.insert(class_node.id(), facts.classes.len());
+                    facts.classes.push(class);
+                }
+            }
+            continue;
+        }
+        if let (Some(target), Some(value)) = (capture(target_index), capture(value_index)) {
+            let value = read_expr(value, source);
+            // `a = b = value` and tuple targets: bind every plain name.
+            if target.kind() == "identifier" {
+                facts.bindings.push(Binding {
+                    name: node_text(target, source).to_string(),
+                    name_range: node_range(target),
+                    value,
+                });
+            }
+            continue;
+        }
+        if let (Some(target), Some(value)) = (
+            capture(attribute_target_index),
+            capture(attribute_value_index),
+        ) {
+            if let Some(name) = read_expr(target, source).dotted() {
+                facts.attribute_assignments.push(Binding {
+                    name,
+                    name_range: node_range(target),
+                    value: read_expr(value, source),
+                });
+            }
+        }
+    }
+    // Classes in source order (the query may report a decorated class first).
+    facts.classes.sort_by_key(|c| c.range.start);
+}
+
+fn read_decorators(decorated: Node, source: &str) -> Vec<Expr> {
+    let mut decorators = Vec::new();
+    let mut cursor = decorated.walk();
+    for child in decorated.named_children(&mut cursor) {
+        if child.kind() == "decorator" {
+            let mut inner = child.walk();
+            let expr = child
+                .named_children(&mut inner)
+                .find(|n| n.kind() != "comment");
+            if let Some(expr) = expr {
+                decorators.push(read_expr(expr, source));
+            }
+        }
+    }
+    decorators
+}
+
+fn read_class(node: Node, source: &str) -> ClassFacts {
+    let name_node = node.child_by_field_name("name");
+    let mut class = ClassFacts {
+        name: name_node
+            .map(|n| node_text(n, source).to_string())
+            .unwrap_or_default(),
+        name_range: name_node.map(node_range).unwrap_or_default(),
+        range: node_range(node),
+        nested_in_function: inside_function(node),
+        ..ClassFacts::default()
+    };
+    if let Some(superclasses) = node.child_by_field_name("superclasses") {
+        let mut cursor = superclasses.walk();
+        for argument in superclasses.named_children(&mut cursor) {
+            match argument.kind() {
+                "keyword_argument" => {
+                    if let (Some(name), Some(value)) = (
+                        argument.child_by_field_name("name"),
+                        argument.child_by_field_name("value"),
+                    ) {
+                        class.keywords.push(Keyword {
+                            name: node_text(name, source).to_string(),
+                            name_range: node_range(name),
+                            value: read_expr(value, source),
+                            range: node_range(argument),
+                        });
+                    }
+                }
+                "comment" => {}
+                "list_splat" | "dictionary_splat" => class.dynamic = true,
+                _ => class.bases.push(read_expr(argument, source)),
+            }
+        }
+    }
+    if let Some(body) = node.child_by_field_name("body") {
+        class.body_range = node_range(body);
+        read_class_body(node, body, source, &mut class);
+    }
+    class
+}
+
+fn inside_function(node: Node) -> bool {
+    let mut parent = node.parent();
+    while let Some(p) = parent {
+        if p.kind() == "function_definition" {
+            return true;
+        }
+        parent = p.parent();
+    }
+    false
+}
+
+fn read_class_body(class_node: Node, body: Node, source: &str, class: &mut ClassFacts) {
+    let query = &queries().class_body;
+    let body_index = query.capture("body");
+    let member_index = query.capture("member");
+    let name_index = query.capture("member_name");
+    let annotation_index = query.capture("member_annotation");
+    let value_index = query.capture("member_value");
+    let method_index = query.capture("method");
+    let decorator_index = query.capture("method_decorator");
+    let method_name_index = query.capture("method_name");
+    let method_body_index = query.capture("method_body");
+    let plain_method_index = query.capture("plain_method");
+    let plain_method_name_index = query.capture("plain_method_name");
+
+    let mut methods: HashMap<usize, usize> = HashMap::new();
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(&query.query, class_node, source.as_bytes());
+    while let Some(m) = matches.next() {
+        let capture = |index: u32| m.captures.iter().find(|c| c.index == index).map(|c| c.node);
+        if capture(body_index).map(|b| b.id()) != Some(body.id()) {
+            continue;
+        }
+        if let (Some(member), Some(name)) = (capture(member_index), capture(name_index)) {
+            class.raw_members.push(RawMember::Attribute {
+                name: node_text(name, source).to_string(),
+                name_range: node_range(name),
+                annotation: capture(annotation_index).map(|a| read_expr(a, source)),
+                value: capture(value_index).map(|v| read_expr(v, source)),
+                range: node_range(member),
+            });
+            continue;
+        }
+        if let (Some(method), Some(name)) = (capture(method_index), capture(method_name_index)) {
+            let decorator = capture(decorator_index).and_then(|d| {
+                let mut inner = d.walk();
+                let expr = d.named_children(&mut inner).find(|n| n.kind() != "comment");
+                expr.map(|e| read_expr(e, source))
+            });
+            // One match per decorator: collect them on one method.
+            let at = *methods.entry(method.id()).or_insert_with(|| {
+                class.raw_members.push(RawMember::Method {
+                    name: node_text(name, source).to_string(),
+                    name_range: node_range(name),
+                    decorators: Vec::new(),
+                    returns: capture(method_body_index)
+                        .map(|b| read_returns(b, source))
+                        .unwrap_or_default(),
+                    range: node_range(method),
+                });
+                class.raw_members.len() - 1
+            });
+            if let (Some(decorator), RawMember::Method { decorators, .. }) =
+                (decorator, &mut class.raw_members[at])
+            {
+                decorators.push(decorator);
+            }
+            continue;
+        }
+        if let (Some(method), Some(name)) = (
+            capture(plain_method_index),
+            capture(plain_method_name_index),
+        ) {
+            class.raw_members.push(RawMember::Method {
+                name: node_text(name, source).to_string(),
+                name_range: node_range(name),
+                decorators: Vec::new(),
+                returns: Vec::new(),
+                range: node_range(method),
+            });
+        }
+    }
+    class.raw_members.sort_by_key(|m| m.range().start);
+}
+
+/// The `return` expressions at the top level of a function body (and inside
+/// its top-level `if` blocks), in order.
+fn read_returns(body: Node, source: &str) -> Vec<Expr> {
+    let mut returns = Vec::new();
+    collect_returns(body, source, &mut returns, 0);
+    returns
+}
+
+fn collect_returns(block: Node, source: &str, returns: &mut Vec<Expr>, depth: usize) {
+    if depth > 4 {
+        return;
+    }
+    let mut cursor = block.walk();
+    for statement in block.named_children(&mut cursor) {
+        match statement.kind() {
+            "return_statement" => {
+                let mut inner = statement.walk();
+                let value = statement
+                    .named_children(&mut inner)
+                    .find(|n| n.kind() != "comment");
+                returns.push(match value {
+                    Some(value) => read_expr(value, source),
+                    None => Expr {
+                        kind: ExprKind::NoneLiteral,
+                        range: node_range(statement),
+                    },
+                });
+            }
+            "if_statement" | "else_clause" | "elif_clause" | "block" | "with_statement"
+            | "try_statement" => {
+                let mut inner = statement.walk();
+                for child in statement.named_children(&mut inner) {
+                    if matches!(child.kind(), "block" | "else_clause" | "elif_clause") {
+                        collect_returns(child, source, returns, depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn read_calls(root: Node, source: &str, scope: &Scope, facts: &mut FileFacts) {
+    let query = &queries().calls;
+    let call_index = query.capture("call");
+    let callee_index = query.capture("callee");
+    let pragma_index = query.capture("pragma");
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(&query.query, root, source.as_bytes());
+    while let Some(m) = matches.next() {
+        let capture = |index: u32| m.captures.iter().find(|c| c.index == index).map(|c| c.node);
+        if let Some(pragma) = capture(pragma_index) {
+            facts.foreign_key_pragmas.push(node_range(pragma));
+            continue;
+        }
+        if let (Some(call), Some(callee)) = (capture(call_index), capture(callee_index)) {
+            let callee = read_expr(callee, source);
+            let construct = scope.construct(&callee);
+            facts.call_sites.push(CallSite {
+                construct,
+                callee,
+                call: read_expr(call, source),
+            });
+        }
+    }
+}

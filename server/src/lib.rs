@@ -1,0 +1,10 @@
+//! sqla-analyzer: finds SQLAlchemy relationship mistakes before they run.
+//!
+//! Layers, each knowing only the ones before it: [`syntax`] parses,
+//! [`facts`] extracts per-file model facts, [`graph`] links them into one
+//! workspace graph, [`rules`] report diagnostics on the graph. Front ends
+//! (the CLI and the language server) do all IO.
+
+pub mod facts;
+pub mod syntax;
+pub mod text;

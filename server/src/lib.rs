@@ -6,5 +6,6 @@
 //! (the CLI and the language server) do all IO.
 
 pub mod facts;
+pub mod graph;
 pub mod syntax;
 pub mod text;

@@ -245,8 +245,18 @@ fn interpret_declared_attr(
     range: TextRange,
 ) {
     if name == "__tablename__" {
-        class.tablename = Some(match returns {
-            [only] => tablename_scheme(only).unwrap_or(TableName::Unknown(only.range)),
+        let derived: Vec<&Expr> = returns.iter().filter(|r| !r.is_none_literal()).collect();
+        let returns_none = derived.len() < returns.len();
+        class.tablename = Some(match derived.as_slice() {
+            [only] => match tablename_scheme(only) {
+                Some(TableName::Derived { scheme, .. }) => TableName::Derived {
+                    scheme,
+                    none_when_inherited: returns_none,
+                },
+                Some(_) if returns_none => TableName::Unknown(range),
+                Some(name) => name,
+                None => TableName::Unknown(only.range),
+            },
             _ => TableName::Unknown(range),
         });
         return;
@@ -272,21 +282,28 @@ fn interpret_declared_attr(
     }
 }
 
+fn derived(scheme: NamingScheme) -> TableName {
+    TableName::Derived {
+        scheme,
+        none_when_inherited: false,
+    }
+}
+
 /// Recognises the usual `__tablename__` derivations.
 fn tablename_scheme(expr: &Expr) -> Option<TableName> {
     let is_class_name = |e: &Expr| e.dotted().is_some_and(|d| d.ends_with("__name__"));
     match &expr.kind {
         ExprKind::Str(text) => Some(TableName::Literal(text.clone(), expr.range)),
-        _ if is_class_name(expr) => Some(TableName::Derived(NamingScheme::Same)),
+        _ if is_class_name(expr) => Some(derived(NamingScheme::Same)),
         ExprKind::Call(call) => {
             let callee = call.callee.dotted()?;
             if callee.ends_with("__name__.lower") {
-                return Some(TableName::Derived(NamingScheme::Lower));
+                return Some(derived(NamingScheme::Lower));
             }
             let helper = callee.rsplit('.').next().unwrap_or("").to_lowercase();
             let takes_class_name = call.args.first().is_some_and(|a| is_class_name(a));
             if takes_class_name && (helper.contains("snake") || helper.contains("underscore")) {
-                return Some(TableName::Derived(NamingScheme::Snake));
+                return Some(derived(NamingScheme::Snake));
             }
             None
         }
@@ -1003,7 +1020,10 @@ class HasParent:
         let mixin = &facts.classes[0];
         assert_eq!(
             mixin.tablename,
-            Some(TableName::Derived(NamingScheme::Lower))
+            Some(TableName::Derived {
+                scheme: NamingScheme::Lower,
+                none_when_inherited: false
+            })
         );
         assert_eq!(mixin.columns[0].attribute.as_deref(), Some("parent_id"));
         assert!(mixin.columns[0].from_declared_attr);

@@ -130,8 +130,13 @@ pub enum TableName {
     Literal(String, TextRange),
     /// `__tablename__ = None`: single-table inheritance.
     NoTable,
-    /// A `declared_attr` that derives the name from the class name.
-    Derived(NamingScheme),
+    /// A `declared_attr` that derives the name from the class name; with
+    /// `none_when_inherited`, subclasses of mapped classes get no table of
+    /// their own (the `if has_inherited_table(cls): return None` idiom).
+    Derived {
+        scheme: NamingScheme,
+        none_when_inherited: bool,
+    },
     Unknown(TextRange),
 }
 

@@ -1,0 +1,2032 @@
+//! Linking every file's facts into the workspace [`Graph`].
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::cycles::strongly_connected;
+use super::resolve::{Resolver, Symbol};
+use super::*;
+use crate::facts::{
+    self, BackrefFacts, ClassTable, ColumnKind, Construct, ForeignKeyTarget, NamingScheme,
+    RelationshipStyle, TableFacts, TableName, TargetRef,
+};
+use crate::syntax::expr::{Expr, ExprKind};
+
+/// Settings that change how the workspace links.
+#[derive(Debug, Clone, Default)]
+pub struct LinkOptions {
+    /// The table-naming convention a project hides in code we cannot read.
+    pub table_naming: Option<NamingScheme>,
+}
+
+type ClassRef = (FileId, usize);
+
+#[derive(Debug, Clone, Default)]
+struct Lineage {
+    scope: Option<usize>,
+    is_root: bool,
+    sqlmodel: bool,
+    /// Workspace classes in method resolution order, without the class itself.
+    ancestors: Vec<ClassRef>,
+    unresolved_base: bool,
+}
+
+/// A scope under construction, before union of scopes sharing a MetaData.
+#[derive(Debug, Clone)]
+struct ScopeSeed {
+    kind: ScopeKind,
+    key: String,
+    location: Option<Location>,
+    closed: bool,
+    /// MetaData calls whose `naming_convention` applies.
+    metadata_calls: Vec<(FileId, Expr)>,
+}
+
+struct Linker<'a> {
+    files: &'a [Arc<FileFacts>],
+    resolver: Resolver<'a>,
+    locals: Vec<HashSet<String>>,
+    options: &'a LinkOptions,
+    seeds: Vec<ScopeSeed>,
+    seed_by_key: HashMap<String, usize>,
+    parent: Vec<usize>,
+    lineages: HashMap<ClassRef, Lineage>,
+    graph: Graph,
+    class_by_ref: HashMap<ClassRef, ClassId>,
+    /// Core tables bound to a variable: (file, binding name) -> table.
+    table_by_binding: HashMap<(FileId, String), TableId>,
+    /// Seed id -> final scope id, once scopes are united.
+    seed_scope: Vec<ScopeId>,
+    /// (scope, schema, name) -> table.
+    table_by_name: HashMap<(ScopeId, Option<String>, String), TableId>,
+    /// Scopes with a table whose name is not knowable.
+    scopes_with_unknown_tables: HashSet<ScopeId>,
+}
+
+/// Links the facts of every file of a workspace.
+pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
+    let files_ref: &[Arc<FileFacts>] = &files;
+    // The linker borrows the files; the graph owns them at the end.
+    let graph = {
+        let mut linker = Linker {
+            files: files_ref,
+            resolver: Resolver::new(files_ref),
+            locals: files_ref.iter().map(|f| f.local_names()).collect(),
+            options,
+            seeds: Vec::new(),
+            seed_by_key: HashMap::new(),
+            parent: Vec::new(),
+            lineages: HashMap::new(),
+            graph: Graph::default(),
+            class_by_ref: HashMap::new(),
+            table_by_binding: HashMap::new(),
+            seed_scope: Vec::new(),
+            table_by_name: HashMap::new(),
+            scopes_with_unknown_tables: HashSet::new(),
+        };
+        linker.run();
+        linker.graph
+    };
+    Graph { files, ..graph }
+}
+
+impl<'a> Linker<'a> {
+    fn run(&mut self) {
+        self.collect_classes();
+        self.finish_scopes();
+        self.collect_core_tables();
+        self.collect_class_tables();
+        self.resolve_foreign_keys();
+        self.collect_relationships();
+        self.pair_relationships();
+        self.collect_attributes();
+        self.find_cycles();
+    }
+
+    fn construct(&self, file: FileId, callee: &Expr) -> Option<Construct> {
+        let scope = facts::Scope::new(&self.files[file].imports, &self.locals[file]);
+        scope.construct(callee)
+    }
+
+    // ----- scopes -------------------------------------------------------
+
+    fn seed(
+        &mut self,
+        key: String,
+        kind: ScopeKind,
+        location: Option<Location>,
+        closed: bool,
+    ) -> usize {
+        if let Some(&id) = self.seed_by_key.get(&key) {
+            return id;
+        }
+        let id = self.seeds.len();
+        self.seeds.push(ScopeSeed {
+            kind,
+            key: key.clone(),
+            location,
+            closed,
+            metadata_calls: Vec::new(),
+        });
+        self.parent.push(id);
+        self.seed_by_key.insert(key, id);
+        id
+    }
+
+    fn find(&mut self, mut id: usize) -> usize {
+        while self.parent[id] != id {
+            self.parent[id] = self.parent[self.parent[id]];
+            id = self.parent[id];
+        }
+        id
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            // Keep the ORM scope as the representative over a bare MetaData.
+            if self.seeds[a].kind == ScopeKind::MetaData {
+                self.parent[a] = b;
+            } else {
+                self.parent[b] = a;
+            }
+        }
+    }
+
+    fn binding_key(&self, file: FileId, index: usize) -> String {
+        format!(
+            "{}:{}",
+            self.files[file].path, self.files[file].bindings[index].name
+        )
+    }
+
+    /// The scope a symbol stands for: a declarative base, a registry, a
+    /// Flask `db`, SQLModel, or a MetaData; `None` when it is none of those.
+    fn scope_of_symbol(&mut self, symbol: &Symbol, depth: usize) -> Option<usize> {
+        if depth > 8 {
+            return None;
+        }
+        match symbol {
+            Symbol::Binding(file, index) => {
+                let (file, index) = (*file, *index);
+                let binding = &self.files[file].bindings[index];
+                let call = binding.value.as_call()?.clone();
+                let location = Some(Location {
+                    file,
+                    range: binding.name_range,
+                });
+                let key = self.binding_key(file, index);
+                match self.construct(file, &call.callee) {
+                    Some(Construct::DeclarativeBaseFn) => {
+                        let id = self.seed(key, ScopeKind::Declarative, location, true);
+                        self.link_metadata_argument(
+                            id,
+                            file,
+                            call.keyword_value("metadata"),
+                            depth,
+                        );
+                        Some(id)
+                    }
+                    Some(Construct::Registry) => {
+                        let id = self.seed(key, ScopeKind::Declarative, location, true);
+                        self.link_metadata_argument(
+                            id,
+                            file,
+                            call.keyword_value("metadata"),
+                            depth,
+                        );
+                        Some(id)
+                    }
+                    Some(Construct::FlaskSqlAlchemy) => {
+                        let id = self.seed(key, ScopeKind::Flask, location, true);
+                        self.link_metadata_argument(
+                            id,
+                            file,
+                            call.keyword_value("metadata"),
+                            depth,
+                        );
+                        Some(id)
+                    }
+                    Some(Construct::MetaData) => {
+                        let id = self.seed(key, ScopeKind::MetaData, location, true);
+                        self.seeds[id]
+                            .metadata_calls
+                            .push((file, binding.value.clone()));
+                        Some(id)
+                    }
+                    _ => {
+                        // `Base = reg.generate_base()`, `Base = as_declarative()(...)`.
+                        if let ExprKind::Attribute(object, method) = &call.callee.kind {
+                            if method == "generate_base" {
+                                let owner = self.resolver.resolve_expr(file, object);
+                                return self.scope_of_symbol(&owner, depth + 1);
+                            }
+                        }
+                        None
+                    }
+                }
+            }
+            Symbol::Class(file, index) => {
+                let lineage = self.lineage((*file, *index));
+                lineage.scope
+            }
+            Symbol::Attribute(owner, name)
+                if name == "metadata" || name == "Model" || name == "registry" =>
+            {
+                self.scope_of_symbol(owner, depth + 1)
+            }
+            Symbol::External(path) => {
+                if is_sqlmodel(path) || is_sqlmodel(path.trim_end_matches(".metadata")) {
+                    return Some(self.seed("sqlmodel".into(), ScopeKind::SqlModel, None, true));
+                }
+                if facts::imports::is_sqlalchemy_module(path) {
+                    return None;
+                }
+                let owner = path
+                    .strip_suffix(".metadata")
+                    .or_else(|| path.strip_suffix(".Model"))
+                    .unwrap_or(path);
+                let kind = if path.ends_with(".Model") {
+                    ScopeKind::Flask
+                } else {
+                    ScopeKind::Declarative
+                };
+                Some(self.seed(format!("external:{owner}"), kind, None, false))
+            }
+            _ => None,
+        }
+    }
+
+    fn link_metadata_argument(
+        &mut self,
+        scope: usize,
+        file: FileId,
+        metadata: Option<&Expr>,
+        depth: usize,
+    ) {
+        let Some(metadata) = metadata else { return };
+        if let Some(call) = metadata.as_call() {
+            if self.construct(file, &call.callee) == Some(Construct::MetaData) {
+                self.seeds[scope]
+                    .metadata_calls
+                    .push((file, metadata.clone()));
+                return;
+            }
+        }
+        let symbol = self.resolver.resolve_expr(file, metadata);
+        if let Some(other) = self.scope_of_symbol(&symbol, depth + 1) {
+            self.union(scope, other);
+        }
+    }
+
+    fn lineage(&mut self, class_ref: ClassRef) -> Lineage {
+        if let Some(lineage) = self.lineages.get(&class_ref) {
+            return lineage.clone();
+        }
+        // A placeholder breaks inheritance cycles (`class A(B)`, `class B(A)`).
+        self.lineages.insert(
+            class_ref,
+            Lineage {
+                unresolved_base: true,
+                ..Lineage::default()
+            },
+        );
+        let (file, index) = class_ref;
+        let class = &self.files[file].classes[index];
+        let mut lineage = Lineage::default();
+        let own_key = format!("{}:{}", self.files[file].path, class.name);
+        let location = Some(Location {
+            file,
+            range: class.name_range,
+        });
+
+        for decorator in class.decorators.clone() {
+            let target = decorator
+                .as_call()
+                .map(|c| c.callee.clone())
+                .unwrap_or(decorator);
+            let Some(dotted) = target.dotted() else {
+                continue;
+            };
+            let last = dotted.rsplit('.').next().unwrap_or("");
+            if last == "as_declarative" {
+                lineage.is_root = true;
+                lineage.scope =
+                    Some(self.seed(own_key.clone(), ScopeKind::Declarative, location, true));
+            } else if matches!(last, "mapped" | "mapped_as_dataclass") {
+                if let ExprKind::Attribute(owner, _) = &target.kind {
+                    let symbol = self.resolver.resolve_expr(file, owner);
+                    lineage.scope = self.scope_of_symbol(&symbol, 0);
+                }
+            }
+        }
+
+        for base in class.bases.clone() {
+            let base_expr = match &base.kind {
+                ExprKind::Subscript(value, _) => (**value).clone(),
+                _ => base.clone(),
+            };
+            let Some(dotted) = base_expr.dotted() else {
+                lineage.unresolved_base = true;
+                continue;
+            };
+            let symbol = self.resolver.resolve(file, &dotted);
+            match &symbol {
+                Symbol::Class(base_file, base_index) => {
+                    let parent = self.lineage((*base_file, *base_index));
+                    lineage.ancestors.push((*base_file, *base_index));
+                    for ancestor in parent.ancestors {
+                        if !lineage.ancestors.contains(&ancestor) {
+                            lineage.ancestors.push(ancestor);
+                        }
+                    }
+                    if lineage.scope.is_none() {
+                        lineage.scope = parent.scope;
+                    }
+                    lineage.sqlmodel |= parent.sqlmodel;
+                    lineage.unresolved_base |= parent.unresolved_base;
+                }
+                Symbol::External(path) if is_declarative_root(path) => {
+                    lineage.is_root = true;
+                    lineage.scope =
+                        Some(self.seed(own_key.clone(), ScopeKind::Declarative, location, true));
+                    if let Some(metadata) = class.metadata.clone() {
+                        let id = lineage.scope.unwrap();
+                        self.seeds[id].metadata_calls.push((file, metadata));
+                    }
+                }
+                Symbol::External(path) if is_sqlmodel(path) => {
+                    lineage.sqlmodel = true;
+                    lineage.scope =
+                        Some(self.seed("sqlmodel".into(), ScopeKind::SqlModel, None, true));
+                }
+                Symbol::External(path) if is_ignorable_base(path) => {}
+                Symbol::Unknown if is_builtin_base(&dotted) => {}
+                _ => match self.scope_of_symbol(&symbol, 0) {
+                    Some(scope) => {
+                        if lineage.scope.is_none() {
+                            lineage.scope = Some(scope);
+                        }
+                        // `declarative_base(cls=Mixin)`: the mixin's members apply.
+                        if let Symbol::Binding(bfile, bindex) = &symbol {
+                            if let Some(cls) = self.files[*bfile].bindings[*bindex]
+                                .value
+                                .as_call()
+                                .and_then(|c| c.keyword_value("cls"))
+                                .cloned()
+                            {
+                                if let Symbol::Class(cf, ci) =
+                                    self.resolver.resolve_expr(*bfile, &cls)
+                                {
+                                    lineage.ancestors.push((cf, ci));
+                                }
+                            }
+                        }
+                    }
+                    None => lineage.unresolved_base = true,
+                },
+            }
+        }
+        self.lineages.insert(class_ref, lineage.clone());
+        lineage
+    }
+
+    fn is_mapped(&self, class_ref: ClassRef, lineage: &Lineage) -> bool {
+        let Some(scope) = lineage.scope else {
+            return false;
+        };
+        let class = &self.files[class_ref.0].classes[class_ref.1];
+        if lineage.is_root || class.is_abstract == Some(true) {
+            return false;
+        }
+        if lineage.sqlmodel {
+            return class.keyword("table").and_then(|v| v.as_bool()) == Some(true);
+        }
+        if self.graph.scopes[scope].closed {
+            return true;
+        }
+        // A base from outside the workspace: only classes that look like models.
+        class.tablename.is_some()
+            || class.table.is_some()
+            || class
+                .columns
+                .iter()
+                .any(|c| matches!(c.kind, ColumnKind::Column | ColumnKind::MappedColumn))
+    }
+
+    fn collect_classes(&mut self) {
+        for file in 0..self.files.len() {
+            for index in 0..self.files[file].classes.len() {
+                self.lineage((file, index));
+            }
+        }
+        // Scopes referenced only by Core tables or attribute assignments.
+        for file in 0..self.files.len() {
+            for index in 0..self.files[file].bindings.len() {
+                let symbol = Symbol::Binding(file, index);
+                self.scope_of_symbol(&symbol, 0);
+            }
+        }
+    }
+
+    fn finish_scopes(&mut self) {
+        // Naming conventions assigned after the fact:
+        // `SQLModel.metadata.naming_convention = {...}`, `metadata.naming_convention = ...`.
+        for file in 0..self.files.len() {
+            for assignment in self.files[file].attribute_assignments.clone() {
+                let Some(owner) = assignment.name.strip_suffix(".naming_convention") else {
+                    continue;
+                };
+                let symbol = self.resolver.resolve(file, owner);
+                if let Some(scope) = self.scope_of_symbol(&symbol, 0) {
+                    let call = Expr {
+                        kind: ExprKind::Call(Box::new(crate::syntax::expr::Call {
+                            callee: Expr::unknown(assignment.name_range),
+                            args: Vec::new(),
+                            keywords: vec![crate::syntax::expr::Keyword {
+                                name: "naming_convention".into(),
+                                name_range: assignment.name_range,
+                                value: assignment.value.clone(),
+                                range: assignment.value.range,
+                            }],
+                            has_splat: false,
+                            arguments_range: assignment.value.range,
+                        })),
+                        range: assignment.value.range,
+                    };
+                    self.seeds[scope].metadata_calls.push((file, call));
+                }
+            }
+        }
+        let mut representative_to_scope: HashMap<usize, ScopeId> = HashMap::new();
+        let mut seed_scope = vec![0; self.seeds.len()];
+        for seed in 0..self.seeds.len() {
+            let root = self.find(seed);
+            let next = self.graph.scopes.len();
+            let scope = *representative_to_scope.entry(root).or_insert_with(|| {
+                let s = &self.seeds[root];
+                self.graph.scopes.push(Scope {
+                    kind: s.kind,
+                    key: s.key.clone(),
+                    location: s.location,
+                    closed: true,
+                    naming_convention: NamingConvention::None,
+                });
+                next
+            });
+            seed_scope[seed] = scope;
+        }
+        for seed in 0..self.seeds.len() {
+            let scope = seed_scope[seed];
+            let closed = self.seeds[seed].closed;
+            self.graph.scopes[scope].closed &= closed;
+            for (file, call) in self.seeds[seed].metadata_calls.clone() {
+                let convention = self.naming_convention(file, &call);
+                let current = &mut self.graph.scopes[scope].naming_convention;
+                if convention != NamingConvention::None {
+                    *current = convention;
+                }
+            }
+        }
+        // Classes now know their final scope id.
+        for (class_ref, lineage) in self.lineages.iter_mut() {
+            let _ = class_ref;
+            if let Some(seed) = lineage.scope {
+                lineage.scope = Some(seed_scope[seed]);
+            }
+        }
+        self.seed_scope = seed_scope;
+    }
+
+    fn naming_convention(&self, file: FileId, metadata_call: &Expr) -> NamingConvention {
+        let Some(call) = metadata_call.as_call() else {
+            return NamingConvention::None;
+        };
+        let Some(convention) = call.keyword_value("naming_convention") else {
+            return NamingConvention::None;
+        };
+        let dict = match &convention.kind {
+            ExprKind::Dict { .. } => Some((file, convention.clone())),
+            ExprKind::Name(name) => self.files[file]
+                .binding(name)
+                .map(|b| (file, b.value.clone()))
+                .or_else(|| match self.resolver.resolve(file, name) {
+                    Symbol::Binding(f, i) => Some((f, self.files[f].bindings[i].value.clone())),
+                    _ => None,
+                }),
+            _ => None,
+        };
+        match dict.map(|(_, d)| d.kind) {
+            Some(ExprKind::Dict { entries, complete }) => {
+                let fk = entries.iter().find(|(k, _)| {
+                    k.as_str() == Some("fk") || k.last_name() == Some("ForeignKeyConstraint")
+                });
+                match fk {
+                    Some((_, value)) => match value.as_str() {
+                        Some(template) => NamingConvention::ForeignKey(template.to_string()),
+                        None => NamingConvention::Unknown,
+                    },
+                    None if complete => NamingConvention::None,
+                    None => NamingConvention::Unknown,
+                }
+            }
+            _ => NamingConvention::Unknown,
+        }
+    }
+
+    fn scope_of_table_metadata(
+        &mut self,
+        file: FileId,
+        metadata: Option<&Expr>,
+    ) -> Option<ScopeId> {
+        let metadata = metadata?;
+        let symbol = self.resolver.resolve_expr(file, metadata);
+        let seed = self.scope_of_symbol(&symbol, 0)?;
+        self.seed_scope.get(seed).copied().or_else(|| {
+            // A scope first seen here (an external MetaData): give it a scope.
+            let s = self.seeds[seed].clone();
+            let id = self.graph.scopes.len();
+            self.graph.scopes.push(Scope {
+                kind: s.kind,
+                key: s.key,
+                location: s.location,
+                closed: s.closed,
+                naming_convention: NamingConvention::None,
+            });
+            self.seed_scope.push(id);
+            Some(id)
+        })
+    }
+}
+
+fn is_declarative_root(path: &str) -> bool {
+    facts::imports::is_sqlalchemy_module(path)
+        && matches!(
+            path.rsplit('.').next(),
+            Some("DeclarativeBase" | "DeclarativeBaseNoMeta")
+        )
+}
+
+fn is_sqlmodel(path: &str) -> bool {
+    path == "sqlmodel.SQLModel" || path == "sqlmodel.main.SQLModel"
+}
+
+/// Bases that say nothing about mapping: `typing.Generic`, SQLAlchemy's own
+/// mixins (`MappedAsDataclass`, `AsyncAttrs`), `abc.ABC`, pydantic.
+fn is_ignorable_base(path: &str) -> bool {
+    let root = path.split('.').next().unwrap_or("");
+    facts::imports::is_sqlalchemy_module(path)
+        || matches!(
+            root,
+            "typing"
+                | "typing_extensions"
+                | "abc"
+                | "enum"
+                | "dataclasses"
+                | "collections"
+                | "pydantic"
+        )
+}
+
+fn is_builtin_base(name: &str) -> bool {
+    matches!(
+        name,
+        "object" | "Exception" | "dict" | "list" | "str" | "int" | "tuple" | "type"
+    )
+}
+
+// ----- tables, columns and foreign keys ---------------------------------
+
+impl<'a> Linker<'a> {
+    fn add_table(
+        &mut self,
+        scope: ScopeId,
+        facts: &TableFacts,
+        file: FileId,
+        class: Option<ClassId>,
+    ) -> Option<TableId> {
+        let Some(name) = facts.name.clone() else {
+            self.scopes_with_unknown_tables.insert(scope);
+            return None;
+        };
+        let schema = match &facts.schema {
+            Some(Setting::Known(schema, _)) => Some(schema.clone()),
+            Some(Setting::Unknown(_)) => {
+                self.scopes_with_unknown_tables.insert(scope);
+                None
+            }
+            None => None,
+        };
+        let id = self.graph.tables.len();
+        let mut table = Table {
+            name: name.clone(),
+            schema: schema.clone(),
+            scope,
+            class,
+            columns: Vec::new(),
+            foreign_keys: Vec::new(),
+            unique_sets: facts.unique_constraints.clone(),
+            incomplete: facts.incomplete,
+            location: Location {
+                file,
+                range: facts.range,
+            },
+        };
+        for column in &facts.columns {
+            table.columns.push(make_column(column, file, false));
+        }
+        if let Some(pk) = &facts.primary_key_constraint {
+            for column in &mut table.columns {
+                if pk.contains(&column.name) {
+                    column.primary_key = true;
+                    if column.facts.nullable.is_none() {
+                        column.nullable = Some(false);
+                    }
+                }
+            }
+        }
+        self.graph.tables.push(table);
+        self.table_by_name
+            .entry((scope, schema, name))
+            .or_insert(id);
+        for column in &facts.columns {
+            for fk in &column.foreign_keys {
+                let mut fk = fk.clone();
+                fk.columns = column
+                    .column_name()
+                    .map(|c| vec![c.to_string()])
+                    .unwrap_or_default();
+                self.add_foreign_key(id, fk, file);
+            }
+        }
+        for fk in &facts.foreign_key_constraints {
+            self.add_foreign_key(id, fk.clone(), file);
+        }
+        Some(id)
+    }
+
+    fn add_foreign_key(
+        &mut self,
+        table: TableId,
+        facts: crate::facts::ForeignKeyFacts,
+        file: FileId,
+    ) {
+        let id = self.graph.foreign_keys.len();
+        self.graph.foreign_keys.push(ForeignKey {
+            table,
+            columns: facts.columns.clone(),
+            resolution: ForeignKeyResolution::Unknown,
+            effective_name: EffectiveName::Unnamed,
+            location: Location {
+                file,
+                range: facts.range,
+            },
+            facts,
+        });
+        self.graph.tables[table].foreign_keys.push(id);
+    }
+
+    fn collect_core_tables(&mut self) {
+        for file in 0..self.files.len() {
+            for table in self.files[file].tables.clone() {
+                let metadata = table.metadata.clone();
+                let Some(scope) = self.scope_of_table_metadata(file, metadata.as_ref()) else {
+                    continue;
+                };
+                if let Some(id) = self.add_table(scope, &table, file, None) {
+                    if let Some(binding) = &table.binding {
+                        self.table_by_binding.insert((file, binding.clone()), id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn collect_class_tables(&mut self) {
+        let mut refs: Vec<ClassRef> = self.lineages.keys().copied().collect();
+        refs.sort();
+        // Mapped classes first, parents before children (ancestor count order).
+        let mut mapped: Vec<(ClassRef, Lineage)> = refs
+            .into_iter()
+            .filter_map(|r| {
+                let lineage = self.lineages[&r].clone();
+                self.is_mapped(r, &lineage).then_some((r, lineage))
+            })
+            .collect();
+        mapped.sort_by_key(|(r, l)| (l.ancestors.len(), *r));
+        for (class_ref, lineage) in &mapped {
+            let (file, index) = *class_ref;
+            let class = &self.files[file].classes[index];
+            let id = self.graph.classes.len();
+            let module = &self.files[file].module;
+            self.graph.classes.push(MappedClass {
+                name: class.name.clone(),
+                qualname: if module.is_empty() {
+                    class.name.clone()
+                } else {
+                    format!("{module}.{}", class.name)
+                },
+                file,
+                index,
+                scope: lineage.scope.unwrap_or(0),
+                table: None,
+                tables: Vec::new(),
+                superclass: None,
+                inheritance: None,
+                relationships: Vec::new(),
+                attributes: Vec::new(),
+                incomplete: lineage.unresolved_base || class.dynamic,
+                location: Location {
+                    file,
+                    range: class.name_range,
+                },
+            });
+            self.class_by_ref.insert(*class_ref, id);
+        }
+        for (class_ref, lineage) in &mapped {
+            let id = self.class_by_ref[class_ref];
+            let superclass = lineage
+                .ancestors
+                .iter()
+                .find_map(|a| self.class_by_ref.get(a).copied());
+            self.graph.classes[id].superclass = superclass;
+            self.build_class_table(id, *class_ref, lineage, superclass);
+        }
+    }
+
+    /// Members of the class and of its unmapped ancestors (mixins, abstract
+    /// bases), own first: the order in which declarative finds them.
+    fn member_sources(&self, class_ref: ClassRef, lineage: &Lineage) -> Vec<ClassRef> {
+        let mut sources = vec![class_ref];
+        for ancestor in &lineage.ancestors {
+            if self.class_by_ref.contains_key(ancestor) {
+                // Members of mapped parents live on the parent's mapper.
+                continue;
+            }
+            sources.push(*ancestor);
+        }
+        sources
+    }
+
+    fn build_class_table(
+        &mut self,
+        id: ClassId,
+        class_ref: ClassRef,
+        lineage: &Lineage,
+        superclass: Option<ClassId>,
+    ) {
+        let (file, index) = class_ref;
+        let scope = self.graph.classes[id].scope;
+        let class = self.files[file].classes[index].clone();
+        let sources = self.member_sources(class_ref, lineage);
+        let scope_kind = self.graph.scopes[scope].kind;
+
+        // Columns: own and from mixins, the first definition of a name wins.
+        let mut seen = HashSet::new();
+        let mut columns = Vec::new();
+        let mut incomplete = false;
+        for &(sfile, sindex) in &sources {
+            let source_class = &self.files[sfile].classes[sindex];
+            incomplete |= source_class.dynamic
+                || source_class
+                    .table_args
+                    .as_ref()
+                    .is_some_and(|a| a.incomplete);
+            for column in &source_class.columns {
+                let accept = match column.kind {
+                    ColumnKind::SqlModelPlain => lineage.sqlmodel && column.type_name.is_some(),
+                    ColumnKind::SqlModelField => lineage.sqlmodel,
+                    _ => true,
+                };
+                if lineage.sqlmodel
+                    && column.kind == ColumnKind::SqlModelPlain
+                    && column.type_name.is_none()
+                {
+                    incomplete = true;
+                }
+                let Some(attribute) = column.attribute.clone() else {
+                    continue;
+                };
+                if accept && seen.insert(attribute) {
+                    columns.push((column.clone(), sfile));
+                }
+            }
+            // A relationship or other member named like a column hides it.
+            for relationship in &source_class.relationships {
+                seen.insert(relationship.attribute.clone());
+            }
+        }
+
+        // The table name, as declarative (and Flask-SQLAlchemy, SQLModel) decide it.
+        let own_tablename = class.tablename.clone();
+        let inherited_tablename = || {
+            sources[1..]
+                .iter()
+                .find_map(|&(f, i)| self.files[f].classes[i].tablename.clone())
+        };
+        let tablename = own_tablename.clone().or_else(inherited_tablename);
+        let has_own_pk = columns.iter().any(|(c, _)| c.is_primary_key());
+        enum Decision {
+            Own(String),
+            Shared,
+            Single,
+            Undetermined,
+            Absent,
+        }
+        use Decision::{Absent, Own, Shared, Single, Undetermined};
+        let decision = if let Some(table) = &class.table {
+            match table {
+                ClassTable::Inline(facts) => match facts.name.clone() {
+                    Some(name) => Own(name),
+                    None => Undetermined,
+                },
+                ClassTable::Reference(_) => Shared,
+            }
+        } else {
+            match tablename {
+                Some(TableName::Literal(name, _)) => {
+                    if own_tablename.is_none()
+                        && scope_kind == ScopeKind::Flask
+                        && superclass.is_some()
+                        && !has_own_pk
+                    {
+                        Single
+                    } else {
+                        Own(name)
+                    }
+                }
+                Some(TableName::NoTable) => {
+                    if superclass.is_some() {
+                        Single
+                    } else {
+                        Absent
+                    }
+                }
+                Some(TableName::Derived {
+                    scheme,
+                    none_when_inherited,
+                }) => {
+                    if superclass.is_some() && none_when_inherited {
+                        Single
+                    } else {
+                        Own(scheme.apply(&class.name))
+                    }
+                }
+                Some(TableName::Unknown(_)) => match self.options.table_naming {
+                    Some(scheme) => Own(scheme.apply(&class.name)),
+                    None => Undetermined,
+                },
+                None => match scope_kind {
+                    ScopeKind::Flask => {
+                        if superclass.is_some() && !has_own_pk {
+                            Single
+                        } else {
+                            Own(facts::camel_to_snake(&class.name))
+                        }
+                    }
+                    ScopeKind::SqlModel => Own(class.name.to_lowercase()),
+                    _ if superclass.is_some() => Single,
+                    _ => match self.options.table_naming {
+                        Some(scheme) => Own(scheme.apply(&class.name)),
+                        None => Absent,
+                    },
+                },
+            }
+        };
+
+        let schema = sources.iter().find_map(|&(f, i)| {
+            self.files[f].classes[i]
+                .table_args
+                .as_ref()
+                .map(|a| a.schema.clone())
+        });
+        let table_args = sources
+            .iter()
+            .find_map(|&(f, i)| self.files[f].classes[i].table_args.clone().map(|a| (a, f)));
+
+        let table_id = match decision {
+            Own(name) => {
+                let inline = match &class.table {
+                    Some(ClassTable::Inline(facts)) => Some(facts.clone()),
+                    _ => None,
+                };
+                let facts = match inline {
+                    Some(facts) => facts,
+                    None => TableFacts {
+                        name: Some(name),
+                        name_range: class.name_range,
+                        range: class.name_range,
+                        binding: None,
+                        metadata: None,
+                        schema: schema.flatten(),
+                        columns: Vec::new(),
+                        foreign_key_constraints: table_args
+                            .as_ref()
+                            .map(|(a, _)| a.foreign_key_constraints.clone())
+                            .unwrap_or_default(),
+                        unique_constraints: table_args
+                            .as_ref()
+                            .map(|(a, _)| a.unique_constraints.clone())
+                            .unwrap_or_default(),
+                        primary_key_constraint: table_args
+                            .as_ref()
+                            .and_then(|(a, _)| a.primary_key_constraint.clone()),
+                        incomplete,
+                    },
+                };
+                let constraint_file = table_args.as_ref().map(|(_, f)| *f).unwrap_or(file);
+                let table = self.add_table(
+                    scope,
+                    &TableFacts {
+                        foreign_key_constraints: Vec::new(),
+                        ..facts.clone()
+                    },
+                    file,
+                    Some(id),
+                );
+                if let Some(table) = table {
+                    for fk in facts.foreign_key_constraints {
+                        self.add_foreign_key(table, fk, constraint_file);
+                    }
+                    self.graph.tables[table].location = Location {
+                        file,
+                        range: class.name_range,
+                    };
+                }
+                if let Some(superclass) = superclass {
+                    self.graph.classes[id].inheritance = Some(Inheritance::Joined);
+                    let _ = superclass;
+                }
+                table
+            }
+            Shared => {
+                let reference = match &class.table {
+                    Some(ClassTable::Reference(expr)) => Some(expr.clone()),
+                    _ => None,
+                };
+                let table = reference.and_then(|expr| self.table_of_expr(file, &expr));
+                if let Some(table) = table {
+                    self.graph.tables[table].class.get_or_insert(id);
+                }
+                table
+            }
+            Single => {
+                self.graph.classes[id].inheritance = Some(Inheritance::Single);
+                superclass.and_then(|s| self.graph.classes[s].table)
+            }
+            Undetermined => {
+                self.scopes_with_unknown_tables.insert(scope);
+                self.graph.classes[id].incomplete = true;
+                None
+            }
+            Absent => None,
+        };
+        self.graph.classes[id].table = table_id;
+        let mut tables: Vec<TableId> = table_id.into_iter().collect();
+        if let Some(superclass) = superclass {
+            for parent_table in self.graph.classes[superclass].tables.clone() {
+                if !tables.contains(&parent_table) {
+                    tables.push(parent_table);
+                }
+            }
+        }
+        self.graph.classes[id].tables = tables;
+
+        // Columns go to the class's table (the parent's for single-table inheritance).
+        if let (Some(table), false) = (table_id, matches!(class.table, Some(_))) {
+            for (column, cfile) in columns {
+                let column_facts = column.clone();
+                let graph_column = make_column(&column_facts, cfile, lineage.sqlmodel);
+                let name = graph_column.name.clone();
+                if self.graph.tables[table].column(&name).is_none() {
+                    self.graph.tables[table].columns.push(graph_column);
+                }
+                for fk in &column_facts.foreign_keys {
+                    let mut fk = fk.clone();
+                    fk.columns = vec![name.clone()];
+                    self.add_foreign_key(table, fk, cfile);
+                }
+            }
+            if incomplete {
+                self.graph.tables[table].incomplete = true;
+            }
+        }
+        if table_id.is_none() && !matches!(decision_kind_is_none(&class), true) {
+            self.graph.classes[id].incomplete = true;
+        }
+    }
+
+    /// A table referred to by a variable or attribute (`__table__ = user_table`,
+    /// `secondary=association`).
+    fn table_of_expr(&self, file: FileId, expr: &Expr) -> Option<TableId> {
+        let expr = match &expr.kind {
+            ExprKind::Lambda(body) => body,
+            _ => expr,
+        };
+        match self.resolver.resolve_expr(file, expr) {
+            Symbol::Binding(f, i) => {
+                let name = &self.files[f].bindings[i].name;
+                self.table_by_binding.get(&(f, name.clone())).copied()
+            }
+            Symbol::Attribute(owner, name) if name == "__table__" => match *owner {
+                Symbol::Class(f, i) => self
+                    .class_by_ref
+                    .get(&(f, i))
+                    .and_then(|&c| self.graph.classes[c].table),
+                _ => None,
+            },
+            Symbol::Class(f, i) => self
+                .class_by_ref
+                .get(&(f, i))
+                .and_then(|&c| self.graph.classes[c].table),
+            _ => None,
+        }
+    }
+
+    fn table_in_scope(&self, scope: ScopeId, schema: Option<&str>, name: &str) -> Option<TableId> {
+        self.table_by_name
+            .get(&(scope, schema.map(str::to_string), name.to_string()))
+            .copied()
+    }
+
+    /// Every table of the scope has a knowable name: a missing one is missing.
+    fn scope_fully_known(&self, scope: ScopeId) -> bool {
+        self.graph.scopes[scope].closed && !self.scopes_with_unknown_tables.contains(&scope)
+    }
+
+    fn resolve_foreign_keys(&mut self) {
+        for id in 0..self.graph.foreign_keys.len() {
+            let fk = &self.graph.foreign_keys[id];
+            let table = &self.graph.tables[fk.table];
+            let scope = table.scope;
+            let file = fk.location.file;
+            let mut referred_table = None;
+            let mut referred_columns = Vec::new();
+            let mut resolution = None;
+            for target in fk.facts.targets.clone() {
+                let (table_id, column) = match target {
+                    ForeignKeyTarget::Path {
+                        schema,
+                        table,
+                        column,
+                    } => match self.table_in_scope(scope, schema.as_deref(), &table) {
+                        Some(t) => (Some(t), column),
+                        None => {
+                            resolution.get_or_insert(if self.scope_fully_known(scope) {
+                                ForeignKeyResolution::MissingTable
+                            } else {
+                                ForeignKeyResolution::Unknown
+                            });
+                            continue;
+                        }
+                    },
+                    ForeignKeyTarget::ClassAttribute { class, attribute } => {
+                        let found = match self.resolver.resolve(file, &class) {
+                            Symbol::Class(f, i) => self.class_by_ref.get(&(f, i)).copied(),
+                            _ => None,
+                        };
+                        match found.and_then(|c| self.column_of_attribute(c, &attribute)) {
+                            Some((t, c)) => (Some(t), c),
+                            None => {
+                                resolution.get_or_insert(ForeignKeyResolution::Unknown);
+                                continue;
+                            }
+                        }
+                    }
+                    ForeignKeyTarget::TableColumn { table, column } => {
+                        let expr = Expr {
+                            kind: ExprKind::Name(table.clone()),
+                            range: fk.location.range,
+                        };
+                        let expr = if table.contains('.') {
+                            let mut parts = table.split('.');
+                            let mut e = Expr {
+                                kind: ExprKind::Name(parts.next().unwrap().to_string()),
+                                range: fk.location.range,
+                            };
+                            for p in parts {
+                                e = Expr {
+                                    kind: ExprKind::Attribute(Box::new(e), p.to_string()),
+                                    range: fk.location.range,
+                                };
+                            }
+                            e
+                        } else {
+                            expr
+                        };
+                        match self.table_of_expr(file, &expr) {
+                            Some(t) => (Some(t), column),
+                            None => {
+                                resolution.get_or_insert(ForeignKeyResolution::Unknown);
+                                continue;
+                            }
+                        }
+                    }
+                    ForeignKeyTarget::Unknown => {
+                        resolution.get_or_insert(ForeignKeyResolution::Unknown);
+                        continue;
+                    }
+                };
+                let Some(table_id) = table_id else { continue };
+                let target_table = &self.graph.tables[table_id];
+                if target_table.column(&column).is_none() {
+                    resolution.get_or_insert(
+                        if target_table.incomplete || self.table_has_unknown_columns(table_id) {
+                            ForeignKeyResolution::Unknown
+                        } else {
+                            ForeignKeyResolution::MissingColumn {
+                                table: table_id,
+                                column: column.clone(),
+                            }
+                        },
+                    );
+                }
+                if referred_table.is_some_and(|t| t != table_id) {
+                    resolution.get_or_insert(ForeignKeyResolution::Unknown);
+                }
+                referred_table = Some(table_id);
+                referred_columns.push(column);
+            }
+            let resolution = resolution.unwrap_or(match referred_table {
+                Some(table) => ForeignKeyResolution::Resolved {
+                    table,
+                    columns: referred_columns,
+                },
+                None => ForeignKeyResolution::Unknown,
+            });
+            let effective_name = self.effective_name(id, &resolution);
+            let fk = &mut self.graph.foreign_keys[id];
+            fk.resolution = resolution;
+            fk.effective_name = effective_name;
+        }
+    }
+
+    fn table_has_unknown_columns(&self, table: TableId) -> bool {
+        let table = &self.graph.tables[table];
+        table.incomplete
+            || table
+                .class
+                .is_some_and(|c| self.graph.classes[c].incomplete)
+    }
+
+    fn column_of_attribute(&self, class: ClassId, attribute: &str) -> Option<(TableId, String)> {
+        let mut current = Some(class);
+        while let Some(c) = current {
+            if let Some(table) = self.graph.classes[c].table {
+                if let Some(column) = self.graph.tables[table].columns.iter().find(|col| {
+                    col.attribute.as_deref() == Some(attribute)
+                        || (col.attribute.is_none() && col.name == attribute)
+                }) {
+                    return Some((table, column.name.clone()));
+                }
+            }
+            current = self.graph.classes[c].superclass;
+        }
+        None
+    }
+
+    fn effective_name(&self, id: ForeignKeyId, resolution: &ForeignKeyResolution) -> EffectiveName {
+        let fk = &self.graph.foreign_keys[id];
+        match &fk.facts.name {
+            Some(Setting::Known(name, _)) => return EffectiveName::Named(name.clone()),
+            Some(Setting::Unknown(_)) => return EffectiveName::NamedUnknown,
+            None => {}
+        }
+        let table = &self.graph.tables[fk.table];
+        match &self.graph.scopes[table.scope].naming_convention {
+            NamingConvention::None => EffectiveName::Unnamed,
+            NamingConvention::Unknown => EffectiveName::NamedUnknown,
+            NamingConvention::ForeignKey(template) => {
+                let (referred_table, referred_columns) = match resolution {
+                    ForeignKeyResolution::Resolved { table, columns } => (
+                        Some(self.graph.tables[*table].name.clone()),
+                        columns.clone(),
+                    ),
+                    _ => (None, Vec::new()),
+                };
+                match render_convention(
+                    template,
+                    &table.name,
+                    &fk.columns,
+                    referred_table.as_deref(),
+                    &referred_columns,
+                ) {
+                    Some(name) => EffectiveName::Named(name),
+                    None => EffectiveName::NamedUnknown,
+                }
+            }
+        }
+    }
+}
+
+fn decision_kind_is_none(class: &crate::facts::ClassFacts) -> bool {
+    // A mapped class with neither a table name nor a parent is a SQLAlchemy
+    // error of its own; nothing more is known about it.
+    class.tablename.is_none() && class.table.is_none()
+}
+
+/// Renders a naming-convention template (`fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s`).
+/// `None` when it uses a token we do not render.
+pub fn render_convention(
+    template: &str,
+    table: &str,
+    columns: &[String],
+    referred_table: Option<&str>,
+    referred_columns: &[String],
+) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("%(") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find(")s")?;
+        let token = &after[..end];
+        let value = match token {
+            "table_name" => table.to_string(),
+            "column_0_name" | "column_0_label" | "column_0_key" => columns.first()?.clone(),
+            "column_0N_name" => columns.join(""),
+            "column_0_N_name" => columns.join("_"),
+            "referred_table_name" => referred_table?.to_string(),
+            "referred_column_0_name" => referred_columns.first()?.clone(),
+            "referred_column_0N_name" => referred_columns.join(""),
+            "referred_column_0_N_name" => referred_columns.join("_"),
+            _ => return None,
+        };
+        out.push_str(&value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn make_column(facts: &crate::facts::ColumnFacts, file: FileId, sqlmodel: bool) -> Column {
+    let primary_key = facts.is_primary_key();
+    let nullable = match &facts.nullable {
+        Some(Setting::Known(value, _)) => Some(*value),
+        Some(Setting::Unknown(_)) => None,
+        None if primary_key => Some(false),
+        None => match (&facts.annotation, facts.kind) {
+            (Some(annotation), ColumnKind::MappedColumn | ColumnKind::AnnotationOnly)
+                if annotation.wrapper.as_deref() == Some("Mapped") =>
+            {
+                Some(annotation.optional)
+            }
+            (Some(annotation), ColumnKind::SqlModelField | ColumnKind::SqlModelPlain)
+                if sqlmodel =>
+            {
+                Some(annotation.optional)
+            }
+            (None, ColumnKind::SqlModelField) => None,
+            _ => Some(true),
+        },
+    };
+    let unique = matches!(facts.unique, Some(Setting::Known(true, _)));
+    Column {
+        name: facts.column_name().unwrap_or_default().to_string(),
+        attribute: facts.attribute.clone(),
+        type_name: facts.type_name.clone(),
+        nullable,
+        primary_key,
+        unique,
+        location: Location {
+            file,
+            range: facts.range,
+        },
+        facts: facts.clone(),
+    }
+}
+
+// ----- relationships ------------------------------------------------------
+
+/// A column written in `foreign_keys=`, `remote_side=` or a `primaryjoin`.
+type ColumnRef = (TableId, String);
+
+impl<'a> Linker<'a> {
+    fn collect_relationships(&mut self) {
+        for class in 0..self.graph.classes.len() {
+            let class_ref = (
+                self.graph.classes[class].file,
+                self.graph.classes[class].index,
+            );
+            let lineage = self.lineages[&class_ref].clone();
+            let sources = self.member_sources(class_ref, &lineage);
+            let mut seen = HashSet::new();
+            for (sfile, sindex) in sources {
+                for facts in self.files[sfile].classes[sindex].relationships.clone() {
+                    if !seen.insert(facts.attribute.clone()) {
+                        continue;
+                    }
+                    self.add_relationship(class, sfile, facts, None);
+                }
+            }
+        }
+    }
+
+    fn add_relationship(
+        &mut self,
+        class: ClassId,
+        file: FileId,
+        facts: crate::facts::RelationshipFacts,
+        backref_of: Option<RelationshipId>,
+    ) -> RelationshipId {
+        let target = match backref_of {
+            Some(origin) => TargetResolution::Resolved(self.graph.relationships[origin].class),
+            None => self.resolve_target(class, file, &facts),
+        };
+        let cascade = effective_cascade(&facts);
+        let id = self.graph.relationships.len();
+        let location = Location {
+            file,
+            range: facts.callee_range,
+        };
+        let mut relationship = Relationship {
+            class,
+            attribute: facts.attribute.clone(),
+            target,
+            direction: None,
+            join_problem: None,
+            foreign_keys: Vec::new(),
+            fk_columns: Vec::new(),
+            secondary: None,
+            pair: None,
+            backref_of,
+            cascade,
+            location,
+            facts,
+        };
+        match backref_of {
+            Some(origin) => {
+                let original = &self.graph.relationships[origin];
+                relationship.direction = original.direction.map(Direction::reversed);
+                relationship.foreign_keys = original.foreign_keys.clone();
+                relationship.fk_columns = original.fk_columns.clone();
+                relationship.secondary = original.secondary;
+                relationship.pair = Some(origin);
+            }
+            None => self.decide_direction(&mut relationship, file),
+        }
+        self.graph.relationships.push(relationship);
+        self.graph.classes[class].relationships.push(id);
+        id
+    }
+
+    fn resolve_target(
+        &self,
+        class: ClassId,
+        file: FileId,
+        facts: &crate::facts::RelationshipFacts,
+    ) -> TargetResolution {
+        let scope = self.graph.classes[class].scope;
+        let Some(TargetRef::Class(name, _)) = &facts.target else {
+            return TargetResolution::Unknown;
+        };
+        // A class object (`relationship(Child)`, `lambda: Child`) resolves as Python does.
+        let written_as_string = facts
+            .call
+            .args
+            .first()
+            .or_else(|| facts.call.keyword_value("argument"))
+            .map(|a| matches!(a.kind, ExprKind::Str(_)))
+            .unwrap_or(true);
+        if !written_as_string {
+            if let Symbol::Class(f, i) = self.resolver.resolve(file, name) {
+                if let Some(&id) = self.class_by_ref.get(&(f, i)) {
+                    return TargetResolution::Resolved(id);
+                }
+            }
+        }
+        let simple = name.rsplit('.').next().unwrap_or(name);
+        let candidates: Vec<ClassId> = (0..self.graph.classes.len())
+            .filter(|&c| {
+                let candidate = &self.graph.classes[c];
+                candidate.scope == scope
+                    && candidate.name == simple
+                    && (!name.contains('.')
+                        || candidate.qualname == *name
+                        || candidate.qualname.ends_with(&format!(".{name}")))
+            })
+            .collect();
+        match candidates.as_slice() {
+            [only] => TargetResolution::Resolved(*only),
+            [] => {
+                // Python-side resolution of a name imported into the module.
+                if let Symbol::Class(f, i) = self.resolver.resolve(file, name) {
+                    if let Some(&id) = self.class_by_ref.get(&(f, i)) {
+                        return TargetResolution::Resolved(id);
+                    }
+                }
+                if self.scope_fully_known(scope) && !self.scope_has_incomplete_classes(scope) {
+                    TargetResolution::Missing(name.clone())
+                } else {
+                    TargetResolution::Unknown
+                }
+            }
+            _ => TargetResolution::Unknown,
+        }
+    }
+
+    fn scope_has_incomplete_classes(&self, scope: ScopeId) -> bool {
+        // A class whose base could not be resolved may belong to this scope.
+        self.lineages.iter().any(|(r, l)| {
+            l.unresolved_base && !self.class_by_ref.contains_key(r) && {
+                let class = &self.files[r.0].classes[r.1];
+                class.tablename.is_some() || !class.relationships.is_empty()
+            }
+        }) || self
+            .graph
+            .classes
+            .iter()
+            .any(|c| c.scope == scope && c.incomplete && c.table.is_none())
+    }
+
+    /// Decides direction and the FKs written, the way SQLAlchemy's
+    /// `RelationshipProperty` does for the common forms.
+    fn decide_direction(&self, relationship: &mut Relationship, file: FileId) {
+        let Some(target) = relationship.target_class() else {
+            return;
+        };
+        let facts = relationship.facts.clone();
+        if facts.has_splat {
+            return;
+        }
+        let local_tables = self.graph.classes[relationship.class].tables.clone();
+        let target_tables = self.graph.classes[target].tables.clone();
+        if local_tables.is_empty() || target_tables.is_empty() {
+            return;
+        }
+        let context = ColumnContext {
+            file,
+            class: relationship.class,
+            target,
+        };
+
+        if let Some(secondary) = facts.option("secondary") {
+            relationship.direction = Some(Direction::ManyToMany);
+            let Some(table) = self.secondary_table(file, relationship.class, secondary) else {
+                return;
+            };
+            relationship.secondary = Some(table);
+            for &fk in &self.graph.tables[table].foreign_keys {
+                if let Some(referred) = self.graph.foreign_keys[fk].referred_table() {
+                    if local_tables.contains(&referred) || target_tables.contains(&referred) {
+                        relationship.foreign_keys.push(fk);
+                        for column in &self.graph.foreign_keys[fk].columns {
+                            relationship.fk_columns.push((table, column.clone()));
+                        }
+                    }
+                }
+            }
+            return;
+        }
+
+        let foreign_keys = match facts.option("foreign_keys") {
+            Some(expr) => match self.column_list(&context, expr) {
+                Some(columns) => Some(columns),
+                None => return,
+            },
+            None => None,
+        };
+        let remote_side = match facts.option("remote_side") {
+            Some(expr) => match self.column_list(&context, expr) {
+                Some(columns) => Some(columns),
+                None => return,
+            },
+            None => None,
+        };
+        let self_referential = local_tables.iter().any(|t| target_tables.contains(t));
+
+        if let Some(primaryjoin) = facts.option("primaryjoin") {
+            // Only simple equalities are read; anything else stays unknown.
+            let Some(pairs) = self.join_pairs(&context, primaryjoin) else {
+                return;
+            };
+            let mut fk_columns: Vec<ColumnRef> = Vec::new();
+            for (left, right) in &pairs {
+                let chosen = if let Some(declared) = &foreign_keys {
+                    if declared.contains(&left.column) {
+                        Some(left.column.clone())
+                    } else if declared.contains(&right.column) {
+                        Some(right.column.clone())
+                    } else {
+                        None
+                    }
+                } else if left.foreign {
+                    Some(left.column.clone())
+                } else if right.foreign {
+                    Some(right.column.clone())
+                } else if self.column_refers_to(&left.column, &right.column) {
+                    Some(left.column.clone())
+                } else if self.column_refers_to(&right.column, &left.column) {
+                    Some(right.column.clone())
+                } else {
+                    None
+                };
+                match chosen {
+                    Some(column) => fk_columns.push(column),
+                    None => return,
+                }
+            }
+            if self_referential {
+                let remote: Vec<ColumnRef> = match &remote_side {
+                    Some(columns) => columns.clone(),
+                    None => pairs
+                        .iter()
+                        .flat_map(|(l, r)| [l, r])
+                        .filter(|c| c.remote)
+                        .map(|c| c.column.clone())
+                        .collect(),
+                };
+                if remote.is_empty() {
+                    relationship.direction = Some(Direction::OneToMany);
+                } else if remote.iter().all(|c| fk_columns.contains(c)) {
+                    relationship.direction = Some(Direction::OneToMany);
+                } else {
+                    relationship.direction = Some(Direction::ManyToOne);
+                }
+            } else if fk_columns.iter().all(|(t, _)| target_tables.contains(t)) {
+                relationship.direction = Some(Direction::OneToMany);
+            } else if fk_columns.iter().all(|(t, _)| local_tables.contains(t)) {
+                relationship.direction = Some(Direction::ManyToOne);
+            } else {
+                return;
+            }
+            relationship.fk_columns = fk_columns.clone();
+            relationship.foreign_keys = self.fks_of_columns(&fk_columns);
+            return;
+        }
+
+        // No join condition: the foreign keys between the two mappers' tables.
+        let mut candidates: Vec<ForeignKeyId> = Vec::new();
+        let mut uncertain = false;
+        for &table in local_tables.iter().chain(target_tables.iter()) {
+            let other_side: &Vec<TableId> = if local_tables.contains(&table) {
+                &target_tables
+            } else {
+                &local_tables
+            };
+            for &fk in &self.graph.tables[table].foreign_keys {
+                let fk_facts = &self.graph.foreign_keys[fk];
+                match fk_facts.referred_table() {
+                    Some(referred) if other_side.contains(&referred) => {
+                        // Inheritance FKs (child.id -> parent.id) join a mapper to itself.
+                        if local_tables.contains(&table)
+                            && local_tables.contains(&referred)
+                            && !self_referential
+                        {
+                            continue;
+                        }
+                        if let Some(declared) = &foreign_keys {
+                            if !fk_facts
+                                .columns
+                                .iter()
+                                .any(|c| declared.contains(&(table, c.clone())))
+                            {
+                                continue;
+                            }
+                        }
+                        if !candidates.contains(&fk) {
+                            candidates.push(fk);
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        if !matches!(fk_facts.resolution, ForeignKeyResolution::MissingTable) {
+                            uncertain = true;
+                        }
+                    }
+                }
+            }
+            uncertain |= self.table_has_unknown_columns(table);
+        }
+        match candidates.len() {
+            0 => {
+                if let Some(declared) = &foreign_keys {
+                    // `foreign_keys` naming columns without constraints needs a
+                    // primaryjoin; SQLAlchemy says so itself. Not ours to judge.
+                    let _ = declared;
+                    return;
+                }
+                if !uncertain {
+                    relationship.join_problem = Some(JoinProblem::NoPath);
+                }
+            }
+            1 => {
+                let fk = candidates[0];
+                let holder = self.graph.foreign_keys[fk].table;
+                relationship.direction = Some(if self_referential {
+                    match &remote_side {
+                        Some(remote) => {
+                            let fk_cols: Vec<ColumnRef> = self.graph.foreign_keys[fk]
+                                .columns
+                                .iter()
+                                .map(|c| (holder, c.clone()))
+                                .collect();
+                            if remote.iter().all(|c| fk_cols.contains(c)) {
+                                Direction::OneToMany
+                            } else {
+                                Direction::ManyToOne
+                            }
+                        }
+                        None => Direction::OneToMany,
+                    }
+                } else if target_tables.contains(&holder) {
+                    Direction::OneToMany
+                } else {
+                    Direction::ManyToOne
+                });
+                relationship.foreign_keys = vec![fk];
+                relationship.fk_columns = self.graph.foreign_keys[fk]
+                    .columns
+                    .iter()
+                    .map(|c| (holder, c.clone()))
+                    .collect();
+            }
+            _ => {
+                // Several paths: SQLAlchemy cannot choose without being told.
+                if foreign_keys.is_none() {
+                    relationship.join_problem = Some(JoinProblem::Ambiguous(candidates));
+                }
+            }
+        }
+    }
+
+    fn fks_of_columns(&self, columns: &[ColumnRef]) -> Vec<ForeignKeyId> {
+        let mut fks = Vec::new();
+        for (table, column) in columns {
+            for &fk in &self.graph.tables[*table].foreign_keys {
+                if self.graph.foreign_keys[fk].columns.contains(column) && !fks.contains(&fk) {
+                    fks.push(fk);
+                }
+            }
+        }
+        fks
+    }
+
+    /// Does `column` hold a foreign key to `referred`?
+    fn column_refers_to(&self, column: &ColumnRef, referred: &ColumnRef) -> bool {
+        self.graph.tables[column.0].foreign_keys.iter().any(|&fk| {
+            let fk = &self.graph.foreign_keys[fk];
+            match &fk.resolution {
+                ForeignKeyResolution::Resolved { table, columns } => {
+                    *table == referred.0
+                        && fk
+                            .columns
+                            .iter()
+                            .zip(columns)
+                            .any(|(local, remote)| *local == column.1 && *remote == referred.1)
+                }
+                _ => false,
+            }
+        })
+    }
+
+    fn secondary_table(&self, file: FileId, class: ClassId, expr: &Expr) -> Option<TableId> {
+        let scope = self.graph.classes[class].scope;
+        let expr = match &expr.kind {
+            ExprKind::Lambda(body) => body,
+            _ => expr,
+        };
+        match &expr.kind {
+            ExprKind::Str(name) => {
+                let (schema, table) = match name.rsplit_once('.') {
+                    Some((schema, table)) => (Some(schema), table),
+                    None => (None, name.as_str()),
+                };
+                self.table_in_scope(scope, schema, table)
+            }
+            _ => self.table_of_expr(file, expr),
+        }
+    }
+
+    /// Reads `foreign_keys=`/`remote_side=`: a column, a list of them, or a
+    /// string holding either.
+    fn column_list(&self, context: &ColumnContext, expr: &Expr) -> Option<Vec<ColumnRef>> {
+        let parsed;
+        let expr = match &expr.kind {
+            ExprKind::Str(text) => {
+                parsed = parse_expression(text)?;
+                &parsed
+            }
+            ExprKind::Lambda(body) => body,
+            _ => expr,
+        };
+        match expr.elements() {
+            Some(items) => items
+                .iter()
+                .map(|item| self.column_ref(context, item))
+                .collect(),
+            None => self.column_ref(context, expr).map(|c| vec![c]),
+        }
+    }
+
+    /// A column written as `Class.attr`, `table.c.col`, or a bare name in the
+    /// class body.
+    fn column_ref(&self, context: &ColumnContext, expr: &Expr) -> Option<ColumnRef> {
+        let expr = match &expr.kind {
+            ExprKind::Call(call)
+                if matches!(call.callee.last_name(), Some("foreign" | "remote"))
+                    && call.args.len() == 1 =>
+            {
+                &call.args[0]
+            }
+            _ => expr,
+        };
+        match &expr.kind {
+            ExprKind::Name(name) => self.column_of_attribute(context.class, name),
+            ExprKind::Attribute(object, attribute) => {
+                if let ExprKind::Attribute(table, c) = &object.kind {
+                    if c == "c" || c == "columns" {
+                        let table = self.table_of_expr(context.file, table)?;
+                        return self.graph.tables[table]
+                            .column(attribute)
+                            .map(|_| (table, attribute.clone()));
+                    }
+                }
+                let class_name = object.dotted()?;
+                let class = self.class_named(context, &class_name)?;
+                self.column_of_attribute(class, attribute)
+            }
+            _ => None,
+        }
+    }
+
+    fn class_named(&self, context: &ColumnContext, name: &str) -> Option<ClassId> {
+        let scope = self.graph.classes[context.class].scope;
+        if let Symbol::Class(f, i) = self.resolver.resolve(context.file, name) {
+            if let Some(&id) = self.class_by_ref.get(&(f, i)) {
+                return Some(id);
+            }
+        }
+        for candidate in [context.class, context.target] {
+            if self.graph.classes[candidate].name == name {
+                return Some(candidate);
+            }
+        }
+        let found: Vec<ClassId> = (0..self.graph.classes.len())
+            .filter(|&c| self.graph.classes[c].scope == scope && self.graph.classes[c].name == name)
+            .collect();
+        (found.len() == 1).then(|| found[0])
+    }
+
+    /// The column pairs of `A.x == B.y` (possibly inside `and_(...)` or `&`).
+    fn join_pairs(
+        &self,
+        context: &ColumnContext,
+        expr: &Expr,
+    ) -> Option<Vec<(JoinSide, JoinSide)>> {
+        let parsed;
+        let expr = match &expr.kind {
+            ExprKind::Str(text) => {
+                parsed = parse_expression(text)?;
+                &parsed
+            }
+            ExprKind::Lambda(body) => body,
+            _ => expr,
+        };
+        match &expr.kind {
+            ExprKind::Operation(left, op, right) if op == "==" => Some(vec![(
+                self.join_side(context, left)?,
+                self.join_side(context, right)?,
+            )]),
+            ExprKind::Operation(left, op, right) if op == "&" || op == "and" => {
+                let mut pairs = self.join_pairs(context, left)?;
+                pairs.extend(self.join_pairs(context, right)?);
+                Some(pairs)
+            }
+            ExprKind::Call(call) if call.callee.last_name() == Some("and_") && !call.has_splat => {
+                let mut pairs = Vec::new();
+                for arg in &call.args {
+                    pairs.extend(self.join_pairs(context, arg)?);
+                }
+                Some(pairs)
+            }
+            _ => None,
+        }
+    }
+
+    fn join_side(&self, context: &ColumnContext, expr: &Expr) -> Option<JoinSide> {
+        let mut side = JoinSide {
+            column: (0, String::new()),
+            foreign: false,
+            remote: false,
+        };
+        let mut current = expr;
+        while let ExprKind::Call(call) = &current.kind {
+            match call.callee.last_name() {
+                Some("foreign") if call.args.len() == 1 => side.foreign = true,
+                Some("remote") if call.args.len() == 1 => side.remote = true,
+                _ => return None,
+            }
+            current = &call.args[0];
+        }
+        side.column = self.column_ref(context, current)?;
+        Some(side)
+    }
+
+    fn pair_relationships(&mut self) {
+        // back_populates pairs.
+        for id in 0..self.graph.relationships.len() {
+            let relationship = &self.graph.relationships[id];
+            let Some(Setting::Known(name, _)) = relationship.facts.string_option("back_populates")
+            else {
+                continue;
+            };
+            let Some(target) = relationship.target_class() else {
+                continue;
+            };
+            if let Some(other) = self.relationship_on(target, &name) {
+                self.graph.relationships[id].pair = Some(other);
+            }
+        }
+        // Backrefs create the reverse relationship on the target.
+        let count = self.graph.relationships.len();
+        for id in 0..count {
+            let relationship = self.graph.relationships[id].clone();
+            let Some(backref) = &relationship.facts.backref else {
+                continue;
+            };
+            let (Some(name), Some(target)) = (&backref.name, relationship.target_class()) else {
+                continue;
+            };
+            let facts = backref_facts(&relationship.facts, backref, name);
+            let file = relationship.location.file;
+            let created = self.add_relationship(target, file, facts, Some(id));
+            self.graph.relationships[id].pair = Some(created);
+        }
+    }
+
+    /// A relationship by attribute on a class or its mapped parents.
+    fn relationship_on(&self, class: ClassId, attribute: &str) -> Option<RelationshipId> {
+        let mut current = Some(class);
+        while let Some(c) = current {
+            if let Some(&id) = self.graph.classes[c]
+                .relationships
+                .iter()
+                .find(|&&r| self.graph.relationships[r].attribute == attribute)
+            {
+                return Some(id);
+            }
+            current = self.graph.classes[c].superclass;
+        }
+        None
+    }
+
+    fn collect_attributes(&mut self) {
+        for class in 0..self.graph.classes.len() {
+            let class_ref = (
+                self.graph.classes[class].file,
+                self.graph.classes[class].index,
+            );
+            let lineage = self.lineages[&class_ref].clone();
+            let mut attributes: Vec<Attribute> = Vec::new();
+            let push = |attributes: &mut Vec<Attribute>, name: &str, kind: AttributeKind| {
+                if !attributes.iter().any(|a| a.name == name) {
+                    attributes.push(Attribute {
+                        name: name.to_string(),
+                        kind,
+                    });
+                }
+            };
+            for &relationship in &self.graph.classes[class].relationships {
+                let name = self.graph.relationships[relationship].attribute.clone();
+                push(
+                    &mut attributes,
+                    &name,
+                    AttributeKind::Relationship(relationship),
+                );
+            }
+            let mut sources = vec![class_ref];
+            sources.extend(lineage.ancestors.iter().copied());
+            for (f, i) in sources {
+                let source = &self.files[f].classes[i];
+                for column in &source.columns {
+                    if let Some(attribute) = &column.attribute {
+                        push(&mut attributes, attribute, AttributeKind::Column);
+                    }
+                }
+                for member in &source.other_members {
+                    let kind = match member.kind {
+                        crate::facts::OtherMemberKind::Method => AttributeKind::Method,
+                        crate::facts::OtherMemberKind::MapperProperty => {
+                            AttributeKind::MapperProperty
+                        }
+                        crate::facts::OtherMemberKind::Attribute => AttributeKind::Plain,
+                    };
+                    push(&mut attributes, &member.name, kind);
+                }
+                if let Some(&mapped) = self.class_by_ref.get(&(f, i)) {
+                    for &relationship in &self.graph.classes[mapped].relationships {
+                        let name = self.graph.relationships[relationship].attribute.clone();
+                        push(
+                            &mut attributes,
+                            &name,
+                            AttributeKind::Relationship(relationship),
+                        );
+                    }
+                }
+            }
+            self.graph.classes[class].attributes = attributes;
+        }
+    }
+
+    fn find_cycles(&mut self) {
+        let table_edges: Vec<(usize, usize)> = self
+            .graph
+            .foreign_keys
+            .iter()
+            .filter_map(|fk| fk.referred_table().map(|referred| (fk.table, referred)))
+            .collect();
+        self.graph.table_cycles = strongly_connected(self.graph.tables.len(), &table_edges);
+        let mut row_edges = Vec::new();
+        for relationship in &self.graph.relationships {
+            if relationship.is_viewonly() {
+                continue;
+            }
+            let Some(target) = relationship.target_class() else {
+                continue;
+            };
+            match relationship.direction {
+                Some(Direction::OneToMany) => row_edges.push((target, relationship.class)),
+                Some(Direction::ManyToOne) => row_edges.push((relationship.class, target)),
+                _ => {}
+            }
+        }
+        self.graph.row_cycles = strongly_connected(self.graph.classes.len(), &row_edges);
+    }
+}
+
+struct ColumnContext {
+    file: FileId,
+    class: ClassId,
+    target: ClassId,
+}
+
+struct JoinSide {
+    column: ColumnRef,
+    foreign: bool,
+    remote: bool,
+}
+
+fn parse_expression(text: &str) -> Option<Expr> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 4096 {
+        return None;
+    }
+    let tree = crate::syntax::parse(text);
+    let root = tree.root_node();
+    if root.has_error() {
+        return None;
+    }
+    let node = root.named_child(0)?.named_child(0)?;
+    Some(crate::syntax::expr::read_expr(node, text))
+}
+
+fn effective_cascade(facts: &crate::facts::RelationshipFacts) -> Cascade {
+    if facts.flag("viewonly").and_then(|f| f.known().copied()) == Some(true) {
+        return Cascade::default();
+    }
+    match facts.string_option("cascade") {
+        Some(Setting::Known(text, _)) => Cascade::parse(&text).0,
+        Some(Setting::Unknown(_)) => Cascade {
+            unknown: true,
+            ..Cascade::default_set()
+        },
+        None if facts.has_splat => Cascade {
+            unknown: true,
+            ..Cascade::default_set()
+        },
+        None => Cascade::default_set(),
+    }
+}
+
+/// The relationship a backref creates: the backref's own keywords, with
+/// `post_update` and `viewonly` carried over from the originating side as
+/// SQLAlchemy does.
+fn backref_facts(
+    origin: &crate::facts::RelationshipFacts,
+    backref: &BackrefFacts,
+    name: &str,
+) -> crate::facts::RelationshipFacts {
+    let mut keywords = backref.keywords.clone();
+    for inherited in ["post_update", "viewonly", "passive_updates"] {
+        if !keywords.iter().any(|k| k.name == inherited) {
+            if let Some(keyword) = origin.keyword(inherited) {
+                keywords.push(keyword.clone());
+            }
+        }
+    }
+    crate::facts::RelationshipFacts {
+        attribute: name.to_string(),
+        attribute_range: backref.range,
+        range: backref.range,
+        callee_range: backref.range,
+        style: RelationshipStyle::Backref,
+        target: None,
+        annotation: None,
+        keywords,
+        has_splat: backref.has_splat,
+        backref: None,
+        from_declared_attr: origin.from_declared_attr,
+        call: backref.call.clone().unwrap_or_else(|| origin.call.clone()),
+    }
+}

@@ -1,0 +1,437 @@
+//! The workspace relationship graph: every file's facts linked into scopes,
+//! mapped classes, tables, foreign keys and relationships, with directions
+//! decided the way SQLAlchemy decides them and cycles found.
+//!
+//! Linking is pure and never fails. What it cannot know (an unresolved
+//! import, a computed table name) is recorded as unknown so that rules can
+//! stay silent instead of guessing.
+
+mod build;
+mod cycles;
+pub mod json;
+mod resolve;
+
+use std::sync::Arc;
+
+use crate::facts::{
+    ClassFacts, ColumnFacts, FileFacts, ForeignKeyFacts, RelationshipFacts, Setting,
+};
+use crate::text::TextRange;
+
+pub use build::link;
+pub use resolve::Symbol;
+
+pub type FileId = usize;
+pub type ScopeId = usize;
+pub type ClassId = usize;
+pub type TableId = usize;
+pub type ForeignKeyId = usize;
+pub type RelationshipId = usize;
+
+/// A place in the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    pub file: FileId,
+    pub range: TextRange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    /// `declarative_base()`, `registry().generate_base()`, a `DeclarativeBase` subclass.
+    Declarative,
+    /// Flask-SQLAlchemy's `db.Model`.
+    Flask,
+    /// SQLModel's one shared registry.
+    SqlModel,
+    /// A bare `MetaData()` used by Core tables.
+    MetaData,
+}
+
+/// One declarative registry with its MetaData: the namespace in which string
+/// targets and table names resolve.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    /// A stable, readable identity (`app/models/base.py:Base`).
+    pub key: String,
+    pub location: Option<Location>,
+    /// Defined in the workspace, so every class and table of it is seen.
+    pub closed: bool,
+    pub naming_convention: NamingConvention,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum NamingConvention {
+    #[default]
+    None,
+    /// The `fk` template, when it is a literal string.
+    ForeignKey(String),
+    /// A convention whose `fk` entry cannot be read (a callable, a variable).
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inheritance {
+    Joined,
+    Single,
+}
+
+#[derive(Debug, Clone)]
+pub struct MappedClass {
+    pub name: String,
+    /// `module.ClassName`.
+    pub qualname: String,
+    pub file: FileId,
+    /// Index into `FileFacts::classes`.
+    pub index: usize,
+    pub scope: ScopeId,
+    pub table: Option<TableId>,
+    /// Every table the mapper spans (its own and its joined-inheritance parents').
+    pub tables: Vec<TableId>,
+    pub superclass: Option<ClassId>,
+    pub inheritance: Option<Inheritance>,
+    pub relationships: Vec<RelationshipId>,
+    /// Attribute names mapped or defined on the class (own, mixins, parents).
+    pub attributes: Vec<Attribute>,
+    /// Some base, mixin or member could not be read: attribute lookups may miss.
+    pub incomplete: bool,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    pub name: String,
+    pub kind: AttributeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttributeKind {
+    Column,
+    Relationship(RelationshipId),
+    /// `column_property`, `synonym`, hybrids.
+    MapperProperty,
+    Method,
+    Plain,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    pub schema: Option<String>,
+    pub scope: ScopeId,
+    pub class: Option<ClassId>,
+    pub columns: Vec<Column>,
+    pub foreign_keys: Vec<ForeignKeyId>,
+    pub unique_sets: Vec<Vec<String>>,
+    /// Some columns or constraints could not be read.
+    pub incomplete: bool,
+    pub location: Location,
+}
+
+impl Table {
+    pub fn full_name(&self) -> String {
+        match &self.schema {
+            Some(schema) => format!("{schema}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn primary_key(&self) -> Vec<&str> {
+        self.columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub attribute: Option<String>,
+    pub type_name: Option<String>,
+    /// Effective nullability; `None` when not knowable.
+    pub nullable: Option<bool>,
+    pub primary_key: bool,
+    pub unique: bool,
+    pub location: Location,
+    pub facts: ColumnFacts,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ForeignKeyResolution {
+    Resolved {
+        table: TableId,
+        columns: Vec<String>,
+    },
+    /// The referred table does not exist in the scope (which is fully known).
+    MissingTable,
+    /// The table exists (and is fully known) but lacks the column.
+    MissingColumn {
+        table: TableId,
+        column: String,
+    },
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct ForeignKey {
+    pub table: TableId,
+    pub columns: Vec<String>,
+    pub resolution: ForeignKeyResolution,
+    /// The name after the naming convention; `Some(None)` when a convention
+    /// names it but the text is not knowable.
+    pub effective_name: EffectiveName,
+    pub location: Location,
+    pub facts: ForeignKeyFacts,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EffectiveName {
+    Unnamed,
+    Named(String),
+    /// Named, by a convention or a value we cannot read.
+    NamedUnknown,
+}
+
+impl EffectiveName {
+    pub fn is_named(&self) -> bool {
+        !matches!(self, EffectiveName::Unnamed)
+    }
+}
+
+impl ForeignKey {
+    pub fn referred_table(&self) -> Option<TableId> {
+        match &self.resolution {
+            ForeignKeyResolution::Resolved { table, .. } => Some(*table),
+            _ => None,
+        }
+    }
+
+    pub fn ondelete(&self) -> Option<&Setting<String>> {
+        self.facts.ondelete.as_ref()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    OneToMany,
+    ManyToOne,
+    ManyToMany,
+}
+
+impl Direction {
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::OneToMany => "one-to-many",
+            Direction::ManyToOne => "many-to-one",
+            Direction::ManyToMany => "many-to-many",
+        }
+    }
+
+    pub fn reversed(self) -> Self {
+        match self {
+            Direction::OneToMany => Direction::ManyToOne,
+            Direction::ManyToOne => Direction::OneToMany,
+            Direction::ManyToMany => Direction::ManyToMany,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetResolution {
+    Resolved(ClassId),
+    /// No class of that name in the (fully known) scope.
+    Missing(String),
+    Unknown,
+}
+
+/// Why a relationship's direction is not known.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JoinProblem {
+    /// Several FK paths and neither `foreign_keys` nor `primaryjoin`.
+    Ambiguous(Vec<ForeignKeyId>),
+    /// No FK joins the two tables.
+    NoPath,
+}
+
+#[derive(Debug, Clone)]
+pub struct Relationship {
+    pub class: ClassId,
+    pub attribute: String,
+    pub target: TargetResolution,
+    pub direction: Option<Direction>,
+    pub join_problem: Option<JoinProblem>,
+    /// The FKs whose columns this relationship writes.
+    pub foreign_keys: Vec<ForeignKeyId>,
+    /// `(table, column)` pairs written, as SQLAlchemy's `_calculated_foreign_keys`.
+    pub fk_columns: Vec<(TableId, String)>,
+    pub secondary: Option<TableId>,
+    pub pair: Option<RelationshipId>,
+    /// Created on this class by another relationship's `backref`.
+    pub backref_of: Option<RelationshipId>,
+    pub cascade: Cascade,
+    pub location: Location,
+    /// The facts as written; for a backref-created relationship, the
+    /// originating relationship's facts with the backref's keywords.
+    pub facts: RelationshipFacts,
+}
+
+impl Relationship {
+    pub fn target_class(&self) -> Option<ClassId> {
+        match self.target {
+            TargetResolution::Resolved(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn flag(&self, name: &str) -> Option<bool> {
+        self.facts.flag(name).and_then(|s| s.known().copied())
+    }
+
+    pub fn is_viewonly(&self) -> bool {
+        self.flag("viewonly") == Some(true)
+    }
+}
+
+/// The effective cascade set of a relationship.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cascade {
+    pub save_update: bool,
+    pub merge: bool,
+    pub expunge: bool,
+    pub delete: bool,
+    pub delete_orphan: bool,
+    pub refresh_expire: bool,
+    /// The option could not be read (a variable), or holds invalid tokens.
+    pub unknown: bool,
+}
+
+impl Cascade {
+    pub fn default_set() -> Self {
+        Cascade {
+            save_update: true,
+            merge: true,
+            ..Cascade::default()
+        }
+    }
+
+    /// Parses a `cascade=` string the way SQLAlchemy does: split on
+    /// `\s*,\s*`, each token exact. Returns the set and the invalid tokens.
+    pub fn parse(text: &str) -> (Cascade, Vec<String>) {
+        let mut cascade = Cascade::default();
+        let mut invalid = Vec::new();
+        for token in split_cascade(text) {
+            match token.as_str() {
+                "all" => {
+                    cascade.save_update = true;
+                    cascade.merge = true;
+                    cascade.refresh_expire = true;
+                    cascade.expunge = true;
+                    cascade.delete = true;
+                }
+                "none" => {}
+                "save-update" => cascade.save_update = true,
+                "merge" => cascade.merge = true,
+                "expunge" => cascade.expunge = true,
+                "delete" => cascade.delete = true,
+                "delete-orphan" => cascade.delete_orphan = true,
+                "refresh-expire" => cascade.refresh_expire = true,
+                _ => invalid.push(token),
+            }
+        }
+        if !invalid.is_empty() {
+            cascade.unknown = true;
+        }
+        (cascade, invalid)
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.delete {
+            names.push("delete");
+        }
+        if self.delete_orphan {
+            names.push("delete-orphan");
+        }
+        if self.expunge {
+            names.push("expunge");
+        }
+        if self.merge {
+            names.push("merge");
+        }
+        if self.refresh_expire {
+            names.push("refresh-expire");
+        }
+        if self.save_update {
+            names.push("save-update");
+        }
+        names
+    }
+}
+
+/// `re.split(r"\s*,\s*", text)` without empty tokens.
+pub fn split_cascade(text: &str) -> Vec<String> {
+    text.split(',')
+        .enumerate()
+        .map(|(i, piece)| {
+            let count = text.split(',').count();
+            let mut piece = piece;
+            if i > 0 {
+                piece = piece.trim_start();
+            }
+            if i + 1 < count {
+                piece = piece.trim_end();
+            }
+            piece.to_string()
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The linked workspace.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    pub files: Vec<Arc<FileFacts>>,
+    pub scopes: Vec<Scope>,
+    pub classes: Vec<MappedClass>,
+    pub tables: Vec<Table>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub relationships: Vec<Relationship>,
+    /// Strongly connected components of two or more tables in the FK graph.
+    pub table_cycles: Vec<Vec<TableId>>,
+    /// Cycles of two or more mapped classes in the row-dependency graph.
+    pub row_cycles: Vec<Vec<ClassId>>,
+}
+
+impl Graph {
+    pub fn class_facts(&self, id: ClassId) -> &ClassFacts {
+        let class = &self.classes[id];
+        &self.files[class.file].classes[class.index]
+    }
+
+    pub fn file(&self, id: FileId) -> &FileFacts {
+        &self.files[id]
+    }
+
+    pub fn table_label(&self, id: TableId) -> String {
+        self.tables[id].full_name()
+    }
+
+    pub fn relationship_label(&self, id: RelationshipId) -> String {
+        let relationship = &self.relationships[id];
+        format!(
+            "{}.{}",
+            self.classes[relationship.class].name, relationship.attribute
+        )
+    }
+
+    /// Classes whose mapper spans the table.
+    pub fn class_of_table(&self, table: TableId) -> Option<ClassId> {
+        self.tables[table].class
+    }
+}

@@ -1,0 +1,206 @@
+//! What a name used in one module refers to, across the workspace's modules.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::FileId;
+use crate::facts::FileFacts;
+use crate::syntax::expr::{Expr, ExprKind};
+
+const MAX_DEPTH: usize = 24;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Symbol {
+    /// A class of the workspace: file and index into `FileFacts::classes`.
+    Class(FileId, usize),
+    /// A module-level binding whose value is not a plain alias.
+    Binding(FileId, usize),
+    Module(FileId),
+    /// A dotted path outside the workspace (`sqlalchemy.orm.DeclarativeBase`).
+    External(String),
+    /// An attribute of something that is not a module.
+    Attribute(Box<Symbol>, String),
+    Unknown,
+}
+
+pub struct Resolver<'a> {
+    files: &'a [Arc<FileFacts>],
+    modules: HashMap<&'a str, FileId>,
+    /// Last dotted component -> modules, for `src/` layouts where the path
+    /// gives `src.app.models` but imports say `app.models`.
+    by_suffix: HashMap<&'a str, Vec<FileId>>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(files: &'a [Arc<FileFacts>]) -> Self {
+        let mut modules = HashMap::new();
+        let mut by_suffix: HashMap<&str, Vec<FileId>> = HashMap::new();
+        for (id, file) in files.iter().enumerate() {
+            modules.entry(file.module.as_str()).or_insert(id);
+            let last = file.module.rsplit('.').next().unwrap_or("");
+            by_suffix.entry(last).or_default().push(id);
+        }
+        Self {
+            files,
+            modules,
+            by_suffix,
+        }
+    }
+
+    /// The workspace file of a dotted module name: exact, or the one module
+    /// whose name ends with `.name`.
+    pub fn module(&self, name: &str) -> Option<FileId> {
+        if let Some(&id) = self.modules.get(name) {
+            return Some(id);
+        }
+        let last = name.rsplit('.').next().unwrap_or(name);
+        let suffix = format!(".{name}");
+        let mut found = self
+            .by_suffix
+            .get(last)?
+            .iter()
+            .filter(|&&id| self.files[id].module.ends_with(&suffix));
+        let first = *found.next()?;
+        found.next().is_none().then_some(first)
+    }
+
+    /// Resolves a dotted name as used in `file`.
+    pub fn resolve(&self, file: FileId, dotted: &str) -> Symbol {
+        self.resolve_at(file, dotted, 0)
+    }
+
+    /// Resolves a name or attribute expression as used in `file`.
+    pub fn resolve_expr(&self, file: FileId, expr: &Expr) -> Symbol {
+        match expr.dotted() {
+            Some(dotted) => self.resolve(file, &dotted),
+            None => Symbol::Unknown,
+        }
+    }
+
+    fn resolve_at(&self, file: FileId, dotted: &str, depth: usize) -> Symbol {
+        if depth > MAX_DEPTH {
+            return Symbol::Unknown;
+        }
+        let mut parts = dotted.split('.');
+        let first = parts.next().unwrap_or("");
+        let mut symbol = self.lookup(file, first, depth + 1);
+        for part in parts {
+            symbol = self.attribute(symbol, part, depth + 1);
+        }
+        symbol
+    }
+
+    fn attribute(&self, symbol: Symbol, name: &str, depth: usize) -> Symbol {
+        match symbol {
+            Symbol::Module(module) => {
+                let child = format!("{}.{name}", self.files[module].module);
+                if let Some(&id) = self.modules.get(child.as_str()) {
+                    return Symbol::Module(id);
+                }
+                self.member(module, name, depth + 1)
+            }
+            Symbol::External(path) => Symbol::External(format!("{path}.{name}")),
+            Symbol::Unknown => Symbol::Unknown,
+            other => Symbol::Attribute(Box::new(other), name.to_string()),
+        }
+    }
+
+    /// A name looked up in a module's global namespace.
+    fn lookup(&self, file: FileId, name: &str, depth: usize) -> Symbol {
+        if depth > MAX_DEPTH {
+            return Symbol::Unknown;
+        }
+        let facts = &self.files[file];
+        // The last definition in source order wins, as at import time.
+        let class = facts
+            .classes
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, c)| c.name == name && !c.nested_in_function);
+        let binding = facts
+            .bindings
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, b)| b.name == name);
+        let import = facts
+            .imports
+            .iter()
+            .rev()
+            .find(|i| !i.star && i.local == name);
+        let class_at = class.map(|(_, c)| c.range.start);
+        let binding_at = binding.map(|(_, b)| b.name_range.start);
+        let import_at = import.map(|i| i.range.start);
+        let latest = [class_at, binding_at, import_at]
+            .into_iter()
+            .flatten()
+            .max();
+        match latest {
+            Some(at) if Some(at) == class_at => {
+                return Symbol::Class(file, class.unwrap().0);
+            }
+            Some(at) if Some(at) == binding_at => {
+                let (index, binding) = binding.unwrap();
+                // Follow plain aliases: `Base = db.Model`, `metadata = Base.metadata`.
+                return match &binding.value.kind {
+                    ExprKind::Name(_) | ExprKind::Attribute(..)
+                        if binding.value.dotted().as_deref() != Some(name) =>
+                    {
+                        match binding.value.dotted() {
+                            Some(alias) => self.resolve_at(file, &alias, depth + 1),
+                            None => Symbol::Binding(file, index),
+                        }
+                    }
+                    _ => Symbol::Binding(file, index),
+                };
+            }
+            Some(_) => {
+                let import = import.unwrap();
+                return match &import.member {
+                    Some(member) => {
+                        let submodule = format!("{}.{member}", import.module);
+                        if let Some(id) = self.module(&submodule) {
+                            Symbol::Module(id)
+                        } else if let Some(id) = self.module(&import.module) {
+                            if id == file {
+                                Symbol::Unknown
+                            } else {
+                                self.member(id, member, depth + 1)
+                            }
+                        } else {
+                            Symbol::External(submodule)
+                        }
+                    }
+                    None => match self.module(&import.module) {
+                        Some(id) => Symbol::Module(id),
+                        None => Symbol::External(import.module.clone()),
+                    },
+                };
+            }
+            None => {}
+        }
+        for star in facts.imports.iter().filter(|i| i.star) {
+            match self.module(&star.module) {
+                Some(id) if id != file => {
+                    let found = self.member(id, name, depth + 1);
+                    if found != Symbol::Unknown {
+                        return found;
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    if crate::facts::imports::is_sqlalchemy_module(&star.module) {
+                        return Symbol::External(format!("{}.{name}", star.module));
+                    }
+                }
+            }
+        }
+        Symbol::Unknown
+    }
+
+    /// A member of a module: its own definitions, then what it imports.
+    fn member(&self, module: FileId, name: &str, depth: usize) -> Symbol {
+        self.lookup(module, name, depth + 1)
+    }
+}

@@ -16,6 +16,7 @@
     (decorator) @method_decorator
     definition: (function_definition
       name: (identifier) @method_name
+      return_type: (type)? @method_return_type
       body: (block) @method_body)) @method) @body
 
 (block

@@ -5,7 +5,16 @@
 //! workspace graph, [`rules`] report diagnostics on the graph. Front ends
 //! (the CLI and the language server) do all IO.
 
+pub mod analysis;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
 pub mod facts;
+pub mod fix;
 pub mod graph;
+pub mod report;
+pub mod rules;
+pub mod suppress;
 pub mod syntax;
 pub mod text;
+pub mod workspace;

@@ -34,12 +34,21 @@ pub fn interpret_class(class: &mut ClassFacts, _source: &str, scope: &Scope) {
                 name,
                 name_range,
                 decorators,
+                return_type,
                 returns,
                 range,
             } => {
                 let declared = decorators.iter().any(|d| is_declared_attr(d, scope));
                 if declared {
-                    interpret_declared_attr(class, scope, name, *name_range, returns, *range);
+                    interpret_declared_attr(
+                        class,
+                        scope,
+                        name,
+                        *name_range,
+                        return_type.as_ref(),
+                        returns,
+                        *range,
+                    );
                 } else {
                     let kind = if decorators.iter().any(|d| {
                         d.last_name()
@@ -120,6 +129,39 @@ fn interpret_attribute(
         }
         "__mapper_args__" => {
             class.mapper_args = value.cloned();
+            // Imperative-style properties: `{"properties": {"product": relationship(...)}}`.
+            if let Some(ExprKind::Dict { entries, .. }) = value.map(|v| &v.kind) {
+                for (key, properties) in entries {
+                    if key.as_str() != Some("properties") {
+                        continue;
+                    }
+                    if let ExprKind::Dict { entries, .. } = &properties.kind {
+                        for (property, property_value) in entries {
+                            if let Some(property) = property.as_str() {
+                                interpret_attribute(
+                                    class,
+                                    scope,
+                                    property,
+                                    key.range,
+                                    None,
+                                    Some(property_value),
+                                    property_value.range,
+                                    false,
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        "metadata" | "registry" if value.is_some_and(|v| !matches!(v.kind, ExprKind::Call(_))) => {
+            // `metadata = shared_metadata` on a declarative base.
+            if name == "metadata" {
+                class.metadata = value.cloned();
+            } else {
+                class.registry = value.cloned();
+            }
             return;
         }
         _ => {}
@@ -241,6 +283,7 @@ fn interpret_declared_attr(
     scope: &Scope,
     name: &str,
     name_range: TextRange,
+    return_type: Option<&Expr>,
     returns: &[Expr],
     range: TextRange,
 ) {
@@ -269,7 +312,7 @@ fn interpret_declared_attr(
             scope,
             name,
             name_range,
-            None,
+            return_type,
             Some(value),
             range,
             true,
@@ -301,7 +344,7 @@ fn tablename_scheme(expr: &Expr) -> Option<TableName> {
                 return Some(derived(NamingScheme::Lower));
             }
             let helper = callee.rsplit('.').next().unwrap_or("").to_lowercase();
-            let takes_class_name = call.args.first().is_some_and(|a| is_class_name(a));
+            let takes_class_name = call.args.first().is_some_and(is_class_name);
             if takes_class_name && (helper.contains("snake") || helper.contains("underscore")) {
                 return Some(derived(NamingScheme::Snake));
             }
@@ -376,12 +419,39 @@ pub fn read_table(value: &Expr, scope: &Scope, binding: Option<&str>) -> Option<
         return None;
     }
     let name = call.args.first();
+    // Flask-SQLAlchemy's `db.Table("name", db.Column(...))` takes no MetaData:
+    // it is `db.metadata`.
+    let second_is_schema_item = call.args.get(1).and_then(|a| a.as_call()).is_some_and(|c| {
+        matches!(
+            scope.construct(&c.callee),
+            Some(
+                Construct::Column
+                    | Construct::MappedColumn
+                    | Construct::ForeignKeyConstraint
+                    | Construct::PrimaryKeyConstraint
+                    | Construct::UniqueConstraint
+                    | Construct::Index
+                    | Construct::CheckConstraint
+            )
+        )
+    });
+    let (metadata, first_item) = match (&call.callee.kind, second_is_schema_item) {
+        (ExprKind::Attribute(owner, _), true) => (
+            Some(Expr {
+                kind: ExprKind::Attribute(owner.clone(), "metadata".into()),
+                range: call.callee.range,
+            }),
+            1,
+        ),
+        (_, true) => (None, 1),
+        _ => (call.args.get(1).cloned(), 2),
+    };
     let mut table = TableFacts {
         name: name.and_then(|n| n.as_str()).map(str::to_string),
         name_range: name.map(|n| n.range).unwrap_or(call.callee.range),
         range: value.range,
         binding: binding.map(str::to_string),
-        metadata: call.args.get(1).cloned(),
+        metadata,
         schema: call.keyword_value("schema").and_then(|v| match v.as_str() {
             Some(s) => Some(Setting::Known(s.to_string(), v.range)),
             None if v.is_none_literal() => None,
@@ -393,7 +463,7 @@ pub fn read_table(value: &Expr, scope: &Scope, binding: Option<&str>) -> Option<
         primary_key_constraint: None,
         incomplete: call.has_splat || name.and_then(|n| n.as_str()).is_none(),
     };
-    for item in call.args.iter().skip(2) {
+    for item in call.args.iter().skip(first_item) {
         let Some(inner) = item.as_call() else {
             table.incomplete = true;
             continue;
@@ -425,12 +495,13 @@ fn bool_setting(call: &Call, name: &str) -> Option<Setting<bool>> {
 }
 
 fn string_setting(call: &Call, name: &str) -> Option<Setting<String>> {
-    call.keyword_value(name).and_then(|v| match v.as_str() {
-        Some(s) => Some(Setting::Known(s.to_string(), v.range)),
-        // `name=None` is the default.
-        None if v.is_none_literal() => None,
-        None => Some(Setting::Unknown(v.range)),
-    })
+    call.keyword_value(name)
+        .and_then(|v| match final_name(v).or(v.as_str()) {
+            Some(s) => Some(Setting::Known(s.to_string(), v.range)),
+            // `name=None` is the default.
+            None if v.is_none_literal() => None,
+            None => Some(Setting::Unknown(v.range)),
+        })
 }
 
 /// Reads `Column(...)`, `mapped_column(...)` or SQLModel's `Field(...)`.
@@ -470,6 +541,7 @@ pub fn read_column(
                 targets: vec![read_fk_target(target)],
                 target_ranges: vec![target.range],
                 name: None,
+                name_is_final: false,
                 ondelete: string_setting(call, "ondelete"),
                 onupdate: None,
                 use_alter: None,
@@ -500,10 +572,8 @@ pub fn read_column(
                     }
                 }
             },
-            ExprKind::Name(_) | ExprKind::Attribute(..) => {
-                if column.type_name.is_none() {
-                    column.type_name = arg.last_name().map(str::to_string);
-                }
+            ExprKind::Name(_) | ExprKind::Attribute(..) if column.type_name.is_none() => {
+                column.type_name = arg.last_name().map(str::to_string);
             }
             _ => {}
         }
@@ -544,6 +614,18 @@ fn fill_type_from_annotation(column: &mut ColumnFacts) {
         _ => return,
     };
     column.type_name = Some(mapped.to_string());
+}
+
+/// `conv("fk_name")`: a name naming conventions must not touch.
+fn final_name(value: &Expr) -> Option<&str> {
+    let call = value.as_call()?;
+    (call.callee.last_name() == Some("conv") && call.args.len() == 1)
+        .then(|| call.args[0].as_str())
+        .flatten()
+}
+
+fn name_is_final(call: &Call) -> bool {
+    call.keyword_value("name").and_then(final_name).is_some()
 }
 
 pub fn read_fk_target(expr: &Expr) -> ForeignKeyTarget {
@@ -598,6 +680,7 @@ pub fn read_foreign_key(call: &Call, range: TextRange) -> ForeignKeyFacts {
             .unwrap_or(ForeignKeyTarget::Unknown)],
         target_ranges: vec![target.map(|t| t.range).unwrap_or(range)],
         name: string_setting(call, "name"),
+        name_is_final: name_is_final(call),
         ondelete: string_setting(call, "ondelete"),
         onupdate: string_setting(call, "onupdate"),
         use_alter: bool_setting(call, "use_alter"),
@@ -636,6 +719,7 @@ pub fn read_foreign_key_constraint(call: &Call, range: TextRange) -> ForeignKeyF
         targets,
         target_ranges,
         name: string_setting(call, "name"),
+        name_is_final: name_is_final(call),
         ondelete: string_setting(call, "ondelete"),
         onupdate: string_setting(call, "onupdate"),
         use_alter: bool_setting(call, "use_alter"),
@@ -712,6 +796,13 @@ fn read_relationship(
                 }
                 _ => has_splat = true,
             }
+        }
+        // `link_model=HeroTeamLink` is the association table of a many-to-many.
+        if let Some(link) = call.keyword("link_model") {
+            keywords.push(Keyword {
+                name: "secondary".into(),
+                ..link.clone()
+            });
         }
         if let Some(cascade_delete) = call.keyword("cascade_delete") {
             if cascade_delete.value.as_bool() == Some(true)

@@ -298,6 +298,7 @@ fn read_class_body(class_node: Node, body: Node, source: &str, class: &mut Class
     let decorator_index = query.capture("method_decorator");
     let method_name_index = query.capture("method_name");
     let method_body_index = query.capture("method_body");
+    let return_type_index = query.capture("method_return_type");
     let plain_method_index = query.capture("plain_method");
     let plain_method_name_index = query.capture("plain_method_name");
 
@@ -331,6 +332,7 @@ fn read_class_body(class_node: Node, body: Node, source: &str, class: &mut Class
                     name: node_text(name, source).to_string(),
                     name_range: node_range(name),
                     decorators: Vec::new(),
+                    return_type: capture(return_type_index).map(|t| read_expr(t, source)),
                     returns: capture(method_body_index)
                         .map(|b| read_returns(b, source))
                         .unwrap_or_default(),
@@ -353,6 +355,7 @@ fn read_class_body(class_node: Node, body: Node, source: &str, class: &mut Class
                 name: node_text(name, source).to_string(),
                 name_range: node_range(name),
                 decorators: Vec::new(),
+                return_type: None,
                 returns: Vec::new(),
                 range: node_range(method),
             });

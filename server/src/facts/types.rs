@@ -40,6 +40,8 @@ pub enum RawMember {
         name: String,
         name_range: TextRange,
         decorators: Vec<Expr>,
+        /// `-> Mapped[int]`: a `declared_attr`'s type, as an annotation.
+        return_type: Option<Expr>,
         returns: Vec<Expr>,
         range: TextRange,
     },
@@ -383,6 +385,8 @@ pub struct ForeignKeyFacts {
     /// The range of each target argument (the string or expression).
     pub target_ranges: Vec<TextRange>,
     pub name: Option<Setting<String>>,
+    /// The name is wrapped in `conv()`: naming conventions leave it alone.
+    pub name_is_final: bool,
     pub ondelete: Option<Setting<String>>,
     pub onupdate: Option<Setting<String>>,
     pub use_alter: Option<Setting<bool>>,

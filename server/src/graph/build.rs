@@ -348,12 +348,10 @@ impl<'a> Linker<'a> {
                 }
                 Symbol::External(path) if is_declarative_root(path) => {
                     lineage.is_root = true;
-                    lineage.scope =
-                        Some(self.seed(own_key.clone(), ScopeKind::Declarative, location, true));
-                    if let Some(metadata) = class.metadata.clone() {
-                        let id = lineage.scope.unwrap();
-                        self.seeds[id].metadata_calls.push((file, metadata));
-                    }
+                    let id = self.seed(own_key.clone(), ScopeKind::Declarative, location, true);
+                    lineage.scope = Some(id);
+                    let metadata = class.metadata.clone();
+                    self.link_metadata_argument(id, file, metadata.as_ref(), 0);
                 }
                 Symbol::External(path) if is_sqlmodel(path) => {
                     lineage.sqlmodel = true;
@@ -460,7 +458,7 @@ impl<'a> Linker<'a> {
         }
         let mut representative_to_scope: HashMap<usize, ScopeId> = HashMap::new();
         let mut seed_scope = vec![0; self.seeds.len()];
-        for seed in 0..self.seeds.len() {
+        for (seed, slot) in seed_scope.iter_mut().enumerate() {
             let root = self.find(seed);
             let next = self.graph.scopes.len();
             let scope = *representative_to_scope.entry(root).or_insert_with(|| {
@@ -474,10 +472,9 @@ impl<'a> Linker<'a> {
                 });
                 next
             });
-            seed_scope[seed] = scope;
+            *slot = scope;
         }
-        for seed in 0..self.seeds.len() {
-            let scope = seed_scope[seed];
+        for (seed, &scope) in seed_scope.iter().enumerate() {
             let closed = self.seeds[seed].closed;
             self.graph.scopes[scope].closed &= closed;
             for (file, call) in self.seeds[seed].metadata_calls.clone() {
@@ -782,10 +779,15 @@ impl<'a> Linker<'a> {
         let scope_kind = self.graph.scopes[scope].kind;
 
         // Columns: own and from mixins, the first definition of a name wins.
-        let mut seen = HashSet::new();
+        // A mixin's member that a mapped parent already maps was applied to
+        // the parent: declarative sees the parent's attribute first.
+        let parent_attributes: HashSet<String> = superclass
+            .map(|s| self.mapped_attribute_names(s))
+            .unwrap_or_default();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut columns = Vec::new();
         let mut incomplete = false;
-        for &(sfile, sindex) in &sources {
+        for (position, &(sfile, sindex)) in sources.iter().enumerate() {
             let source_class = &self.files[sfile].classes[sindex];
             incomplete |= source_class.dynamic
                 || source_class
@@ -807,7 +809,8 @@ impl<'a> Linker<'a> {
                 let Some(attribute) = column.attribute.clone() else {
                     continue;
                 };
-                if accept && seen.insert(attribute) {
+                let shadowed = position > 0 && parent_attributes.contains(&attribute);
+                if accept && !shadowed && seen.insert(attribute) {
                     columns.push((column.clone(), sfile));
                 }
             }
@@ -993,10 +996,11 @@ impl<'a> Linker<'a> {
         self.graph.classes[id].tables = tables;
 
         // Columns go to the class's table (the parent's for single-table inheritance).
-        if let (Some(table), false) = (table_id, matches!(class.table, Some(_))) {
+        if let (Some(table), false) = (table_id, class.table.is_some()) {
             for (column, cfile) in columns {
                 let column_facts = column.clone();
-                let graph_column = make_column(&column_facts, cfile, lineage.sqlmodel);
+                let mut graph_column = make_column(&column_facts, cfile, lineage.sqlmodel);
+                graph_column.declared_by = Some(id);
                 let name = graph_column.name.clone();
                 if self.graph.tables[table].column(&name).is_none() {
                     self.graph.tables[table].columns.push(graph_column);
@@ -1010,10 +1014,46 @@ impl<'a> Linker<'a> {
             if incomplete {
                 self.graph.tables[table].incomplete = true;
             }
+            let primary_key = table_args
+                .as_ref()
+                .and_then(|(a, _)| a.primary_key_constraint.clone());
+            if let Some(primary_key) = primary_key {
+                for column in &mut self.graph.tables[table].columns {
+                    if primary_key.contains(&column.name) {
+                        column.primary_key = true;
+                        if column.facts.nullable.is_none() {
+                            column.nullable = Some(false);
+                        }
+                    }
+                }
+            }
         }
-        if table_id.is_none() && !matches!(decision_kind_is_none(&class), true) {
+        if table_id.is_none() && !decision_kind_is_none(&class) {
             self.graph.classes[id].incomplete = true;
         }
+    }
+
+    /// Column and relationship attributes a mapped class and its mapped
+    /// parents map (for shadowing mixin members in subclasses).
+    fn mapped_attribute_names(&self, class: ClassId) -> HashSet<String> {
+        let mut names = HashSet::new();
+        let mut current = Some(class);
+        while let Some(c) = current {
+            let mapped = &self.graph.classes[c];
+            if let Some(table) = mapped.table {
+                names.extend(
+                    self.graph.tables[table]
+                        .columns
+                        .iter()
+                        .filter_map(|col| col.attribute.clone()),
+                );
+            }
+            let facts = &self.files[mapped.file].classes[mapped.index];
+            names.extend(facts.relationships.iter().map(|r| r.attribute.clone()));
+            names.extend(facts.columns.iter().filter_map(|col| col.attribute.clone()));
+            current = mapped.superclass;
+        }
+        names
     }
 
     /// A table referred to by a variable or attribute (`__table__ = user_table`,
@@ -1187,15 +1227,29 @@ impl<'a> Linker<'a> {
 
     fn effective_name(&self, id: ForeignKeyId, resolution: &ForeignKeyResolution) -> EffectiveName {
         let fk = &self.graph.foreign_keys[id];
-        match &fk.facts.name {
-            Some(Setting::Known(name, _)) => return EffectiveName::Named(name.clone()),
-            Some(Setting::Unknown(_)) => return EffectiveName::NamedUnknown,
-            None => {}
-        }
         let table = &self.graph.tables[fk.table];
-        match &self.graph.scopes[table.scope].naming_convention {
+        let convention = &self.graph.scopes[table.scope].naming_convention;
+        // A convention with `%(constraint_name)s` renames explicit names and
+        // cannot name the others; one without it names only unnamed keys.
+        let explicit = match &fk.facts.name {
+            Some(Setting::Known(name, _)) => Some(name.clone()),
+            Some(Setting::Unknown(_)) => return EffectiveName::NamedUnknown,
+            None => None,
+        };
+        if let Some(name) = &explicit {
+            let applies = matches!(convention, NamingConvention::ForeignKey(t) if t.contains("%(constraint_name)s"));
+            if fk.facts.name_is_final || !applies {
+                return EffectiveName::Named(name.clone());
+            }
+        }
+        match convention {
             NamingConvention::None => EffectiveName::Unnamed,
             NamingConvention::Unknown => EffectiveName::NamedUnknown,
+            NamingConvention::ForeignKey(template)
+                if explicit.is_none() && template.contains("%(constraint_name)s") =>
+            {
+                EffectiveName::Unnamed
+            }
             NamingConvention::ForeignKey(template) => {
                 let (referred_table, referred_columns) = match resolution {
                     ForeignKeyResolution::Resolved { table, columns } => (
@@ -1210,6 +1264,7 @@ impl<'a> Linker<'a> {
                     &fk.columns,
                     referred_table.as_deref(),
                     &referred_columns,
+                    explicit.as_deref(),
                 ) {
                     Some(name) => EffectiveName::Named(name),
                     None => EffectiveName::NamedUnknown,
@@ -1233,6 +1288,7 @@ pub fn render_convention(
     columns: &[String],
     referred_table: Option<&str>,
     referred_columns: &[String],
+    constraint_name: Option<&str>,
 ) -> Option<String> {
     let mut out = String::new();
     let mut rest = template;
@@ -1250,6 +1306,7 @@ pub fn render_convention(
             "referred_column_0_name" => referred_columns.first()?.clone(),
             "referred_column_0N_name" => referred_columns.join(""),
             "referred_column_0_N_name" => referred_columns.join("_"),
+            "constraint_name" => constraint_name?.to_string(),
             _ => return None,
         };
         out.push_str(&value);
@@ -1283,6 +1340,7 @@ fn make_column(facts: &crate::facts::ColumnFacts, file: FileId, sqlmodel: bool) 
     let unique = matches!(facts.unique, Some(Setting::Known(true, _)));
     Column {
         name: facts.column_name().unwrap_or_default().to_string(),
+        declared_by: None,
         attribute: facts.attribute.clone(),
         type_name: facts.type_name.clone(),
         nullable,
@@ -1310,10 +1368,15 @@ impl<'a> Linker<'a> {
             );
             let lineage = self.lineages[&class_ref].clone();
             let sources = self.member_sources(class_ref, &lineage);
+            let parent_attributes: HashSet<String> = match self.graph.classes[class].superclass {
+                Some(superclass) => self.mapped_attribute_names(superclass),
+                None => HashSet::new(),
+            };
             let mut seen = HashSet::new();
-            for (sfile, sindex) in sources {
+            for (position, (sfile, sindex)) in sources.into_iter().enumerate() {
                 for facts in self.files[sfile].classes[sindex].relationships.clone() {
-                    if !seen.insert(facts.attribute.clone()) {
+                    let shadowed = position > 0 && parent_attributes.contains(&facts.attribute);
+                    if shadowed || !seen.insert(facts.attribute.clone()) {
                         continue;
                     }
                     self.add_relationship(class, sfile, facts, None);
@@ -1536,9 +1599,8 @@ impl<'a> Linker<'a> {
                         .map(|c| c.column.clone())
                         .collect(),
                 };
-                if remote.is_empty() {
-                    relationship.direction = Some(Direction::OneToMany);
-                } else if remote.iter().all(|c| fk_columns.contains(c)) {
+                // No remote side, or the FK columns themselves remote: one-to-many.
+                if remote.is_empty() || remote.iter().all(|c| fk_columns.contains(c)) {
                     relationship.direction = Some(Direction::OneToMany);
                 } else {
                     relationship.direction = Some(Direction::ManyToOne);
@@ -1879,8 +1941,10 @@ impl<'a> Linker<'a> {
             );
             let lineage = self.lineages[&class_ref].clone();
             let mut attributes: Vec<Attribute> = Vec::new();
+            // One entry per name and kind: a backref clashing with a column
+            // shows as both.
             let push = |attributes: &mut Vec<Attribute>, name: &str, kind: AttributeKind| {
-                if !attributes.iter().any(|a| a.name == name) {
+                if !attributes.iter().any(|a| a.name == name && a.kind == kind) {
                     attributes.push(Attribute {
                         name: name.to_string(),
                         kind,
@@ -1983,7 +2047,11 @@ fn parse_expression(text: &str) -> Option<Expr> {
 
 fn effective_cascade(facts: &crate::facts::RelationshipFacts) -> Cascade {
     if facts.flag("viewonly").and_then(|f| f.known().copied()) == Some(true) {
-        return Cascade::default();
+        // SQLAlchemy keeps only "merge" on a viewonly relationship.
+        return Cascade {
+            merge: true,
+            ..Cascade::default()
+        };
     }
     match facts.string_option("cascade") {
         Some(Setting::Known(text, _)) => Cascade::parse(&text).0,

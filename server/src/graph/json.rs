@@ -29,11 +29,26 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
     let mut classes: Vec<Value> = graph
         .classes
         .iter()
-        .map(|class| {
+        .enumerate()
+        .map(|(id, class)| {
+            // The columns this class's mapper maps itself: a single-table
+            // subclass's own additions; for the others, their table's
+            // columns less those single-table subclasses added.
             let columns: Vec<Value> = class
                 .table
-                .filter(|_| class.inheritance != Some(Inheritance::Single))
-                .map(|t| graph.tables[t].columns.iter().map(column_json).collect())
+                .map(|t| {
+                    graph.tables[t]
+                        .columns
+                        .iter()
+                        .filter(|c| match class.inheritance {
+                            Some(Inheritance::Single) => c.declared_by == Some(id),
+                            _ => c.declared_by.is_none_or(|by| {
+                                by == id || graph.classes[by].inheritance != Some(Inheritance::Single)
+                            }),
+                        })
+                        .map(column_json)
+                        .collect()
+                })
                 .unwrap_or_default();
             let relationships: Vec<Value> = class
                 .relationships

@@ -18,7 +18,7 @@ use crate::facts::{
 };
 use crate::text::TextRange;
 
-pub use build::link;
+pub use build::{link, render_convention, LinkOptions};
 pub use resolve::Symbol;
 
 pub type FileId = usize;
@@ -152,6 +152,9 @@ impl Table {
 #[derive(Debug, Clone)]
 pub struct Column {
     pub name: String,
+    /// The mapped class that declared it (a single-table subclass adds
+    /// columns to its parent's table); `None` for Core tables.
+    pub declared_by: Option<ClassId>,
     pub attribute: Option<String>,
     pub type_name: Option<String>,
     /// Effective nullability; `None` when not knowable.
@@ -428,6 +431,18 @@ impl Graph {
             "{}.{}",
             self.classes[relationship.class].name, relationship.attribute
         )
+    }
+
+    /// The attributes of a class called `name`, relationships first.
+    pub fn attributes_named(&self, class: ClassId, name: &str) -> Vec<AttributeKind> {
+        let mut kinds: Vec<AttributeKind> = self.classes[class]
+            .attributes
+            .iter()
+            .filter(|a| a.name == name)
+            .map(|a| a.kind)
+            .collect();
+        kinds.sort_by_key(|k| !matches!(k, AttributeKind::Relationship(_)));
+        kinds
     }
 
     /// Classes whose mapper spans the table.

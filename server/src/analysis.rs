@@ -1,0 +1,54 @@
+//! One analysis of a workspace: link the facts, run the enabled rules, drop
+//! what the user suppressed, and order the result.
+
+use std::sync::Arc;
+
+use crate::diagnostic::Diagnostic;
+use crate::facts::FileFacts;
+use crate::graph::{self, Graph, LinkOptions};
+use crate::rules::{self, Context};
+use crate::suppress;
+use crate::text::LineIndex;
+
+pub struct Analysis {
+    pub graph: Graph,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Analyses files given as (facts, text) pairs; `enabled(file, code)` says
+/// whether a rule applies to a file (selection and per-file ignores).
+pub fn analyze(
+    files: &[(Arc<FileFacts>, Arc<str>)],
+    options: &LinkOptions,
+    enabled: impl Fn(usize, &str) -> bool,
+) -> Analysis {
+    let facts: Vec<Arc<FileFacts>> = files.iter().map(|(f, _)| f.clone()).collect();
+    let texts: Vec<&str> = files.iter().map(|(_, t)| t.as_ref()).collect();
+    let graph = graph::link(facts, options);
+    let context = Context {
+        graph: &graph,
+        texts: &texts,
+    };
+    let mut diagnostics = rules::run(&context, |_| true);
+    let indexes: Vec<LineIndex> = texts.iter().map(|t| LineIndex::new(t)).collect();
+    diagnostics.retain(|d| {
+        let file = d.location.file;
+        if !enabled(file, d.code) {
+            return false;
+        }
+        let index = &indexes[file];
+        let line = index.line_of(d.location.range.start());
+        !suppress::is_suppressed(index.line_text(texts[file], line), d.code)
+    });
+    diagnostics.sort_by(|a, b| {
+        (a.location.file, a.location.range.start, a.code, &a.message).cmp(&(
+            b.location.file,
+            b.location.range.start,
+            b.code,
+            &b.message,
+        ))
+    });
+    diagnostics
+        .dedup_by(|a, b| a.code == b.code && a.location == b.location && a.message == b.message);
+    Analysis { graph, diagnostics }
+}

@@ -1,0 +1,430 @@
+//! The command line: `check`, `rules`, `rule`, `graph`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::analysis::{self, Analysis};
+use crate::config::{Config, ConfigError};
+use crate::facts::{self, FileFacts};
+use crate::fix;
+use crate::graph::{self, LinkOptions};
+use crate::report::{self, Report, ReportFile};
+use crate::rules::{self, RULES};
+use crate::workspace::{self, SourceFile, Workspace};
+
+#[derive(Parser)]
+#[command(
+    name = "sqla-analyzer",
+    version,
+    about = "Finds SQLAlchemy relationship mistakes before they run"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check Python files for SQLAlchemy model mistakes.
+    Check(CheckArgs),
+    /// List every rule: code, name, severity, fixable.
+    Rules,
+    /// Show a rule's documentation.
+    Rule {
+        /// A rule code, e.g. SA203.
+        code: String,
+    },
+    /// Print the linked model graph.
+    Graph(GraphArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GraphFormat {
+    Json,
+    Mermaid,
+    Dot,
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Files or directories (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Rule codes or prefixes to enable, comma-separated (overrides the configuration).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Rule codes or prefixes to disable, comma-separated (added to the configuration's).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Option<Vec<String>>,
+    /// Exit 0 even when there are findings.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Use this configuration file instead of discovering one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Apply safe fixes.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix or --diff, also apply fixes marked unsafe.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Show the fixes as a diff instead of writing them.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+#[derive(clap::Args)]
+pub struct GraphArgs {
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: GraphFormat,
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Exit statuses: 0 clean, 1 findings, 2 usage or IO errors.
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+fn print(text: &str) {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = lock.write_all(text.as_bytes());
+    let _ = lock.flush();
+}
+
+fn load_config(explicit: Option<&PathBuf>, paths: &[PathBuf]) -> Result<Config, ConfigError> {
+    match explicit {
+        Some(file) => Config::load(file),
+        None => Config::discover(
+            paths
+                .first()
+                .map(PathBuf::as_path)
+                .unwrap_or(std::path::Path::new(".")),
+        ),
+    }
+}
+
+/// A loaded workspace with its configuration, ready to analyse.
+pub struct Loaded {
+    pub config: Config,
+    pub workspace: Workspace,
+}
+
+fn load(paths: &[PathBuf], config: Config) -> Loaded {
+    let (candidates, errors) = workspace::discover(paths, &config);
+    let mut workspace = workspace::load(&candidates);
+    workspace.errors.extend(errors);
+    Loaded { config, workspace }
+}
+
+fn default_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    }
+}
+
+fn analyze_files(
+    files: &[SourceFile],
+    config: &Config,
+    select: &Option<Vec<String>>,
+    ignore: &Option<Vec<String>>,
+) -> Analysis {
+    let pairs: Vec<(Arc<FileFacts>, Arc<str>)> = files
+        .iter()
+        .map(|f| (f.facts.clone(), f.text.clone()))
+        .collect();
+    let options = LinkOptions {
+        table_naming: config.table_naming,
+    };
+    let relative: Vec<Option<String>> = files
+        .iter()
+        .map(|f| {
+            let absolute =
+                std::fs::canonicalize(&f.absolute).unwrap_or_else(|_| f.absolute.clone());
+            absolute
+                .strip_prefix(&config.base)
+                .ok()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+        })
+        .collect();
+    analysis::analyze(&pairs, &options, |file, code| {
+        if let Some(select) = select {
+            if !select.iter().any(|s| rules::selector_matches(s, code)) {
+                return false;
+            }
+            if config
+                .ignore
+                .iter()
+                .any(|s| rules::selector_matches(s, code))
+            {
+                return false;
+            }
+        } else if !config.enabled(code, relative[file].as_deref()) {
+            return false;
+        }
+        if let Some(ignore) = ignore {
+            if ignore.iter().any(|s| rules::selector_matches(s, code)) {
+                return false;
+            }
+        }
+        if select.is_some() {
+            // Per-file ignores still apply to an explicit selection.
+            for (glob, codes) in &config.per_file_ignores {
+                if relative[file].as_deref().is_some_and(|p| glob.is_match(p))
+                    && codes.iter().any(|s| rules::selector_matches(s, code))
+                {
+                    return false;
+                }
+            }
+        }
+        true
+    })
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules => {
+            let mut out = format!(
+                "{:<7} {:<36} {:<8} {}\n",
+                "code", "name", "severity", "fixable"
+            );
+            for rule in RULES {
+                out.push_str(&format!(
+                    "{:<7} {:<36} {:<8} {}\n",
+                    rule.code,
+                    rule.name,
+                    rule.severity.label(),
+                    if rule.fixable { "yes" } else { "no" }
+                ));
+            }
+            print(&out);
+            ExitCode::SUCCESS
+        }
+        Command::Rule { code } => match rules::rule(&code) {
+            Some(rule) => {
+                print(&rule.documentation());
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("error: unknown rule `{code}` (see `sqla-analyzer rules`)");
+                ExitCode::from(EXIT_ERROR)
+            }
+        },
+        Command::Graph(args) => graph_command(args),
+    }
+}
+
+fn validate_selectors(list: &Option<Vec<String>>, flag: &str) -> Result<(), String> {
+    for selector in list.iter().flatten() {
+        if !rules::is_known_selector(selector) {
+            return Err(format!("{flag}: unknown rule code or prefix `{selector}`"));
+        }
+    }
+    Ok(())
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    if let Err(message) = validate_selectors(&args.select, "--select")
+        .and(validate_selectors(&args.ignore, "--ignore"))
+    {
+        eprintln!("error: {message}");
+        return ExitCode::from(EXIT_ERROR);
+    }
+    let paths = default_paths(&args.paths);
+    let config = match load_config(args.config.as_ref(), &paths) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let Loaded {
+        config,
+        mut workspace,
+    } = load(&paths, config);
+    for skipped in &workspace.skipped {
+        eprintln!("warning: {}: {}", skipped.path, skipped.reason);
+    }
+    for error in &workspace.errors {
+        eprintln!("error: {error}");
+    }
+
+    let mut analysis = analyze_files(&workspace.files, &config, &args.select, &args.ignore);
+    let mut fixed = 0;
+    if args.fix || args.diff {
+        let original: Vec<Arc<str>> = workspace.files.iter().map(|f| f.text.clone()).collect();
+        // Fix, re-analyse, repeat: a fix may enable another.
+        for _ in 0..10 {
+            let (edits, count) = fix::choose_edits(&analysis.diagnostics, args.unsafe_fixes);
+            if count == 0 {
+                break;
+            }
+            let mut changed = false;
+            for (file, file_edits) in edits {
+                let source = &workspace.files[file];
+                if let Some(new_text) = fix::apply_edits(&source.text, &file_edits) {
+                    if *source.text != *new_text {
+                        let facts = facts::extract(&source.facts.path, &new_text);
+                        workspace.files[file].text = Arc::from(new_text);
+                        workspace.files[file].facts = Arc::new(facts);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+            fixed += count;
+            analysis = analyze_files(&workspace.files, &config, &args.select, &args.ignore);
+        }
+        let mut write_failed = false;
+        for (file, original_text) in workspace.files.iter().zip(&original) {
+            if file.text == *original_text {
+                continue;
+            }
+            if args.diff {
+                let diff =
+                    similar::TextDiff::from_lines(original_text.as_ref(), file.text.as_ref());
+                print(&format!(
+                    "{}",
+                    diff.unified_diff().header(
+                        &format!("a/{}", file.display_path),
+                        &format!("b/{}", file.display_path)
+                    )
+                ));
+            } else if let Err(error) =
+                fix::write_atomically(&file.absolute, original_text, &file.text)
+            {
+                eprintln!("error: {}: {error}", file.display_path);
+                write_failed = true;
+            }
+        }
+        if args.diff {
+            // Nothing was written: report what the fixes would leave.
+            return if fixed > 0 && !args.exit_zero {
+                ExitCode::from(EXIT_FINDINGS)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+        if write_failed {
+            workspace.errors.push("some fixes were not written".into());
+        }
+    }
+
+    let report_files: Vec<ReportFile> = workspace
+        .files
+        .iter()
+        .map(|f| ReportFile::new(&f.display_path, &f.text))
+        .collect();
+    let report = Report {
+        files: &report_files,
+        diagnostics: &analysis.diagnostics,
+        files_checked: workspace.files_checked,
+        fixed,
+    };
+    let rendered = match args.format {
+        OutputFormat::Text => report::text::render(&report),
+        OutputFormat::Json => report::json::render(&report),
+        OutputFormat::Sarif => report::sarif::render(&report),
+        OutputFormat::Github => report::github::render(&report),
+    };
+    print(&rendered);
+    if workspace.errors.iter().any(|e| !e.starts_with("warning:")) {
+        return ExitCode::from(EXIT_ERROR);
+    }
+    if !analysis.diagnostics.is_empty() && !args.exit_zero {
+        return ExitCode::from(EXIT_FINDINGS);
+    }
+    ExitCode::SUCCESS
+}
+
+fn graph_command(args: GraphArgs) -> ExitCode {
+    let paths = default_paths(&args.paths);
+    let config = match load_config(args.config.as_ref(), &paths) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let Loaded { config, workspace } = load(&paths, config);
+    for skipped in &workspace.skipped {
+        eprintln!("warning: {}: {}", skipped.path, skipped.reason);
+    }
+    for error in &workspace.errors {
+        eprintln!("error: {error}");
+    }
+    let facts: Vec<Arc<FileFacts>> = workspace.files.iter().map(|f| f.facts.clone()).collect();
+    let texts: Vec<&str> = workspace.files.iter().map(|f| f.text.as_ref()).collect();
+    let linked = graph::link(
+        facts,
+        &LinkOptions {
+            table_naming: config.table_naming,
+        },
+    );
+    let rendered = match args.format {
+        GraphFormat::Json => {
+            let mut value = graph::json::to_json(&linked, &texts);
+            // Paths as the user sees them.
+            let display: BTreeMap<String, String> = workspace
+                .files
+                .iter()
+                .map(|f| (f.facts.path.clone(), f.display_path.clone()))
+                .collect();
+            rewrite_paths(&mut value, &display);
+            let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+        GraphFormat::Mermaid => graph::json::to_mermaid(&linked),
+        GraphFormat::Dot => graph::json::to_dot(&linked),
+    };
+    print(&rendered);
+    if workspace.errors.iter().any(|e| !e.starts_with("warning:")) {
+        ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn rewrite_paths(value: &mut serde_json::Value, display: &BTreeMap<String, String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                if key == "path" {
+                    if let Some(path) = item.as_str().and_then(|p| display.get(p)) {
+                        *item = serde_json::Value::String(path.clone());
+                    }
+                } else {
+                    rewrite_paths(item, display);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                rewrite_paths(item, display);
+            }
+        }
+        _ => {}
+    }
+}

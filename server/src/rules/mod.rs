@@ -1,0 +1,205 @@
+//! The rule registry. One rule, one file: each holds its documentation (the
+//! `//!` comment, shown by `sqla-analyzer rule CODE`), its check, its fixes
+//! and its tests.
+
+mod sa201_unresolved_relationship_target;
+mod sa202_unresolved_foreign_key;
+mod sa203_back_populates_mismatch;
+mod sa204_backref_name_conflict;
+mod sa205_ambiguous_foreign_keys;
+mod sa206_no_foreign_key_path;
+mod sa207_overlapping_relationships;
+mod sa208_back_populates_one_way;
+pub(crate) mod support;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::graph::Graph;
+
+/// What every rule is given: the graph and the file texts (for fixes that
+/// keep the user's quoting).
+pub struct Context<'a> {
+    pub graph: &'a Graph,
+    pub texts: &'a [&'a str],
+}
+
+impl<'a> Context<'a> {
+    pub fn text(&self, file: usize) -> &'a str {
+        self.texts.get(file).copied().unwrap_or("")
+    }
+}
+
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub fixable: bool,
+    /// The rule file's source; its leading `//!` lines are the documentation.
+    source: &'static str,
+    pub check: fn(&Context, &mut Vec<Diagnostic>),
+}
+
+impl Rule {
+    /// The rule's documentation, Markdown.
+    pub fn documentation(&self) -> String {
+        let mut doc = String::new();
+        for line in self.source.lines() {
+            let Some(text) = line.strip_prefix("//!") else {
+                break;
+            };
+            doc.push_str(text.strip_prefix(' ').unwrap_or(text));
+            doc.push('\n');
+        }
+        doc
+    }
+
+    /// The first sentence of the documentation.
+    pub fn summary(&self) -> String {
+        self.documentation()
+            .lines()
+            .skip_while(|l| l.starts_with('#') || l.trim().is_empty())
+            .take_while(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+macro_rules! rule {
+    ($module:ident, $code:literal, $name:literal, $severity:ident, $fixable:literal) => {
+        Rule {
+            code: $code,
+            name: $name,
+            severity: Severity::$severity,
+            fixable: $fixable,
+            source: include_str!(concat!(stringify!($module), ".rs")),
+            check: $module::check,
+        }
+    };
+}
+
+pub static RULES: &[Rule] = &[
+    rule!(
+        sa201_unresolved_relationship_target,
+        "SA201",
+        "unresolved-relationship-target",
+        Error,
+        true
+    ),
+    rule!(
+        sa202_unresolved_foreign_key,
+        "SA202",
+        "unresolved-foreign-key",
+        Error,
+        true
+    ),
+    rule!(
+        sa203_back_populates_mismatch,
+        "SA203",
+        "back-populates-mismatch",
+        Error,
+        true
+    ),
+    rule!(
+        sa204_backref_name_conflict,
+        "SA204",
+        "backref-name-conflict",
+        Error,
+        true
+    ),
+    rule!(
+        sa205_ambiguous_foreign_keys,
+        "SA205",
+        "ambiguous-foreign-keys",
+        Error,
+        true
+    ),
+    rule!(
+        sa206_no_foreign_key_path,
+        "SA206",
+        "no-foreign-key-path",
+        Error,
+        false
+    ),
+    rule!(
+        sa207_overlapping_relationships,
+        "SA207",
+        "overlapping-relationships",
+        Warning,
+        true
+    ),
+    rule!(
+        sa208_back_populates_one_way,
+        "SA208",
+        "back-populates-one-way",
+        Warning,
+        true
+    ),
+];
+
+pub fn rule(code: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code))
+}
+
+/// Does `selector` (`SA2`, `SA203`, `ALL`) select `code`?
+pub fn selector_matches(selector: &str, code: &str) -> bool {
+    selector.eq_ignore_ascii_case("ALL") || code.starts_with(&selector.to_ascii_uppercase())
+}
+
+/// Is `selector` a valid prefix of at least one rule code?
+pub fn is_known_selector(selector: &str) -> bool {
+    selector.eq_ignore_ascii_case("ALL") || RULES.iter().any(|r| selector_matches(selector, r.code))
+}
+
+/// Runs the rules `enabled` accepts over the graph.
+pub fn run(context: &Context, enabled: impl Fn(&str) -> bool) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for rule in RULES {
+        if !enabled(rule.code) {
+            continue;
+        }
+        let mut found = Vec::new();
+        (rule.check)(context, &mut found);
+        for diagnostic in &mut found {
+            diagnostic.code = rule.code;
+            diagnostic.name = rule.name;
+            diagnostic.severity = rule.severity;
+        }
+        diagnostics.extend(found);
+    }
+    diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_documented_with_examples() {
+        for rule in RULES {
+            let doc = rule.documentation();
+            assert!(
+                doc.starts_with(&format!("# {} ", rule.code)),
+                "{}: doc must start with '# {} name'",
+                rule.code,
+                rule.code
+            );
+            for heading in [
+                "## What it finds",
+                "## Why it matters",
+                "## Example",
+                "## Fix",
+            ] {
+                assert!(doc.contains(heading), "{} lacks {heading}", rule.code);
+            }
+            assert!(!rule.summary().is_empty());
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_and_sorted() {
+        let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+    }
+}

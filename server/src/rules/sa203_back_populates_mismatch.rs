@@ -1,0 +1,243 @@
+//! # SA203 back-populates-mismatch
+//!
+//! `back_populates="x"` names something on the target class that is not its counterpart relationship.
+//!
+//! ## What it finds
+//! A relationship with `back_populates="x"` whose target class has no
+//! attribute `x`, where `x` is a column (or other non-relationship), or where
+//! `x` is a relationship to a different class.
+//!
+//! ## Why it matters
+//! Mapper configuration fails on first use: `InvalidRequestError: Mapper
+//! 'Mapper[Child(child)]' has no property 'parnet'`, `back_populates on
+//! relationship 'Parent.children' refers to attribute 'Child.parent_id' that
+//! is not a relationship`, or `ArgumentError: reverse_property 'x' on
+//! relationship ... references relationship ..., which does not reference
+//! mapper ...`.
+//!
+//! ## Example
+//! ```python
+//! class Parent(Base):
+//!     __tablename__ = "parent"
+//!     id = Column(Integer, primary_key=True)
+//!     children = relationship("Child", back_populates="parnet")
+//!
+//! class Child(Base):
+//!     __tablename__ = "child"
+//!     id = Column(Integer, primary_key=True)
+//!     parent_id = Column(ForeignKey("parent.id"))
+//!     parent = relationship("Parent", back_populates="children")
+//! ```
+//!
+//! ## Fix
+//! Name the counterpart (offered when the target has one), or add it:
+//! ```python
+//!     children = relationship("Child", back_populates="parent")
+//! ```
+
+use super::support::{diagnostic, fix, in_same_hierarchy, related, replace_string, safe, unsafe_};
+use super::Context;
+use crate::diagnostic::{Diagnostic, Edit};
+use crate::facts::Setting;
+use crate::graph::{AttributeKind, ClassId, Direction, Graph, Relationship, RelationshipId};
+use crate::text::TextRange;
+
+pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
+    let graph = context.graph;
+    for (id, relationship) in graph.relationships.iter().enumerate() {
+        let Some(Setting::Known(name, _)) = relationship.facts.string_option("back_populates")
+        else {
+            continue;
+        };
+        let Some(target) = relationship.target_class() else {
+            continue;
+        };
+        if graph.classes[target].incomplete || has_unnamed_backref_to(graph, target) {
+            continue;
+        }
+        let owner = &graph.classes[relationship.class];
+        let target_class = &graph.classes[target];
+        let label = format!("{}.{}", owner.name, relationship.attribute);
+        let kinds = graph.attributes_named(target, &name);
+        let message = match kinds.first() {
+            None => format!(
+                "`{label}` has back_populates=\"{name}\", but {} has no attribute \"{name}\": \
+                 configure_mappers() raises InvalidRequestError (Mapper '{}' has no property '{name}')",
+                target_class.name, target_class.name
+            ),
+            Some(AttributeKind::Relationship(other)) => {
+                let other_relationship = &graph.relationships[*other];
+                match other_relationship.target_class() {
+                    Some(other_target) if !in_same_hierarchy(graph, other_target, relationship.class) => format!(
+                        "`{label}` has back_populates=\"{name}\", but {}.{name} is a relationship to {}, not to {}: \
+                         configure_mappers() raises ArgumentError (reverse_property '{name}' does not reference mapper {})",
+                        target_class.name,
+                        graph.classes[other_target].name,
+                        owner.name,
+                        owner.name
+                    ),
+                    _ => continue,
+                }
+            }
+            Some(AttributeKind::Column | AttributeKind::MapperProperty) => format!(
+                "`{label}` has back_populates=\"{name}\", but {}.{name} is a column, not a relationship: \
+                 configure_mappers() raises InvalidRequestError (back_populates refers to attribute '{}.{name}' that is not a relationship)",
+                target_class.name, target_class.name
+            ),
+            Some(AttributeKind::Method | AttributeKind::Plain) => format!(
+                "`{label}` has back_populates=\"{name}\", but {}.{name} is not a mapped attribute: \
+                 configure_mappers() raises InvalidRequestError (Mapper '{}' has no property '{name}')",
+                target_class.name, target_class.name
+            ),
+        };
+        let mut d = diagnostic(relationship.location, message);
+        d.related.push(related(
+            target_class.location,
+            format!("the target class {}", target_class.name),
+        ));
+        let file = relationship.location.file;
+        let text = context.text(file);
+        let literal = relationship.facts.option("back_populates").cloned();
+        // A relationship on the target that points back here is the counterpart.
+        if let Some(counterpart) = counterpart(graph, target, relationship.class, id) {
+            let counterpart_name = &graph.relationships[counterpart].attribute;
+            if let Some(edit) = literal
+                .as_ref()
+                .and_then(|l| replace_string(file, text, l, counterpart_name))
+            {
+                d.fixes.push(fix(
+                    format!("Use back_populates=\"{counterpart_name}\""),
+                    unsafe_(),
+                    vec![edit],
+                ));
+            }
+        } else if kinds.is_empty() {
+            if let Some(edit) = add_counterpart(context, relationship, target, &name) {
+                d.fixes.push(fix(
+                    format!(
+                        "Add relationship {}.{name} with back_populates=\"{}\"",
+                        target_class.name, relationship.attribute
+                    ),
+                    safe(),
+                    vec![edit],
+                ));
+            }
+        }
+        diagnostics.push(d);
+    }
+}
+
+/// A target class may carry relationships that a backref with a computed
+/// name creates: its attributes are not fully known.
+fn has_unnamed_backref_to(graph: &Graph, class: ClassId) -> bool {
+    graph.relationships.iter().any(|r| {
+        r.target_class() == Some(class)
+            && r.facts.backref.as_ref().is_some_and(|b| b.name.is_none())
+    })
+}
+
+fn counterpart(
+    graph: &Graph,
+    target: ClassId,
+    owner: ClassId,
+    from: RelationshipId,
+) -> Option<RelationshipId> {
+    let candidates: Vec<RelationshipId> = graph.classes[target]
+        .relationships
+        .iter()
+        .copied()
+        .filter(|&r| {
+            let other = &graph.relationships[r];
+            r != from
+                && other.backref_of.is_none()
+                && other
+                    .target_class()
+                    .is_some_and(|t| in_same_hierarchy(graph, t, owner))
+                && match other.facts.string_option("back_populates") {
+                    Some(Setting::Known(name, _)) => name == graph.relationships[from].attribute,
+                    Some(Setting::Unknown(_)) => false,
+                    None => true,
+                }
+        })
+        .collect();
+    match candidates.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    }
+}
+
+/// Inserts `name = relationship("Owner", back_populates="attr")` at the end
+/// of the target class body, in the style of the relationship being fixed.
+fn add_counterpart(
+    context: &Context,
+    relationship: &Relationship,
+    target: ClassId,
+    name: &str,
+) -> Option<Edit> {
+    let graph = context.graph;
+    if relationship.facts.style != crate::facts::RelationshipStyle::Orm {
+        return None;
+    }
+    let target_class = &graph.classes[target];
+    let facts = graph.class_facts(target);
+    let file = target_class.file;
+    let text = context.text(file);
+    let owner = &graph.classes[relationship.class];
+    let relationship_text = context.text(relationship.location.file);
+    let callee = relationship_text
+        .get(relationship.facts.callee_range.start()..relationship.facts.callee_range.end())?;
+    let quote = super::support::quote_of(
+        relationship_text,
+        relationship.facts.option("back_populates"),
+    );
+    let body_end = facts.body_range.end();
+    let body_start = facts.body_range.start();
+    // The body's indentation, from the first member line.
+    let line_start = text[..body_start]
+        .rfind(['\n', '\r'])
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let indent: String = text[line_start..body_start]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    if indent.is_empty() {
+        return None;
+    }
+    let annotation = if relationship.facts.annotation.is_some() {
+        let inner = format!("{quote}{}{quote}", owner.name);
+        match relationship.direction? {
+            Direction::ManyToOne => format!(": Mapped[list[{inner}]]"),
+            Direction::OneToMany => format!(": Mapped[{inner}]"),
+            Direction::ManyToMany => format!(": Mapped[list[{inner}]]"),
+        }
+    } else {
+        String::new()
+    };
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let target_argument = if annotation.is_empty() {
+        format!("{quote}{}{quote}, ", owner.name)
+    } else {
+        String::new()
+    };
+    let secondary = match (
+        relationship.direction,
+        relationship.facts.option("secondary"),
+    ) {
+        (Some(Direction::ManyToMany), Some(secondary)) => {
+            let secondary_text =
+                relationship_text.get(secondary.range.start()..secondary.range.end())?;
+            format!("secondary={secondary_text}, ")
+        }
+        (Some(Direction::ManyToMany), None) => return None,
+        _ => String::new(),
+    };
+    Some(Edit {
+        file,
+        range: TextRange::empty_at(body_end),
+        new_text: format!(
+            "{newline}{indent}{name}{annotation} = {callee}({target_argument}{secondary}back_populates={quote}{}{quote})",
+            relationship.attribute
+        ),
+    })
+}

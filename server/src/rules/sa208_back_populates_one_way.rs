@@ -1,0 +1,127 @@
+//! # SA208 back-populates-one-way
+//!
+//! `back_populates="x"` names a counterpart that does not name this relationship back.
+//!
+//! ## What it finds
+//! A relationship with `back_populates="x"` whose target's relationship `x`
+//! points back at this class but has no `back_populates`, or names another
+//! attribute.
+//!
+//! ## Why it matters
+//! Nothing raises. In-Python synchronisation works one way only: appending to
+//! one side updates the other, but not the reverse, so the two sides disagree
+//! until a flush and a refresh.
+//!
+//! ## Example
+//! ```python
+//! class Parent(Base):
+//!     __tablename__ = "parent"
+//!     id = Column(Integer, primary_key=True)
+//!     children = relationship("Child", back_populates="parent")
+//!
+//! class Child(Base):
+//!     __tablename__ = "child"
+//!     id = Column(Integer, primary_key=True)
+//!     parent_id = Column(ForeignKey("parent.id"))
+//!     parent = relationship("Parent")
+//! ```
+//!
+//! ## Fix
+//! Name this relationship on the counterpart:
+//! ```python
+//!     parent = relationship("Parent", back_populates="children")
+//! ```
+
+use super::support::{
+    add_keyword, diagnostic, fix, in_same_hierarchy, quote_of, related, replace_string, safe,
+};
+use super::Context;
+use crate::diagnostic::Diagnostic;
+use crate::facts::Setting;
+use crate::graph::AttributeKind;
+
+pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
+    let graph = context.graph;
+    for relationship in &graph.relationships {
+        let Some(Setting::Known(name, _)) = relationship.facts.string_option("back_populates")
+        else {
+            continue;
+        };
+        let Some(target) = relationship.target_class() else {
+            continue;
+        };
+        let Some(AttributeKind::Relationship(other_id)) =
+            graph.attributes_named(target, &name).first().copied()
+        else {
+            continue;
+        };
+        let other = &graph.relationships[other_id];
+        if other.backref_of.is_some() || other.facts.has_splat {
+            continue;
+        }
+        if !other
+            .target_class()
+            .is_some_and(|t| in_same_hierarchy(graph, t, relationship.class))
+        {
+            continue;
+        }
+        let owner = &graph.classes[relationship.class].name;
+        let target_name = &graph.classes[target].name;
+        let other_back = other.facts.string_option("back_populates");
+        let problem = match &other_back {
+            None => format!("{target_name}.{name} names no back_populates"),
+            Some(Setting::Known(back, _)) if back != &relationship.attribute => {
+                format!("{target_name}.{name} has back_populates=\"{back}\"")
+            }
+            _ => continue,
+        };
+        if other.facts.backref.is_some() {
+            // `backref=` on the counterpart pairs them already.
+            continue;
+        }
+        let mut d = diagnostic(
+            relationship.location,
+            format!(
+                "`{owner}.{}` has back_populates=\"{name}\", but {problem}: changes to {target_name}.{name} are not \
+                 reflected on {owner}.{} until a flush and refresh",
+                relationship.attribute, relationship.attribute
+            ),
+        );
+        d.related.push(related(
+            other.location,
+            format!("{target_name}.{name}, the counterpart"),
+        ));
+        let file = other.location.file;
+        let text = context.text(file);
+        let edit = match &other_back {
+            Some(Setting::Known(_, _)) => other
+                .facts
+                .option("back_populates")
+                .and_then(|literal| replace_string(file, text, literal, &relationship.attribute)),
+            _ => {
+                let quote = quote_of(
+                    context.text(relationship.location.file),
+                    relationship.facts.option("back_populates"),
+                );
+                Some(add_keyword(
+                    file,
+                    text,
+                    &other.facts.call,
+                    "back_populates",
+                    &format!("{quote}{}{quote}", relationship.attribute),
+                ))
+            }
+        };
+        if let Some(edit) = edit {
+            d.fixes.push(fix(
+                format!(
+                    "Set back_populates=\"{}\" on {target_name}.{name}",
+                    relationship.attribute
+                ),
+                safe(),
+                vec![edit],
+            ));
+        }
+        diagnostics.push(d);
+    }
+}

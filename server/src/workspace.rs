@@ -1,0 +1,266 @@
+//! Finding, reading and extracting the Python files of a workspace: the IO
+//! half of a check, shared by the CLI and the language server.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
+
+use crate::config::{Config, DEFAULT_EXCLUDES};
+use crate::facts::{self, FileFacts};
+
+/// Files larger than this are not model code; they are skipped with a message.
+pub const MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Relative to the current directory (or the workspace folder), `/`-separated.
+    pub display_path: String,
+    pub absolute: PathBuf,
+    pub text: Arc<str>,
+    pub facts: Arc<FileFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pub files: Vec<SourceFile>,
+    /// Python files looked at, including those the prefilter passed over.
+    pub files_checked: usize,
+    /// Files that could not be analysed, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Paths given explicitly that do not exist or cannot be read.
+    pub errors: Vec<String>,
+}
+
+/// A Python file found by discovery, with the root its module name is relative to.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub path: PathBuf,
+    pub module_root: PathBuf,
+    /// Given on the command line: read even if excluded by pattern.
+    pub explicit: bool,
+}
+
+fn is_python(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("py" | "pyi")
+    )
+}
+
+/// Walks the given paths (gitignore-aware, default and configured excludes).
+pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Candidate>, Vec<String>) {
+    let mut candidates = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            errors.push(format!("{}: No such file or directory", path.display()));
+            continue;
+        }
+        if path.is_file() {
+            let module_root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            candidates.push(Candidate {
+                path: path.clone(),
+                module_root,
+                explicit: true,
+            });
+            continue;
+        }
+        let root = path.clone();
+        let base = config.base.clone();
+        let exclude = config.clone();
+        let mut builder = ignore::WalkBuilder::new(path);
+        builder
+            .hidden(true)
+            .git_ignore(true)
+            .git_global(false)
+            .git_exclude(true)
+            .require_git(false)
+            .follow_links(false)
+            .filter_entry(move |entry| {
+                let name = entry.file_name().to_string_lossy();
+                if entry.depth() > 0
+                    && entry.file_type().is_some_and(|t| t.is_dir())
+                    && DEFAULT_EXCLUDES.contains(&name.as_ref())
+                {
+                    return false;
+                }
+                let absolute = std::fs::canonicalize(entry.path())
+                    .unwrap_or_else(|_| entry.path().to_path_buf());
+                match absolute.strip_prefix(&base) {
+                    Ok(relative) => {
+                        !exclude.is_excluded(&relative.to_string_lossy().replace('\\', "/"))
+                    }
+                    Err(_) => true,
+                }
+            });
+        for entry in builder.build() {
+            match entry {
+                Ok(entry) => {
+                    if entry.file_type().is_some_and(|t| t.is_file()) && is_python(entry.path()) {
+                        candidates.push(Candidate {
+                            path: entry.path().to_path_buf(),
+                            module_root: root.clone(),
+                            explicit: false,
+                        });
+                    }
+                }
+                Err(error) => errors.push(format!("warning: {error}")),
+            }
+        }
+    }
+    candidates.sort_by(|a, b| a.path.cmp(&b.path));
+    candidates.dedup_by(|a, b| a.path == b.path);
+    (candidates, errors)
+}
+
+/// Bytes that any file holding models, tables or the engine mentions.
+fn prefilter() -> &'static AhoCorasick {
+    static PREFILTER: OnceLock<AhoCorasick> = OnceLock::new();
+    PREFILTER.get_or_init(|| {
+        AhoCorasick::new([
+            "sqlalchemy",
+            "sqlmodel",
+            ".Model",
+            "Table(",
+            "relationship",
+            "Column(",
+            "ForeignKey",
+            "mapped_column",
+            "declarative",
+            "MetaData",
+            "create_engine",
+            "Mapped[",
+            "__tablename__",
+            "foreign_keys",
+        ])
+        .expect("the prefilter patterns are valid")
+    })
+}
+
+/// Could this file hold model facts? Package `__init__` files always pass:
+/// they re-export models and bases that other files import.
+pub fn may_hold_models(path: &Path, bytes: &[u8]) -> bool {
+    path.file_name().is_some_and(|n| n == "__init__.py") || prefilter().is_match(bytes)
+}
+
+pub fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let relative = cwd
+        .as_ref()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path);
+    let text = relative.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}
+
+/// The path a module name derives from: relative to the module root.
+pub fn module_path(path: &Path, module_root: &Path) -> String {
+    path.strip_prefix(module_root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+enum Loaded {
+    File(SourceFile),
+    Skipped(Skipped),
+    Filtered,
+}
+
+fn load_one(candidate: &Candidate) -> Loaded {
+    let display = display_path(&candidate.path);
+    let skip = |reason: String| {
+        Loaded::Skipped(Skipped {
+            path: display.clone(),
+            reason,
+        })
+    };
+    let metadata = match std::fs::metadata(&candidate.path) {
+        Ok(metadata) => metadata,
+        Err(error) => return skip(format!("cannot read: {error}")),
+    };
+    if metadata.len() > MAX_FILE_SIZE {
+        return skip(format!(
+            "skipped: {} MiB is larger than the {} MiB limit for a source file",
+            metadata.len() / (1024 * 1024),
+            MAX_FILE_SIZE / (1024 * 1024)
+        ));
+    }
+    let bytes = match std::fs::read(&candidate.path) {
+        Ok(bytes) => bytes,
+        Err(error) => return skip(format!("cannot read: {error}")),
+    };
+    if !may_hold_models(&candidate.path, &bytes) {
+        return Loaded::Filtered;
+    }
+    if memchr::memchr(0, &bytes).is_some() {
+        return skip("skipped: binary file (contains NUL bytes)".into());
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            return skip(format!(
+                "skipped: not valid UTF-8 (invalid byte at offset {})",
+                error.utf8_error().valid_up_to()
+            ))
+        }
+    };
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text);
+    let module = module_path(&candidate.path, &candidate.module_root);
+    let facts = facts::extract(&module, &text);
+    Loaded::File(SourceFile {
+        display_path: display,
+        absolute: candidate.path.clone(),
+        text: Arc::from(text),
+        facts: Arc::new(facts),
+    })
+}
+
+/// Reads and extracts every candidate, in parallel.
+pub fn load(candidates: &[Candidate]) -> Workspace {
+    let loaded: Vec<Loaded> = candidates.par_iter().map(load_one).collect();
+    let mut workspace = Workspace {
+        files_checked: candidates.len(),
+        ..Workspace::default()
+    };
+    for item in loaded {
+        match item {
+            Loaded::File(file) => workspace.files.push(file),
+            Loaded::Skipped(skipped) => workspace.skipped.push(skipped),
+            Loaded::Filtered => {}
+        }
+    }
+    workspace
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefilter_passes_models_and_packages() {
+        assert!(may_hold_models(
+            Path::new("a.py"),
+            b"from sqlalchemy import Column"
+        ));
+        assert!(may_hold_models(
+            Path::new("pkg/__init__.py"),
+            b"from .user import User"
+        ));
+        assert!(!may_hold_models(
+            Path::new("utils.py"),
+            b"def add(a, b):\n    return a + b\n"
+        ));
+    }
+}

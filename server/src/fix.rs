@@ -139,7 +139,7 @@ mod tests {
         let edits = vec![
             Edit {
                 file: 0,
-                range: TextRange::new(6, 6),
+                range: TextRange::new(5, 5),
                 new_text: ", b=2".into(),
             },
             Edit {

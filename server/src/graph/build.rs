@@ -1563,6 +1563,9 @@ impl<'a> Linker<'a> {
             let Some(pairs) = self.join_pairs(&context, primaryjoin) else {
                 return;
             };
+            if pairs.is_empty() {
+                return;
+            }
             let mut fk_columns: Vec<ColumnRef> = Vec::new();
             for (left, right) in &pairs {
                 let chosen = if let Some(declared) = &foreign_keys {
@@ -1651,11 +1654,9 @@ impl<'a> Linker<'a> {
                         }
                     }
                     Some(_) => {}
-                    None => {
-                        if !matches!(fk_facts.resolution, ForeignKeyResolution::MissingTable) {
-                            uncertain = true;
-                        }
-                    }
+                    // An FK that does not resolve (SA202 reports it) may be the
+                    // path this relationship needs.
+                    None => uncertain = true,
                 }
             }
             uncertain |= self.table_has_unknown_columns(table);
@@ -1846,10 +1847,43 @@ impl<'a> Linker<'a> {
             _ => expr,
         };
         match &expr.kind {
-            ExprKind::Operation(left, op, right) if op == "==" => Some(vec![(
-                self.join_side(context, left)?,
-                self.join_side(context, right)?,
-            )]),
+            ExprKind::Operation(left, op, right) if op == "==" => {
+                // `Book.published == True` filters; it joins nothing.
+                if is_literal(left) || is_literal(right) {
+                    return Some(Vec::new());
+                }
+                Some(vec![(
+                    self.join_side(context, left)?,
+                    self.join_side(context, right)?,
+                )])
+            }
+            ExprKind::Operation(_, op, _)
+                if matches!(
+                    op.as_str(),
+                    "!=" | "<" | ">" | "<=" | ">=" | "is" | "is not" | "in" | "not in"
+                ) =>
+            {
+                Some(Vec::new())
+            }
+            // `Book.deleted_at.is_(None)`, `Book.kind.in_([...])`: filters.
+            ExprKind::Call(call)
+                if matches!(
+                    call.callee.last_name(),
+                    Some(
+                        "is_"
+                            | "isnot"
+                            | "is_not"
+                            | "in_"
+                            | "not_in"
+                            | "like"
+                            | "ilike"
+                            | "startswith"
+                            | "contains"
+                    )
+                ) =>
+            {
+                Some(Vec::new())
+            }
             ExprKind::Operation(left, op, right) if op == "&" || op == "and" => {
                 let mut pairs = self.join_pairs(context, left)?;
                 pairs.extend(self.join_pairs(context, right)?);
@@ -1886,8 +1920,29 @@ impl<'a> Linker<'a> {
     }
 
     fn pair_relationships(&mut self) {
-        // back_populates pairs.
-        for id in 0..self.graph.relationships.len() {
+        // Backrefs create the reverse relationship on the target, unless an
+        // attribute of that name exists (SQLAlchemy refuses: SA204).
+        let count = self.graph.relationships.len();
+        for id in 0..count {
+            let relationship = self.graph.relationships[id].clone();
+            let Some(backref) = &relationship.facts.backref else {
+                continue;
+            };
+            let (Some(name), Some(target)) = (&backref.name, relationship.target_class()) else {
+                continue;
+            };
+            if self.relationship_on(target, name).is_some()
+                || self.column_of_attribute(target, name).is_some()
+            {
+                continue;
+            }
+            let facts = backref_facts(&relationship.facts, backref, name);
+            let file = relationship.location.file;
+            let created = self.add_relationship(target, file, facts, Some(id));
+            self.graph.relationships[id].pair = Some(created);
+        }
+        // back_populates pairs, which may name a backref-created relationship.
+        for id in 0..count {
             let relationship = &self.graph.relationships[id];
             let Some(Setting::Known(name, _)) = relationship.facts.string_option("back_populates")
             else {
@@ -1899,21 +1954,6 @@ impl<'a> Linker<'a> {
             if let Some(other) = self.relationship_on(target, &name) {
                 self.graph.relationships[id].pair = Some(other);
             }
-        }
-        // Backrefs create the reverse relationship on the target.
-        let count = self.graph.relationships.len();
-        for id in 0..count {
-            let relationship = self.graph.relationships[id].clone();
-            let Some(backref) = &relationship.facts.backref else {
-                continue;
-            };
-            let (Some(name), Some(target)) = (&backref.name, relationship.target_class()) else {
-                continue;
-            };
-            let facts = backref_facts(&relationship.facts, backref, name);
-            let file = relationship.location.file;
-            let created = self.add_relationship(target, file, facts, Some(id));
-            self.graph.relationships[id].pair = Some(created);
         }
     }
 
@@ -2029,6 +2069,17 @@ struct JoinSide {
     column: ColumnRef,
     foreign: bool,
     remote: bool,
+}
+
+fn is_literal(expr: &Expr) -> bool {
+    matches!(
+        expr.kind,
+        ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float
+            | ExprKind::Str(_)
+            | ExprKind::NoneLiteral
+    )
 }
 
 fn parse_expression(text: &str) -> Option<Expr> {

@@ -186,6 +186,16 @@ fn add_counterpart(
     let relationship_text = context.text(relationship.location.file);
     let callee = relationship_text
         .get(relationship.facts.callee_range.start()..relationship.facts.callee_range.end())?;
+    // The callee (`relationship`, `db.relationship`, `orm.relationship`) must
+    // be a name the target's module has bound; no fix that raises NameError.
+    let head = callee.split('.').next().unwrap_or(callee);
+    let target_module = graph.file(file);
+    let bound = target_module.imports.iter().any(|i| i.local == head)
+        || target_module.bindings.iter().any(|b| b.name == head);
+    let annotated = relationship.facts.annotation.is_some();
+    if !bound || (annotated && !target_module.imports.iter().any(|i| i.local == "Mapped")) {
+        return None;
+    }
     let quote = super::support::quote_of(
         relationship_text,
         relationship.facts.option("back_populates"),
@@ -204,7 +214,7 @@ fn add_counterpart(
     if indent.is_empty() {
         return None;
     }
-    let annotation = if relationship.facts.annotation.is_some() {
+    let annotation = if annotated {
         let inner = format!("{quote}{}{quote}", owner.name);
         match relationship.direction? {
             Direction::ManyToOne => format!(": Mapped[list[{inner}]]"),

@@ -163,6 +163,15 @@ fn overlapping(graph: &Graph, a: RelationshipId, b: RelationshipId) -> bool {
     if names_overlap(ra, &rb.attribute) || names_overlap(rb, &ra.attribute) {
         return false;
     }
+    // A backref named like the other side meant to link them; SA204 reports
+    // that SQLAlchemy refuses it.
+    let backref_names = |r: &crate::graph::Relationship, other: &crate::graph::Relationship| {
+        r.facts.backref.as_ref().and_then(|b| b.name.as_deref()) == Some(other.attribute.as_str())
+            && r.target_class() == Some(other.class)
+    };
+    if backref_names(ra, rb) || backref_names(rb, ra) {
+        return false;
+    }
     // The same relationship inherited, or mappers on sibling branches.
     if ra.attribute == rb.attribute && common_parent(graph, ra.class, rb.class) {
         return false;

@@ -56,7 +56,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             continue;
         };
         let other = &graph.relationships[other_id];
-        if other.backref_of.is_some() || other.facts.has_splat {
+        if other.facts.has_splat {
             continue;
         }
         if !other
@@ -68,17 +68,31 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let owner = &graph.classes[relationship.class].name;
         let target_name = &graph.classes[target].name;
         let other_back = other.facts.string_option("back_populates");
-        let problem = match &other_back {
-            None => format!("{target_name}.{name} names no back_populates"),
-            Some(Setting::Known(back, _)) if back != &relationship.attribute => {
+        let problem = match (other.backref_of, &other_back) {
+            // A backref-created relationship populates its originating side.
+            (Some(origin), _) => {
+                let origin_attribute = &graph.relationships[origin].attribute;
+                if origin_attribute == &relationship.attribute {
+                    continue;
+                }
+                format!("{target_name}.{name} is the backref of {owner}.{origin_attribute}")
+            }
+            (None, None) if other.facts.backref.is_none() => {
+                format!("{target_name}.{name} names no back_populates")
+            }
+            (None, Some(Setting::Known(back, _))) if back != &relationship.attribute => {
+                // A name that does not exist on this class is SA203's finding.
+                let exists = graph.classes[relationship.class]
+                    .attributes
+                    .iter()
+                    .any(|a| &a.name == back && matches!(a.kind, AttributeKind::Relationship(_)));
+                if !exists {
+                    continue;
+                }
                 format!("{target_name}.{name} has back_populates=\"{back}\"")
             }
             _ => continue,
         };
-        if other.facts.backref.is_some() {
-            // `backref=` on the counterpart pairs them already.
-            continue;
-        }
         let mut d = diagnostic(
             relationship.location,
             format!(
@@ -94,6 +108,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let file = other.location.file;
         let text = context.text(file);
         let edit = match &other_back {
+            _ if other.backref_of.is_some() => None,
             Some(Setting::Known(_, _)) => other
                 .facts
                 .option("back_populates")

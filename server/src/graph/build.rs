@@ -2146,6 +2146,16 @@ fn backref_facts(
         has_splat: backref.has_splat,
         backref: None,
         from_declared_attr: origin.from_declared_attr,
-        call: backref.call.clone().unwrap_or_else(|| origin.call.clone()),
+        // A backref written as a bare string has no call of its own.
+        call: backref
+            .call
+            .clone()
+            .unwrap_or_else(|| crate::syntax::expr::Call {
+                callee: Expr::unknown(backref.range),
+                args: Vec::new(),
+                keywords: Vec::new(),
+                has_splat: false,
+                arguments_range: crate::text::TextRange::default(),
+            }),
     }
 }

@@ -9,7 +9,7 @@
 mod build;
 mod cycles;
 pub mod json;
-mod resolve;
+pub mod resolve;
 
 use std::sync::Arc;
 
@@ -443,6 +443,32 @@ impl Graph {
             .collect();
         kinds.sort_by_key(|k| !matches!(k, AttributeKind::Relationship(_)));
         kinds
+    }
+
+    /// The mapped class declared by class `index` of file `file`, if mapped.
+    pub fn class_at(&self, file: FileId, index: usize) -> Option<ClassId> {
+        self.classes
+            .iter()
+            .position(|c| c.file == file && c.index == index)
+    }
+
+    /// Is any column of the foreign key NOT NULL (or part of the primary key)?
+    pub fn fk_not_null(&self, fk: ForeignKeyId) -> Option<bool> {
+        let fk = &self.foreign_keys[fk];
+        let table = &self.tables[fk.table];
+        let mut any_unknown = false;
+        for name in &fk.columns {
+            match table.column(name).map(|c| (c.nullable, c.primary_key)) {
+                Some((_, true)) | Some((Some(false), _)) => return Some(true),
+                Some((Some(true), false)) => {}
+                _ => any_unknown = true,
+            }
+        }
+        if any_unknown || fk.columns.is_empty() {
+            None
+        } else {
+            Some(false)
+        }
     }
 
     /// Classes whose mapper spans the table.

@@ -165,6 +165,213 @@ pub fn unsafe_() -> Applicability {
     Applicability::Unsafe
 }
 
+/// Where cascade findings anchor: the `cascade=` keyword (inside a
+/// `backref(...)` for a backref-created relationship), or SQLModel's
+/// `Relationship(` call.
+pub fn cascade_anchor(relationship: &crate::graph::Relationship) -> Location {
+    let file = relationship.location.file;
+    if relationship.facts.style == crate::facts::RelationshipStyle::SqlModel {
+        return Location {
+            file,
+            range: relationship.facts.callee_range,
+        };
+    }
+    match relationship.facts.keyword("cascade") {
+        Some(keyword) => Location {
+            file,
+            range: keyword.range,
+        },
+        None => relationship.location,
+    }
+}
+
+/// The `ondelete` of a foreign key: `Some(Some(action))` when literal,
+/// `Some(None)` when absent, `None` when not knowable.
+pub fn ondelete(graph: &Graph, fk: usize) -> Option<Option<String>> {
+    match graph.foreign_keys[fk].facts.ondelete.as_ref() {
+        None => Some(None),
+        Some(crate::facts::Setting::Known(action, _)) => Some(Some(action.to_ascii_uppercase())),
+        Some(crate::facts::Setting::Unknown(_)) => None,
+    }
+}
+
+/// `passive_deletes`: `Some(false)` absent or False, `Some(true)` True or
+/// "all", `None` not knowable.
+pub fn passive_deletes(relationship: &crate::graph::Relationship) -> Option<bool> {
+    match relationship.facts.option("passive_deletes") {
+        None => Some(false),
+        Some(value) => match (&value.kind, value.as_str()) {
+            (_, Some("all")) => Some(true),
+            (crate::syntax::expr::ExprKind::Bool(b), _) => Some(*b),
+            _ => None,
+        },
+    }
+}
+
+/// A relationship whose options are all literal and whose shape is known.
+pub fn is_readable(relationship: &crate::graph::Relationship) -> bool {
+    !relationship.facts.has_splat
+        && !relationship.cascade.unknown
+        && relationship.direction.is_some()
+}
+
+/// The quote a relationship's call already uses.
+pub fn quote_in(context: &super::Context, relationship: &crate::graph::Relationship) -> char {
+    let text = context.text(relationship.location.file);
+    let literal = relationship
+        .facts
+        .keywords
+        .iter()
+        .map(|k| &k.value)
+        .chain(relationship.facts.call.args.iter())
+        .find(|v| v.as_str().is_some());
+    quote_of(text, literal)
+}
+
+/// Sets `keyword=value` on a relationship: replaces the value when present,
+/// adds the keyword otherwise.
+pub fn set_keyword(
+    context: &super::Context,
+    relationship: &crate::graph::Relationship,
+    keyword: &str,
+    value: &str,
+) -> Option<Edit> {
+    let file = relationship.location.file;
+    let text = context.text(file);
+    match relationship.facts.keyword(keyword) {
+        Some(existing) => Some(replace_range(file, existing.value.range, value)),
+        None => {
+            // A backref written as a bare string has no call to add to.
+            if relationship.backref_of.is_some()
+                && relationship.facts.call.arguments_range.is_empty()
+            {
+                return None;
+            }
+            Some(add_keyword(
+                file,
+                text,
+                &relationship.facts.call,
+                keyword,
+                value,
+            ))
+        }
+    }
+}
+
+/// Removes a keyword argument with its separating comma.
+pub fn remove_keyword(file: usize, call: &Call, name: &str) -> Option<Edit> {
+    let keyword = call.keywords.iter().find(|k| k.name == name)?;
+    let mut ends: Vec<(u32, u32)> = call
+        .args
+        .iter()
+        .map(|a| (a.range.start, a.range.end))
+        .chain(call.keywords.iter().map(|k| (k.range.start, k.range.end)))
+        .collect();
+    ends.sort();
+    let position = ends
+        .iter()
+        .position(|&(start, _)| start == keyword.range.start)?;
+    let range = if position > 0 {
+        TextRange::new(ends[position - 1].1 as usize, keyword.range.end())
+    } else if let Some(next) = ends.get(position + 1) {
+        TextRange::new(keyword.range.start(), next.0 as usize)
+    } else {
+        keyword.range
+    };
+    Some(Edit {
+        file,
+        range,
+        new_text: String::new(),
+    })
+}
+
+/// Moves a relationship's `cascade=` to its one-to-many partner: removes it
+/// here, sets it there. `None` when either side cannot be edited.
+pub fn move_cascade_to_partner(
+    context: &super::Context,
+    relationship: &crate::graph::Relationship,
+    partner: &crate::graph::Relationship,
+    cascade: &str,
+) -> Option<Vec<Edit>> {
+    if relationship.facts.style == crate::facts::RelationshipStyle::SqlModel {
+        return None;
+    }
+    let keyword = relationship.facts.keyword("cascade")?;
+    // The keyword must be written in this relationship's own call.
+    if !relationship
+        .facts
+        .call
+        .keywords
+        .iter()
+        .any(|k| k.range == keyword.range)
+    {
+        return None;
+    }
+    let remove = remove_keyword(
+        relationship.location.file,
+        &relationship.facts.call,
+        "cascade",
+    )?;
+    let quote = quote_in(context, partner);
+    let add = set_keyword(
+        context,
+        partner,
+        "cascade",
+        &format!("{quote}{cascade}{quote}"),
+    )?;
+    if add.file == remove.file
+        && add.range.start < remove.range.end
+        && remove.range.start < add.range.end
+    {
+        return None;
+    }
+    Some(vec![remove, add])
+}
+
+/// The one-to-many relationships whose delete behaviour a rule judges:
+/// readable, not view-only, with the foreign keys they write known.
+pub fn one_to_many(graph: &Graph) -> impl Iterator<Item = (usize, &crate::graph::Relationship)> {
+    graph.relationships.iter().enumerate().filter(|(_, r)| {
+        r.direction == Some(crate::graph::Direction::OneToMany)
+            && is_readable(r)
+            && !r.foreign_keys.is_empty()
+            && r.facts
+                .flag("viewonly")
+                .is_none_or(|f| f.known() == Some(&false))
+    })
+}
+
+/// For a relationship created by a string `backref="children"`: an edit that
+/// turns the string into `backref("children", <keywords>)`, using the
+/// `backref` the module can already call (`backref`, `orm.backref`,
+/// `db.backref`).
+pub fn backref_with_keywords(
+    context: &super::Context,
+    relationship: &crate::graph::Relationship,
+    keywords: &str,
+) -> Option<Edit> {
+    let origin = &context.graph.relationships[relationship.backref_of?];
+    let keyword = origin.facts.keyword("backref")?;
+    let name = keyword.value.as_str()?;
+    let file = origin.location.file;
+    let text = context.text(file);
+    let facts = context.graph.file(file);
+    let callee = text.get(origin.facts.callee_range.start()..origin.facts.callee_range.end())?;
+    let backref_callee = if facts.imports.iter().any(|i| i.local == "backref") {
+        "backref".to_string()
+    } else if let Some((owner, _)) = callee.rsplit_once('.') {
+        format!("{owner}.backref")
+    } else {
+        return None;
+    };
+    let quote = quote_of(text, Some(&keyword.value));
+    Some(replace_range(
+        file,
+        keyword.value.range,
+        format!("{backref_callee}({quote}{name}{quote}, {keywords})"),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,67 @@
+//! # SA102 delete-orphan-without-delete
+//!
+//! `delete-orphan` cascade without `delete`.
+//!
+//! ## What it finds
+//! A `cascade=` that names `delete-orphan` but neither `delete` nor `all`.
+//!
+//! ## Why it matters
+//! SQLAlchemy warns when the mapper configures (`SAWarning: The
+//! 'delete-orphan' cascade option requires 'delete'.`) and adds `delete`
+//! itself: the cascade written is not the cascade in force.
+//!
+//! ## Example
+//! ```python
+//! children = relationship("Child", cascade="save-update, merge, delete-orphan")
+//! ```
+//!
+//! ## Fix
+//! Say `delete` too:
+//! ```python
+//! children = relationship("Child", cascade="save-update, merge, delete, delete-orphan")
+//! ```
+
+use super::support::{cascade_anchor, diagnostic, fix, replace_string, safe};
+use super::Context;
+use crate::diagnostic::Diagnostic;
+use crate::graph::split_cascade;
+
+pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
+    let graph = context.graph;
+    for (id, relationship) in graph.relationships.iter().enumerate() {
+        let Some(value) = relationship.facts.option("cascade") else {
+            continue;
+        };
+        let Some(text) = value.as_str() else { continue };
+        let tokens = split_cascade(text);
+        let has = |name: &str| tokens.iter().any(|t| t == name);
+        if !has("delete-orphan") || has("delete") || has("all") {
+            continue;
+        }
+        let mut d = diagnostic(
+            cascade_anchor(relationship),
+            format!(
+                "cascade=\"{text}\" on `{}` has delete-orphan without delete: SQLAlchemy warns \
+                 (The 'delete-orphan' cascade option requires 'delete') and deletes children with the parent anyway",
+                graph.relationship_label(id)
+            ),
+        );
+        let mut fixed: Vec<String> = Vec::new();
+        for token in &tokens {
+            if token == "delete-orphan" {
+                fixed.push("delete".into());
+            }
+            fixed.push(token.clone());
+        }
+        let new_value = fixed.join(", ");
+        let file = relationship.location.file;
+        if let Some(edit) = replace_string(file, context.text(file), value, &new_value) {
+            d.fixes.push(fix(
+                format!("Use cascade=\"{new_value}\""),
+                safe(),
+                vec![edit],
+            ));
+        }
+        diagnostics.push(d);
+    }
+}

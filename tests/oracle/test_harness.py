@@ -1,0 +1,154 @@
+"""The oracle machinery itself: databases, the case runner, expect markers."""
+
+from __future__ import annotations
+
+import textwrap
+
+from harness import attribute_at, make_engine, run_case
+from sqlalchemy import text
+
+
+def write(root, files: dict[str, str]):
+    for rel, body in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(body).lstrip(), encoding="utf-8")
+    return root
+
+
+def test_postgres_cluster_is_usable(pg_url):
+    engine = make_engine(pg_url)
+    with engine.connect() as conn:
+        version = conn.execute(text("SHOW server_version")).scalar_one()
+        database = conn.execute(text("SELECT current_database()")).scalar_one()
+    engine.dispose()
+    assert database == "postgres"
+    assert version.split(".")[0].isdigit()
+
+
+def test_each_test_gets_an_empty_database(pg_db_url):
+    engine = make_engine(pg_db_url)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).scalar_one() == 0
+        conn.execute(text("CREATE TABLE scratch (id int)"))
+    engine.dispose()
+
+
+def test_sqlite_engine_enforces_foreign_keys(sqlite_url):
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_run_case_imports_packages_by_dotted_name(tmp_path):
+    case = write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models/__init__.py": "",
+            "pkg/models/parent.py": """
+                from sqlalchemy import Column, Integer
+                from sqlalchemy.orm import declarative_base, relationship
+                Base = declarative_base()
+                class Parent(Base):
+                    __tablename__ = "parent"
+                    id = Column(Integer, primary_key=True)
+                    children = relationship("pkg.models.child.Child")
+            """,
+            "pkg/models/child.py": """
+                from sqlalchemy import Column, ForeignKey, Integer
+                from pkg.models.parent import Base
+                class Child(Base):
+                    __tablename__ = "child"
+                    id = Column(Integer, primary_key=True)
+                    parent_id = Column(ForeignKey("parent.id"))
+            """,
+        },
+    )
+    result = run_case(
+        case,
+        """
+from sqlalchemy.orm import configure_mappers
+configure_mappers()
+result["modules"] = sorted(modules)
+result["target"] = find_class("Parent").children.property.mapper.class_.__name__
+result["base"] = find_base().__name__
+result["mapped"] = [c.__name__ for c in mapped_classes()]
+""",
+    )
+    assert "error_type" not in result, result
+    assert result["modules"] == ["pkg", "pkg.models", "pkg.models.child", "pkg.models.parent"]
+    assert result["target"] == "Child"
+    assert result["base"] == "Base"
+    assert result["mapped"] == ["Child", "Parent"]
+
+
+def test_run_case_reports_errors_and_warnings(tmp_path):
+    case = write(tmp_path, {"models.py": "import warnings\nwarnings.warn('at import', UserWarning)\n"})
+    result = run_case(case, "set_stage('later')\nraise KeyError('boom')")
+    assert result["error_type"] == "KeyError"
+    assert result["error_phase"] == "body"
+    assert "boom" in result["error_message"]
+    assert result["warnings"][0]["category"] == "UserWarning"
+    assert result["warnings"][0]["message"] == "at import"
+    assert result["warnings"][0]["stage"] == "import"
+    assert result["warnings"][0]["sqlalchemy"] is False
+
+
+def test_run_case_import_error_is_reported(tmp_path):
+    case = write(tmp_path, {"models.py": "raise ValueError('bad model')\n"})
+    result = run_case(case, "result['reached'] = True")
+    assert result["error_type"] == "ValueError"
+    assert result["error_phase"] == "import"
+    assert "reached" not in result
+
+
+def test_capture_sql(tmp_path, sqlite_url):
+    case = write(
+        tmp_path,
+        {
+            "models.py": """
+                from sqlalchemy import Integer
+                from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+                class Base(DeclarativeBase):
+                    pass
+                class Thing(Base):
+                    __tablename__ = "thing"
+                    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+            """
+        },
+    )
+    result = run_case(
+        case,
+        """
+from sqlalchemy.orm import Session
+engine = make_engine()
+with capture_sql(engine) as statements:
+    find_base().metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(find_class("Thing")())
+        session.commit()
+result["sql"] = statements
+""",
+        db_url=sqlite_url,
+    )
+    assert "error_type" not in result, result
+    joined = "\n".join(result["sql"])
+    assert "CREATE TABLE thing" in joined
+    assert "INSERT INTO thing" in joined
+
+
+def test_attribute_at_finds_multiline_statement(tmp_path):
+    file = tmp_path / "m.py"
+    file.write_text(
+        "class A:\n"
+        "    x = 1\n"
+        "    items = relationship(\n"
+        "        'B',\n"
+        "    )\n",
+        encoding="utf-8",
+    )
+    assert attribute_at(file, 3).key == "items"
+    assert attribute_at(file, 4).cls == "A"
+    assert attribute_at(file, 1) is None

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sqla_analyzer::analysis::{self, Analysis};
-use sqla_analyzer::config::Config;
+use sqla_analyzer::config::{Config, Dialect};
 use sqla_analyzer::facts::{self, FileFacts};
 use sqla_analyzer::fix;
 use sqla_analyzer::graph::{self, LinkOptions};
@@ -57,7 +57,12 @@ fn analyze(files: &[SourceFile]) -> Analysis {
         .iter()
         .map(|f| (f.facts.clone(), f.text.clone()))
         .collect();
-    analysis::analyze(&pairs, &LinkOptions::default(), |_, _| true)
+    analysis::analyze(
+        &pairs,
+        &LinkOptions::default(),
+        Dialect::Postgresql,
+        |_, _| true,
+    )
 }
 
 fn render(files: &[SourceFile], analysis: &Analysis) -> String {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::config::Dialect;
 use crate::diagnostic::Diagnostic;
 use crate::facts::FileFacts;
 use crate::graph::{self, Graph, LinkOptions};
@@ -20,6 +21,7 @@ pub struct Analysis {
 pub fn analyze(
     files: &[(Arc<FileFacts>, Arc<str>)],
     options: &LinkOptions,
+    dialect: Dialect,
     enabled: impl Fn(usize, &str) -> bool,
 ) -> Analysis {
     let facts: Vec<Arc<FileFacts>> = files.iter().map(|(f, _)| f.clone()).collect();
@@ -28,6 +30,7 @@ pub fn analyze(
     let context = Context {
         graph: &graph,
         texts: &texts,
+        dialect,
     };
     let mut diagnostics = rules::run(&context, |_| true);
     let indexes: Vec<LineIndex> = texts.iter().map(|t| LineIndex::new(t)).collect();

@@ -165,7 +165,7 @@ fn analyze_files(
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
         })
         .collect();
-    analysis::analyze(&pairs, &options, |file, code| {
+    analysis::analyze(&pairs, &options, config.dialect, |file, code| {
         if let Some(select) = select {
             if !select.iter().any(|s| rules::selector_matches(s, code)) {
                 return false;

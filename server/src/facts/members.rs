@@ -389,7 +389,12 @@ pub fn read_table_args(value: &Expr, scope: &Scope) -> TableArgs {
                         Some(Construct::PrimaryKeyConstraint) => {
                             args.primary_key_constraint = Some(string_args(call))
                         }
-                        Some(Construct::Index | Construct::CheckConstraint) => {}
+                        Some(Construct::Index) => {
+                            if let Some(columns) = unique_index_columns(call) {
+                                args.unique_constraints.push(columns);
+                            }
+                        }
+                        Some(Construct::CheckConstraint) => {}
                         _ => args.incomplete = true,
                     },
                     _ => args.incomplete = true,
@@ -399,6 +404,17 @@ pub fn read_table_args(value: &Expr, scope: &Scope) -> TableArgs {
         _ => args.incomplete = true,
     }
     args
+}
+
+/// The columns of `Index("name", "a", "b", unique=True)`; a computed
+/// `unique=` counts as unique, so that uniqueness is never underestimated.
+fn unique_index_columns(call: &Call) -> Option<Vec<String>> {
+    let unique = call.keyword_value("unique")?;
+    if unique.as_bool() == Some(false) {
+        return None;
+    }
+    let columns: Vec<String> = string_args(call).into_iter().skip(1).collect();
+    (!columns.is_empty()).then_some(columns)
 }
 
 fn string_args(call: &Call) -> Vec<String> {
@@ -480,7 +496,12 @@ pub fn read_table(value: &Expr, scope: &Scope, binding: Option<&str>) -> Option<
             Some(Construct::PrimaryKeyConstraint) => {
                 table.primary_key_constraint = Some(string_args(inner))
             }
-            Some(Construct::Index | Construct::CheckConstraint) => {}
+            Some(Construct::Index) => {
+                if let Some(columns) = unique_index_columns(inner) {
+                    table.unique_constraints.push(columns);
+                }
+            }
+            Some(Construct::CheckConstraint) => {}
             _ => table.incomplete = true,
         }
     }

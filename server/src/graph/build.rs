@@ -469,6 +469,7 @@ impl<'a> Linker<'a> {
                     location: s.location,
                     closed: true,
                     naming_convention: NamingConvention::None,
+                    metadata_call: None,
                 });
                 next
             });
@@ -478,6 +479,12 @@ impl<'a> Linker<'a> {
             let closed = self.seeds[seed].closed;
             self.graph.scopes[scope].closed &= closed;
             for (file, call) in self.seeds[seed].metadata_calls.clone() {
+                // Only a call the user wrote (not an attribute assignment).
+                if let Some(written) = call.as_call().filter(|c| !c.callee.is_unknown()) {
+                    if self.graph.scopes[scope].metadata_call.is_none() {
+                        self.graph.scopes[scope].metadata_call = Some((file, written.clone()));
+                    }
+                }
                 let convention = self.naming_convention(file, &call);
                 let current = &mut self.graph.scopes[scope].naming_convention;
                 if convention != NamingConvention::None {
@@ -549,6 +556,7 @@ impl<'a> Linker<'a> {
                 location: s.location,
                 closed: s.closed,
                 naming_convention: NamingConvention::None,
+                metadata_call: None,
             });
             self.seed_scope.push(id);
             Some(id)

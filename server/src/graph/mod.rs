@@ -21,6 +21,11 @@ use crate::text::TextRange;
 pub use build::{link, render_convention, LinkOptions};
 pub use resolve::Symbol;
 
+/// Strongly connected components of two or more nodes.
+pub fn cycles_of(node_count: usize, edges: &[(usize, usize)]) -> Vec<Vec<usize>> {
+    cycles::strongly_connected(node_count, edges)
+}
+
 pub type FileId = usize;
 pub type ScopeId = usize;
 pub type ClassId = usize;
@@ -58,6 +63,9 @@ pub struct Scope {
     /// Defined in the workspace, so every class and table of it is seen.
     pub closed: bool,
     pub naming_convention: NamingConvention,
+    /// A `MetaData(...)` call written for this scope, where a naming
+    /// convention could be added.
+    pub metadata_call: Option<(FileId, crate::syntax::expr::Call)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

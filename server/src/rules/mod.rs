@@ -2,6 +2,7 @@
 //! `//!` comment, shown by `sqla-analyzer rule CODE`), its check, its fixes
 //! and its tests.
 
+mod flush_order;
 mod sa101_invalid_cascade_option;
 mod sa102_delete_orphan_without_delete;
 mod sa103_delete_orphan_on_many_side;
@@ -25,8 +26,19 @@ mod sa205_ambiguous_foreign_keys;
 mod sa206_no_foreign_key_path;
 mod sa207_overlapping_relationships;
 mod sa208_back_populates_one_way;
+mod sa301_unnamed_fk_in_cycle;
+mod sa302_use_alter_without_name;
+mod sa303_composite_fk_split;
+mod sa304_fk_target_not_unique;
+mod sa305_constraint_name_too_long;
+mod sa401_cycle_needs_post_update;
+mod sa402_post_update_redundant;
+mod sa403_post_update_on_one_to_many;
+mod sa404_post_update_without_cycle;
+mod sa405_composite_fk_autoincrement;
 pub(crate) mod support;
 
+use crate::config::Dialect;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::graph::Graph;
 
@@ -35,6 +47,8 @@ use crate::graph::Graph;
 pub struct Context<'a> {
     pub graph: &'a Graph,
     pub texts: &'a [&'a str],
+    /// The database the project targets (`dialect` in the configuration).
+    pub dialect: Dialect,
 }
 
 impl<'a> Context<'a> {
@@ -250,6 +264,76 @@ pub static RULES: &[Rule] = &[
         sa208_back_populates_one_way,
         "SA208",
         "back-populates-one-way",
+        Warning,
+        true
+    ),
+    rule!(
+        sa301_unnamed_fk_in_cycle,
+        "SA301",
+        "unnamed-fk-in-cycle",
+        Warning,
+        true
+    ),
+    rule!(
+        sa302_use_alter_without_name,
+        "SA302",
+        "use-alter-without-name",
+        Warning,
+        true
+    ),
+    rule!(
+        sa303_composite_fk_split,
+        "SA303",
+        "composite-fk-split",
+        Error,
+        false
+    ),
+    rule!(
+        sa304_fk_target_not_unique,
+        "SA304",
+        "fk-target-not-unique",
+        Error,
+        true
+    ),
+    rule!(
+        sa305_constraint_name_too_long,
+        "SA305",
+        "constraint-name-too-long",
+        Error,
+        true
+    ),
+    rule!(
+        sa401_cycle_needs_post_update,
+        "SA401",
+        "cycle-needs-post-update",
+        Error,
+        true
+    ),
+    rule!(
+        sa402_post_update_redundant,
+        "SA402",
+        "post-update-redundant",
+        Hint,
+        true
+    ),
+    rule!(
+        sa403_post_update_on_one_to_many,
+        "SA403",
+        "post-update-on-one-to-many",
+        Hint,
+        true
+    ),
+    rule!(
+        sa404_post_update_without_cycle,
+        "SA404",
+        "post-update-without-cycle",
+        Hint,
+        true
+    ),
+    rule!(
+        sa405_composite_fk_autoincrement,
+        "SA405",
+        "composite-fk-autoincrement",
         Warning,
         true
     ),

@@ -1,0 +1,117 @@
+//! # SA304 fk-target-not-unique
+//!
+//! A foreign key refers to columns that are neither the primary key nor unique.
+//!
+//! ## What it finds
+//! A foreign key whose referred columns are not the referred table's primary
+//! key, not a `unique=True` column, and not covered by a `UniqueConstraint`
+//! or unique `Index` of exactly those columns.
+//!
+//! ## Why it matters
+//! PostgreSQL refuses the constraint at `CREATE TABLE`: `there is no unique
+//! constraint matching given keys for referenced table`. (MySQL requires an
+//! index; SQLite fails later, on INSERT, with `foreign key mismatch`.)
+//!
+//! ## Example
+//! ```python
+//! class Membership(Base):
+//!     __tablename__ = "membership"
+//!     id = Column(Integer, primary_key=True)
+//!     user_email = Column(ForeignKey("user.email"))
+//! ```
+//!
+//! ## Fix
+//! Refer to the key, or make the referred column unique:
+//! ```python
+//!     email = Column(String(200), unique=True)
+//! ```
+
+use std::collections::BTreeSet;
+
+use super::sa303_composite_fk_split::split_groups;
+use super::support::{add_keyword, diagnostic, fix, related, unsafe_};
+use super::Context;
+use crate::diagnostic::Diagnostic;
+use crate::graph::ForeignKeyResolution;
+
+pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
+    let graph = context.graph;
+    let split: BTreeSet<usize> = split_groups(graph)
+        .into_iter()
+        .flat_map(|(_, fks)| fks)
+        .collect();
+    for (id, fk) in graph.foreign_keys.iter().enumerate() {
+        if split.contains(&id) {
+            continue;
+        }
+        let ForeignKeyResolution::Resolved {
+            table: referred,
+            columns,
+        } = &fk.resolution
+        else {
+            continue;
+        };
+        let target = &graph.tables[*referred];
+        if target.incomplete || target.class.is_some_and(|c| graph.classes[c].incomplete) {
+            continue;
+        }
+        let primary_key: BTreeSet<&str> = target.primary_key().into_iter().collect();
+        if primary_key.is_empty() {
+            continue;
+        }
+        let referred_set: BTreeSet<&str> = columns.iter().map(String::as_str).collect();
+        if referred_set == primary_key {
+            continue;
+        }
+        if let [only] = columns.as_slice() {
+            if target.column(only).is_some_and(|c| {
+                c.unique || c.facts.unique.as_ref().is_some_and(|u| u.known().is_none())
+            }) {
+                continue;
+            }
+        }
+        if target
+            .unique_sets
+            .iter()
+            .any(|set| set.iter().map(String::as_str).collect::<BTreeSet<_>>() == referred_set)
+        {
+            continue;
+        }
+        let mut d = diagnostic(
+            fk.location,
+            format!(
+                "the foreign key on {}.{} refers to {}({}), which is neither {}'s primary key nor unique: \
+                 PostgreSQL refuses it at CREATE TABLE (there is no unique constraint matching given keys for referenced table \"{}\")",
+                graph.tables[fk.table].full_name(),
+                fk.columns.join(", "),
+                target.full_name(),
+                columns.join(", "),
+                target.full_name(),
+                target.name
+            ),
+        );
+        if let [only] = columns.as_slice() {
+            if let Some(column) = target.column(only) {
+                d.related.push(related(
+                    column.location,
+                    format!("{}.{only}", target.full_name()),
+                ));
+                if let Some(call) = &column.facts.call {
+                    let file = column.location.file;
+                    d.fixes.push(fix(
+                        format!("Make {}.{only} unique", target.full_name()),
+                        unsafe_(),
+                        vec![add_keyword(
+                            file,
+                            context.text(file),
+                            call,
+                            "unique",
+                            "True",
+                        )],
+                    ));
+                }
+            }
+        }
+        diagnostics.push(d);
+    }
+}

@@ -1,0 +1,101 @@
+//! # SA404 post-update-without-cycle
+//!
+//! `post_update=True` on a relationship that is in no dependency cycle.
+//!
+//! ## What it finds
+//! A relationship with `post_update=True` whose rows are in no
+//! row-dependency cycle with another class (a self-referential relationship,
+//! where a row may point at itself, is not reported).
+//!
+//! ## Why it matters
+//! Every INSERT is followed by an UPDATE for nothing, and every DELETE is
+//! preceded by one.
+//!
+//! ## Example
+//! ```python
+//! class Book(Base):
+//!     __tablename__ = "book"
+//!     id = Column(Integer, primary_key=True)
+//!     author_id = Column(ForeignKey("author.id"))
+//!     author = relationship("Author", post_update=True)
+//! ```
+//!
+//! ## Fix
+//! ```python
+//!     author = relationship("Author")
+//! ```
+
+use super::flush_order::row_cycles;
+use super::support::{diagnostic, fix, remove_keyword, safe};
+use super::Context;
+use crate::diagnostic::Diagnostic;
+
+pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
+    let graph = context.graph;
+    let cycles = row_cycles(graph);
+    for (id, relationship) in graph.relationships.iter().enumerate() {
+        // Only where the flag is written.
+        let Some(keyword) = relationship
+            .facts
+            .call
+            .keywords
+            .iter()
+            .find(|k| k.name == "post_update")
+        else {
+            continue;
+        };
+        if keyword.value.as_bool() != Some(true) || relationship.facts.has_splat {
+            continue;
+        }
+        let Some(target) = relationship.target_class() else {
+            continue;
+        };
+        if relationship.direction.is_none() || target == relationship.class {
+            continue;
+        }
+        let in_cycle = cycles.iter().any(|cycle| {
+            cycle.classes.contains(&relationship.class)
+                && cycle.classes.contains(&target)
+                && cycle
+                    .dependencies
+                    .iter()
+                    .any(|d| relationship.foreign_keys.contains(&d.foreign_key))
+        });
+        // Also the reverse side of a pair whose other half is in a cycle.
+        let pair_in_cycle = relationship.pair.is_some_and(|p| {
+            cycles.iter().any(|c| {
+                c.dependencies
+                    .iter()
+                    .any(|d| d.writers.contains(&p) && d.writers.contains(&id))
+            })
+        });
+        if in_cycle || pair_in_cycle {
+            continue;
+        }
+        // Relationships in an inheritance hierarchy with a cycle are not
+        // judged: the mapper-level cycle may involve subclasses.
+        if graph.classes[relationship.class].superclass.is_some()
+            || graph.classes[target].superclass.is_some()
+        {
+            continue;
+        }
+        let mut d = diagnostic(
+            relationship.location,
+            format!(
+                "post_update=True on `{}`, which is in no dependency cycle: every INSERT of {} is followed by an \
+                 UPDATE for nothing",
+                graph.relationship_label(id),
+                graph.classes[relationship.class].name
+            ),
+        );
+        if let Some(edit) = remove_keyword(
+            relationship.location.file,
+            &relationship.facts.call,
+            "post_update",
+        ) {
+            d.fixes
+                .push(fix("Remove post_update=True", safe(), vec![edit]));
+        }
+        diagnostics.push(d);
+    }
+}

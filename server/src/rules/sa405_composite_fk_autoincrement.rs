@@ -1,0 +1,124 @@
+//! # SA405 composite-fk-autoincrement
+//!
+//! The integer primary key is part of a composite foreign key, so it does not autoincrement.
+//!
+//! ## What it finds
+//! A table whose only integer primary-key column is also a column of a
+//! composite foreign key, without an `autoincrement` setting.
+//!
+//! ## Why it matters
+//! SQLAlchemy does not make a column that refers to another table
+//! autoincrement unless told `autoincrement="ignore_fk"`: no SERIAL in the
+//! DDL, so an INSERT without an explicit id fails (`NotNullViolation` on
+//! PostgreSQL after an SAWarning; `FlushError ... NULL identity key` on SQLite).
+//!
+//! ## Example
+//! ```python
+//! warehouse = Table(
+//!     "warehouse", metadata,
+//!     Column("id", Integer, primary_key=True),
+//!     Column("default_bin_no", Integer),
+//!     ForeignKeyConstraint(["id", "default_bin_no"], ["bin.warehouse_id", "bin.bin_no"]),
+//! )
+//! ```
+//!
+//! ## Fix
+//! ```python
+//!     Column("id", Integer, primary_key=True, autoincrement="ignore_fk"),
+//! ```
+
+use super::support::{add_keyword, diagnostic, fix, quote_of, related, safe};
+use super::Context;
+use crate::diagnostic::Diagnostic;
+
+const INTEGER_TYPES: &[&str] = &[
+    "Integer",
+    "BigInteger",
+    "SmallInteger",
+    "INTEGER",
+    "BIGINT",
+    "SMALLINT",
+    "INT",
+];
+
+pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
+    let graph = context.graph;
+    for table in &graph.tables {
+        if table.incomplete {
+            continue;
+        }
+        let primary_key: Vec<_> = table.columns.iter().filter(|c| c.primary_key).collect();
+        let integer: Vec<_> = primary_key
+            .iter()
+            .filter(|c| {
+                c.type_name
+                    .as_deref()
+                    .is_some_and(|t| INTEGER_TYPES.contains(&t))
+            })
+            .collect();
+        let [column] = integer.as_slice() else {
+            continue;
+        };
+        if primary_key.iter().any(|c| c.type_name.is_none()) {
+            continue;
+        }
+        if column.facts.autoincrement.is_some() {
+            continue;
+        }
+        // A default, a server default, a Sequence or Identity gives it values.
+        if let Some(call) = &column.facts.call {
+            let has_value_source = call.keyword("default").is_some()
+                || call.keyword("server_default").is_some()
+                || call.args.iter().any(|a| {
+                    a.as_call()
+                        .and_then(|c| c.callee.last_name())
+                        .is_some_and(|n| matches!(n, "Sequence" | "Identity" | "FetchedValue"))
+                })
+                || call.has_splat;
+            if has_value_source {
+                continue;
+            }
+        }
+        let Some(&fk) = table.foreign_keys.iter().find(|&&fk| {
+            let foreign_key = &graph.foreign_keys[fk];
+            foreign_key.columns.len() > 1 && foreign_key.columns.contains(&column.name)
+        }) else {
+            continue;
+        };
+        let foreign_key = &graph.foreign_keys[fk];
+        let setting = if primary_key.len() == 1 {
+            "\"ignore_fk\""
+        } else {
+            "True"
+        };
+        let mut d = diagnostic(
+            column.location,
+            format!(
+                "{}.{} is the integer primary key but also part of the composite foreign key ({}): SQLAlchemy gives it \
+                 no autoincrement, so an INSERT without an explicit {} fails (NotNullViolation on PostgreSQL)",
+                table.full_name(),
+                column.name,
+                foreign_key.columns.join(", "),
+                column.name
+            ),
+        );
+        d.related
+            .push(related(foreign_key.location, "the composite foreign key"));
+        if let Some(call) = &column.facts.call {
+            let file = column.location.file;
+            let text = context.text(file);
+            let value = if setting == "True" {
+                "True".to_string()
+            } else {
+                let quote = quote_of(text, call.args.first().filter(|a| a.as_str().is_some()));
+                format!("{quote}ignore_fk{quote}")
+            };
+            d.fixes.push(fix(
+                format!("Add autoincrement={value}"),
+                safe(),
+                vec![add_keyword(file, text, call, "autoincrement", &value)],
+            ));
+        }
+        diagnostics.push(d);
+    }
+}

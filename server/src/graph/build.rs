@@ -61,6 +61,14 @@ struct Linker<'a> {
     table_by_name: HashMap<(ScopeId, Option<String>, String), TableId>,
     /// Scopes with a table whose name is not knowable.
     scopes_with_unknown_tables: HashSet<ScopeId>,
+    /// Mapped classes by (scope, class name), for string targets.
+    classes_by_name: HashMap<(ScopeId, String), Vec<ClassId>>,
+    /// Scopes a class may be missing from (a base that did not resolve, a
+    /// class whose table is unknown): "not found" is not "missing" there.
+    scopes_with_unknown_classes: HashSet<ScopeId>,
+    /// Some class with an unresolved base looks like a model: it may belong
+    /// to any scope.
+    unplaced_models: bool,
 }
 
 /// Links the facts of every file of a workspace.
@@ -83,6 +91,9 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
             seed_scope: Vec::new(),
             table_by_name: HashMap::new(),
             scopes_with_unknown_tables: HashSet::new(),
+            classes_by_name: HashMap::new(),
+            scopes_with_unknown_classes: HashSet::new(),
+            unplaced_models: false,
         };
         linker.run();
         linker.graph
@@ -97,6 +108,7 @@ impl<'a> Linker<'a> {
         self.collect_core_tables();
         self.collect_class_tables();
         self.resolve_foreign_keys();
+        self.index_classes();
         self.collect_relationships();
         self.pair_relationships();
         self.collect_attributes();
@@ -1467,14 +1479,15 @@ impl<'a> Linker<'a> {
             }
         }
         let simple = name.rsplit('.').next().unwrap_or(name);
-        let candidates: Vec<ClassId> = (0..self.graph.classes.len())
+        let candidates: Vec<ClassId> = self
+            .classes_named(scope, simple)
+            .iter()
+            .copied()
             .filter(|&c| {
                 let candidate = &self.graph.classes[c];
-                candidate.scope == scope
-                    && candidate.name == simple
-                    && (!name.contains('.')
-                        || candidate.qualname == *name
-                        || candidate.qualname.ends_with(&format!(".{name}")))
+                !name.contains('.')
+                    || candidate.qualname == *name
+                    || candidate.qualname.ends_with(&format!(".{name}"))
             })
             .collect();
         match candidates.as_slice() {
@@ -1496,18 +1509,33 @@ impl<'a> Linker<'a> {
         }
     }
 
-    fn scope_has_incomplete_classes(&self, scope: ScopeId) -> bool {
-        // A class whose base could not be resolved may belong to this scope.
-        self.lineages.iter().any(|(r, l)| {
+    fn index_classes(&mut self) {
+        for (id, class) in self.graph.classes.iter().enumerate() {
+            self.classes_by_name
+                .entry((class.scope, class.name.clone()))
+                .or_default()
+                .push(id);
+            if class.incomplete && class.table.is_none() {
+                self.scopes_with_unknown_classes.insert(class.scope);
+            }
+        }
+        self.unplaced_models = self.lineages.iter().any(|(r, l)| {
             l.unresolved_base && !self.class_by_ref.contains_key(r) && {
                 let class = &self.files[r.0].classes[r.1];
                 class.tablename.is_some() || !class.relationships.is_empty()
             }
-        }) || self
-            .graph
-            .classes
-            .iter()
-            .any(|c| c.scope == scope && c.incomplete && c.table.is_none())
+        });
+    }
+
+    fn scope_has_incomplete_classes(&self, scope: ScopeId) -> bool {
+        self.unplaced_models || self.scopes_with_unknown_classes.contains(&scope)
+    }
+
+    fn classes_named(&self, scope: ScopeId, name: &str) -> &[ClassId] {
+        self.classes_by_name
+            .get(&(scope, name.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Decides direction and the FKs written, the way SQLAlchemy's
@@ -1833,10 +1861,10 @@ impl<'a> Linker<'a> {
                 return Some(candidate);
             }
         }
-        let found: Vec<ClassId> = (0..self.graph.classes.len())
-            .filter(|&c| self.graph.classes[c].scope == scope && self.graph.classes[c].name == name)
-            .collect();
-        (found.len() == 1).then(|| found[0])
+        match self.classes_named(scope, name) {
+            [only] => Some(*only),
+            _ => None,
+        }
     }
 
     /// The column pairs of `A.x == B.y` (possibly inside `and_(...)` or `&`).

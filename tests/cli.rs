@@ -301,3 +301,33 @@ fn bad_input_is_skipped_with_a_message() {
     // The other files are still checked.
     assert_eq!(value["diagnostics"][0]["code"], "SA203");
 }
+
+#[test]
+fn the_facts_cache_follows_file_changes() {
+    let dir = workspace(&[("models.py", BAD_MODELS)]);
+    let uncached = run(dir.path(), &["check", "--no-cache"]);
+    assert_eq!(uncached.status.code(), Some(1));
+    assert!(!dir.path().join(".sqla-analyzer-cache").exists());
+    assert_eq!(run(dir.path(), &["check"]).status.code(), Some(1));
+    assert!(dir.path().join(".sqla-analyzer-cache/facts.bin").exists());
+    assert!(
+        std::fs::read_to_string(dir.path().join(".sqla-analyzer-cache/.gitignore"))
+            .unwrap()
+            .contains('*')
+    );
+    // A cached run reports the same; an edited file is re-read.
+    assert_eq!(stdout(&run(dir.path(), &["check"])), stdout(&uncached));
+    std::fs::write(
+        dir.path().join("models.py"),
+        BAD_MODELS.replace("parnet", "parent"),
+    )
+    .unwrap();
+    assert_eq!(run(dir.path(), &["check"]).status.code(), Some(0));
+    // A corrupt cache is ignored.
+    std::fs::write(
+        dir.path().join(".sqla-analyzer-cache/facts.bin"),
+        b"garbage",
+    )
+    .unwrap();
+    assert_eq!(run(dir.path(), &["check"]).status.code(), Some(0));
+}

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::analysis::{self, Analysis};
+use crate::cache::FactsCache;
 use crate::config::{Config, ConfigError};
 use crate::facts::{self, FileFacts};
 use crate::fix;
@@ -85,6 +86,9 @@ pub struct CheckArgs {
     /// Show the fixes as a diff instead of writing them.
     #[arg(long)]
     pub diff: bool,
+    /// Neither read nor write the facts cache (.sqla-analyzer-cache).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(clap::Args)]
@@ -126,10 +130,19 @@ pub struct Loaded {
     pub workspace: Workspace,
 }
 
-fn load(paths: &[PathBuf], config: Config) -> Loaded {
+fn load(paths: &[PathBuf], config: Config, use_cache: bool) -> Loaded {
     let (candidates, errors) = workspace::discover(paths, &config);
-    let mut workspace = workspace::load(&candidates);
+    let cache = use_cache.then(|| FactsCache::open(&config.base));
+    let mut workspace = workspace::load_with_cache(&candidates, cache.as_ref());
     workspace.errors.extend(errors);
+    if let Some(cache) = cache {
+        let entries: Vec<(String, u64, Arc<FileFacts>)> = workspace
+            .files
+            .iter()
+            .map(|f| (f.facts.path.clone(), f.content_hash, f.facts.clone()))
+            .collect();
+        cache.store(&entries);
+    }
     Loaded { config, workspace }
 }
 
@@ -260,7 +273,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let Loaded {
         config,
         mut workspace,
-    } = load(&paths, config);
+    } = load(&paths, config, !args.no_cache);
     for skipped in &workspace.skipped {
         eprintln!("warning: {}: {}", skipped.path, skipped.reason);
     }
@@ -367,7 +380,7 @@ fn graph_command(args: GraphArgs) -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    let Loaded { config, workspace } = load(&paths, config);
+    let Loaded { config, workspace } = load(&paths, config, false);
     for skipped in &workspace.skipped {
         eprintln!("warning: {}: {}", skipped.path, skipped.reason);
     }

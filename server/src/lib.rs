@@ -6,6 +6,7 @@
 //! (the CLI and the language server) do all IO.
 
 pub mod analysis;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

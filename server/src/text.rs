@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 /// A half-open byte range `start..end` into one file's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, serde::Deserialize,
+)]
 pub struct TextRange {
     pub start: u32,
     pub end: u32,
@@ -47,7 +49,7 @@ impl TextRange {
 }
 
 /// A 1-based line and a 1-based column counted in Unicode scalar values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct LineColumn {
     pub line: u32,
     pub column: u32,
@@ -56,7 +58,7 @@ pub struct LineColumn {
 /// Line starts of a text, for turning byte offsets into lines and columns.
 ///
 /// Lines end at `\n`, `\r\n` or a lone `\r`, as in Python and LSP.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LineIndex {
     line_starts: Vec<u32>,
 }

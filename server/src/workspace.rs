@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
+use crate::cache::FactsCache;
 use crate::config::{Config, DEFAULT_EXCLUDES};
 use crate::facts::{self, FileFacts};
 
@@ -18,6 +19,8 @@ pub struct SourceFile {
     /// Relative to the current directory (or the workspace folder), `/`-separated.
     pub display_path: String,
     pub absolute: PathBuf,
+    /// A hash of the file's bytes as read (the facts cache's key).
+    pub content_hash: u64,
     pub text: Arc<str>,
     pub facts: Arc<FileFacts>,
 }
@@ -175,7 +178,7 @@ enum Loaded {
     Filtered,
 }
 
-fn load_one(candidate: &Candidate) -> Loaded {
+fn load_one(candidate: &Candidate, cache: Option<&FactsCache>) -> Loaded {
     let display = display_path(&candidate.path);
     let skip = |reason: String| {
         Loaded::Skipped(Skipped {
@@ -218,18 +221,28 @@ fn load_one(candidate: &Candidate) -> Loaded {
         .map(str::to_string)
         .unwrap_or(text);
     let module = module_path(&candidate.path, &candidate.module_root);
-    let facts = facts::extract(&module, &text);
+    let hash = crate::cache::content_hash(text.as_bytes());
+    let facts = match cache.and_then(|c| c.get(&module, hash)) {
+        Some(facts) => facts,
+        None => Arc::new(facts::extract(&module, &text)),
+    };
     Loaded::File(SourceFile {
         display_path: display,
         absolute: candidate.path.clone(),
+        content_hash: hash,
         text: Arc::from(text),
-        facts: Arc::new(facts),
+        facts,
     })
 }
 
 /// Reads and extracts every candidate, in parallel.
 pub fn load(candidates: &[Candidate]) -> Workspace {
-    let loaded: Vec<Loaded> = candidates.par_iter().map(load_one).collect();
+    load_with_cache(candidates, None)
+}
+
+/// Reads every candidate, taking the facts of unchanged files from `cache`.
+pub fn load_with_cache(candidates: &[Candidate], cache: Option<&FactsCache>) -> Workspace {
+    let loaded: Vec<Loaded> = candidates.par_iter().map(|c| load_one(c, cache)).collect();
     let mut workspace = Workspace {
         files_checked: candidates.len(),
         ..Workspace::default()

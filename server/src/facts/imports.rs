@@ -6,7 +6,7 @@ use crate::syntax::expr::{node_range, node_text};
 use crate::text::TextRange;
 
 /// One name bound by an import.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Import {
     /// The name bound in the importing module.
     pub local: String,

@@ -67,7 +67,8 @@ pub fn interpret_class(class: &mut ClassFacts, _source: &str, scope: &Scope) {
             }
         }
     }
-    class.raw_members = members;
+    // The members are read; keeping them would double the facts' size.
+    drop(members);
 }
 
 fn is_declared_attr(decorator: &Expr, scope: &Scope) -> bool {

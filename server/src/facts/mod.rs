@@ -26,7 +26,7 @@ use crate::syntax::{self, queries};
 use crate::text::TextRange;
 
 /// Everything the analyzer knows about one file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     /// Path relative to the workspace root, with `/` separators.
     pub path: String,
@@ -50,7 +50,7 @@ pub struct FileFacts {
 }
 
 /// A module-level binding; `name` is dotted for attribute targets.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Binding {
     pub name: String,
     pub name_range: TextRange,
@@ -58,7 +58,7 @@ pub struct Binding {
 }
 
 /// A call site a rule about deletes or engines may care about.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallSite {
     pub construct: Option<Construct>,
     /// The callee as written (`session.query(User).filter(...).delete`).

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::imports::{is_sqlalchemy_module, Import};
 use crate::syntax::expr::Expr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Construct {
     Column,
     MappedColumn,
@@ -90,7 +90,7 @@ impl Construct {
 }
 
 /// Where a name used in a module comes from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Origin {
     /// Imported: the absolute dotted path (`sqlalchemy.orm.relationship`).
     Imported(String),

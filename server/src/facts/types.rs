@@ -5,7 +5,7 @@ use crate::syntax::expr::{Call, Expr, Keyword};
 use crate::text::TextRange;
 
 /// A keyword setting as written: a literal value, or present but not knowable.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Setting<T> {
     Known(T, TextRange),
     Unknown(TextRange),
@@ -27,7 +27,7 @@ impl<T> Setting<T> {
 }
 
 /// A class member before interpretation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum RawMember {
     Attribute {
         name: String,
@@ -61,7 +61,7 @@ impl RawMember {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassFacts {
     pub name: String,
     pub name_range: TextRange,
@@ -112,14 +112,14 @@ impl ClassFacts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OtherMember {
     pub name: String,
     pub range: TextRange,
     pub kind: OtherMemberKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OtherMemberKind {
     Method,
     /// `column_property`, `synonym`, `composite`, `association_proxy`, hybrids.
@@ -127,7 +127,7 @@ pub enum OtherMemberKind {
     Attribute,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TableName {
     Literal(String, TextRange),
     /// `__tablename__ = None`: single-table inheritance.
@@ -143,7 +143,7 @@ pub enum TableName {
 }
 
 /// How a computed `__tablename__` turns a class name into a table name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NamingScheme {
     /// `cls.__name__.lower()` (and SQLModel's default).
     Lower,
@@ -182,14 +182,14 @@ pub fn camel_to_snake(name: &str) -> String {
     out.trim_start_matches('_').to_string()
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ClassTable {
     Inline(TableFacts),
     /// A table bound elsewhere: the expression (`user_table`, `tables.user`).
     Reference(Expr),
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableArgs {
     pub foreign_key_constraints: Vec<ForeignKeyFacts>,
     pub unique_constraints: Vec<Vec<String>>,
@@ -200,7 +200,7 @@ pub struct TableArgs {
     pub incomplete: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ColumnKind {
     /// `Column(...)`, `db.Column(...)`.
     Column,
@@ -214,7 +214,7 @@ pub enum ColumnKind {
     SqlModelPlain,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnFacts {
     /// The Python attribute; `None` inside `Table(...)`.
     pub attribute: Option<String>,
@@ -249,7 +249,7 @@ impl ColumnFacts {
 }
 
 /// What a `Mapped[...]`-style annotation says.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Annotation {
     /// `Mapped`, `WriteOnlyMapped`, `DynamicMapped`, or `None` for plain types.
     pub wrapper: Option<String>,
@@ -262,7 +262,7 @@ pub struct Annotation {
     pub range: TextRange,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RelationshipStyle {
     /// `relationship(...)`, `db.relationship(...)`.
     Orm,
@@ -272,7 +272,7 @@ pub enum RelationshipStyle {
     Backref,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TargetRef {
     /// A class name, possibly module-qualified (`"app.models.Child"`).
     Class(String, TextRange),
@@ -281,7 +281,7 @@ pub enum TargetRef {
     Unknown(TextRange),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RelationshipFacts {
     pub attribute: String,
     pub attribute_range: TextRange,
@@ -333,7 +333,7 @@ impl RelationshipFacts {
 }
 
 /// `backref="children"` or `backref=backref("children", cascade=...)`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BackrefFacts {
     pub name: Option<String>,
     pub range: TextRange,
@@ -343,7 +343,7 @@ pub struct BackrefFacts {
     pub call: Option<Call>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ForeignKeyKind {
     /// `ForeignKey(...)` inside a column.
     Column,
@@ -353,7 +353,7 @@ pub enum ForeignKeyKind {
     SqlModelField,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ForeignKeyTarget {
     /// `"schema.table.column"` / `"table.column"`.
     Path {
@@ -374,7 +374,7 @@ pub enum ForeignKeyTarget {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ForeignKeyFacts {
     pub kind: ForeignKeyKind,
     /// The `ForeignKey(`/`ForeignKeyConstraint(`/`Field(` call.
@@ -393,7 +393,7 @@ pub struct ForeignKeyFacts {
     pub call: Option<Call>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableFacts {
     pub name: Option<String>,
     pub name_range: TextRange,

@@ -12,13 +12,13 @@ use crate::text::TextRange;
 /// risking the stack on pathological input.
 const MAX_DEPTH: usize = 64;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Expr {
     pub kind: ExprKind,
     pub range: TextRange,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ExprKind {
     /// A string literal (implicitly concatenated parts joined), decoded.
     Str(String),
@@ -46,7 +46,7 @@ pub enum ExprKind {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Call {
     pub callee: Expr,
     pub args: Vec<Expr>,
@@ -57,7 +57,7 @@ pub struct Call {
     pub arguments_range: TextRange,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Keyword {
     pub name: String,
     pub name_range: TextRange,

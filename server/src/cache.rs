@@ -1,0 +1,116 @@
+//! A cache of per-file facts, so that `check` parses only the files that
+//! changed since the last run. Entries are keyed by the file's module path
+//! and a hash of its bytes; the cache is tied to the analyzer's version and
+//! its queries, and is rebuilt when either changes. Failures to read or
+//! write it are never errors: the check simply runs without it.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::facts::FileFacts;
+
+pub const DIRECTORY: &str = ".sqla-analyzer-cache";
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    key: u64,
+    entries: Vec<Entry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    module_path: String,
+    content_hash: u64,
+    facts: FileFacts,
+}
+
+pub struct FactsCache {
+    file: PathBuf,
+    entries: HashMap<(String, u64), Arc<FileFacts>>,
+}
+
+/// What invalidates every entry: the analyzer's version and its queries.
+fn cache_key() -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    for (name, source) in crate::syntax::QUERY_SOURCES {
+        name.hash(&mut hasher);
+        source.hash(&mut hasher);
+    }
+    // The extraction code itself: the binary's build identity.
+    env!("SQLA_ANALYZER_BUILD").hash(&mut hasher);
+    hasher.finish()
+}
+
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl FactsCache {
+    /// Opens (or starts) the cache in `root/.sqla-analyzer-cache`.
+    pub fn open(root: &Path) -> Self {
+        let file = root.join(DIRECTORY).join("facts.bin");
+        let entries = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| postcard::from_bytes::<Stored>(&bytes).ok())
+            .filter(|stored| stored.key == cache_key())
+            .map(|stored| {
+                stored
+                    .entries
+                    .into_iter()
+                    .map(|e| ((e.module_path, e.content_hash), Arc::new(e.facts)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { file, entries }
+    }
+
+    pub fn get(&self, module_path: &str, content_hash: u64) -> Option<Arc<FileFacts>> {
+        self.entries
+            .get(&(module_path.to_string(), content_hash))
+            .cloned()
+    }
+
+    /// Replaces the cache with the facts of this run's files.
+    pub fn store(&self, files: &[(String, u64, Arc<FileFacts>)]) {
+        let stored = Stored {
+            key: cache_key(),
+            entries: files
+                .iter()
+                .map(|(module_path, hash, facts)| Entry {
+                    module_path: module_path.clone(),
+                    content_hash: *hash,
+                    facts: (**facts).clone(),
+                })
+                .collect(),
+        };
+        let Ok(bytes) = postcard::to_stdvec(&stored) else {
+            return;
+        };
+        let Some(directory) = self.file.parent() else {
+            return;
+        };
+        if std::fs::create_dir_all(directory).is_err() {
+            return;
+        }
+        // Keep the cache out of version control, as other tools do.
+        let ignore = directory.join(".gitignore");
+        if !ignore.exists() {
+            let _ = std::fs::write(&ignore, "# Created by sqla-analyzer\n*\n");
+        }
+        let temporary = directory.join(format!("facts.bin.{}.tmp", std::process::id()));
+        let written = std::fs::File::create(&temporary).and_then(|mut f| f.write_all(&bytes));
+        if written.is_ok() {
+            let _ = std::fs::rename(&temporary, &self.file);
+        } else {
+            let _ = std::fs::remove_file(&temporary);
+        }
+    }
+}

@@ -234,7 +234,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Rule { code } => match rules::rule(&code) {
             Some(rule) => {
-                print(&rule.documentation());
+                print(&rule.documentation_with_examples());
                 ExitCode::SUCCESS
             }
             None => {

@@ -57,6 +57,10 @@ impl<'a> Context<'a> {
     }
 }
 
+mod examples {
+    include!(concat!(env!("OUT_DIR"), "/examples.rs"));
+}
+
 pub struct Rule {
     pub code: &'static str,
     pub name: &'static str,
@@ -77,6 +81,44 @@ impl Rule {
             };
             doc.push_str(text.strip_prefix(' ').unwrap_or(text));
             doc.push('\n');
+        }
+        doc
+    }
+
+    /// The documentation followed by the smallest failing and passing
+    /// fixture of the rule's tests, as `sqla-analyzer rule CODE` shows it.
+    pub fn documentation_with_examples(&self) -> String {
+        let mut doc = self.documentation();
+        for (kind, heading) in [
+            ("bad", "A model this rule reports"),
+            ("good", "A correct model it leaves alone"),
+        ] {
+            let Some((_, _, files)) = examples::EXAMPLES
+                .iter()
+                .find(|(code, k, _)| *code == self.code && *k == kind)
+            else {
+                continue;
+            };
+            doc.push_str(&format!("\n## {heading} (from the test fixtures)\n"));
+            for (name, text) in files.iter() {
+                // The tests' `# expect: CODE` markers become a pointer for the reader.
+                let shown: Vec<String> = text
+                    .trim_end()
+                    .lines()
+                    .map(|line| match line.find("# expect:") {
+                        Some(at) => format!(
+                            "{}# <- {}",
+                            &line[..at],
+                            line[at + "# expect:".len()..].trim()
+                        ),
+                        None => line.to_string(),
+                    })
+                    .collect();
+                doc.push_str(&format!(
+                    "\n`{name}`:\n```python\n{}\n```\n",
+                    shown.join("\n")
+                ));
+            }
         }
         doc
     }

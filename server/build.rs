@@ -26,7 +26,7 @@ fn hash_dir(dir: &Path, hasher: &mut impl Hasher) {
 fn write_examples() {
     let root = Path::new("../tests/fixtures/rules");
     println!("cargo:rerun-if-changed=../tests/fixtures/rules");
-    let mut out = String::from("pub static EXAMPLES: &[(&str, &str, &[(&str, &str)])] = &[\n");
+    let mut out = String::from("pub static EXAMPLES: &[Example] = &[\n");
     let mut codes: Vec<_> = std::fs::read_dir(root)
         .map(|entries| {
             entries

@@ -209,7 +209,10 @@ fn rules_and_rule_documentation() {
     assert!(text.starts_with("# SA203 back-populates-mismatch"));
     assert!(text.contains("## Example") && text.contains("## Fix"));
     // Examples proven by the fixture tests, with the marker shown to the reader.
-    assert!(text.contains("## A model this rule reports (from the test fixtures)"), "{text}");
+    assert!(
+        text.contains("## A model this rule reports (from the test fixtures)"),
+        "{text}"
+    );
     assert!(text.contains("## A correct model it leaves alone (from the test fixtures)"));
     assert!(text.contains("# <- SA203") && !text.contains("# expect:"));
     assert_eq!(run(dir.path(), &["rule", "SA999"]).status.code(), Some(2));

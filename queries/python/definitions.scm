@@ -6,11 +6,12 @@
 
 ; Module-level bindings: `Base = declarative_base()`, `metadata = MetaData(...)`,
 ; `db = SQLAlchemy()`, `user_table = Table("user", metadata, ...)`, `convention = {...}`.
-(module
-  (expression_statement
-    (assignment
-      left: (_) @target
-      right: (_) @value)) @binding)
+; Also inside module-level `if`/`try`/`with` blocks; the extractor drops those
+; inside functions and classes.
+(expression_statement
+  (assignment
+    left: (_) @target
+    right: (_) @value)) @binding
 
 ; Attribute assignments at module level:
 ; `SQLModel.metadata.naming_convention = {...}`, `Base.metadata.naming_convention = ...`.

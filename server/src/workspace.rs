@@ -143,6 +143,9 @@ fn prefilter() -> &'static AhoCorasick {
             "Mapped[",
             "__tablename__",
             "foreign_keys",
+            // Bulk deletes in service modules: `session.query(X)...delete()`.
+            ".query(",
+            "delete(",
         ])
         .expect("the prefilter patterns are valid")
     })
@@ -178,7 +181,7 @@ enum Loaded {
     Filtered,
 }
 
-fn load_one(candidate: &Candidate, cache: Option<&FactsCache>) -> Loaded {
+fn load_one(candidate: &Candidate, cache: Option<&FactsCache>, force: bool) -> Loaded {
     let display = display_path(&candidate.path);
     let skip = |reason: String| {
         Loaded::Skipped(Skipped {
@@ -201,7 +204,7 @@ fn load_one(candidate: &Candidate, cache: Option<&FactsCache>) -> Loaded {
         Ok(bytes) => bytes,
         Err(error) => return skip(format!("cannot read: {error}")),
     };
-    if !may_hold_models(&candidate.path, &bytes) {
+    if !force && !may_hold_models(&candidate.path, &bytes) {
         return Loaded::Filtered;
     }
     if memchr::memchr(0, &bytes).is_some() {
@@ -242,19 +245,70 @@ pub fn load(candidates: &[Candidate]) -> Workspace {
 
 /// Reads every candidate, taking the facts of unchanged files from `cache`.
 pub fn load_with_cache(candidates: &[Candidate], cache: Option<&FactsCache>) -> Workspace {
-    let loaded: Vec<Loaded> = candidates.par_iter().map(|c| load_one(c, cache)).collect();
+    let loaded: Vec<Loaded> = candidates
+        .par_iter()
+        .map(|c| load_one(c, cache, false))
+        .collect();
     let mut workspace = Workspace {
         files_checked: candidates.len(),
         ..Workspace::default()
     };
-    for item in loaded {
+    let mut filtered: Vec<&Candidate> = Vec::new();
+    for (item, candidate) in loaded.into_iter().zip(candidates) {
         match item {
             Loaded::File(file) => workspace.files.push(file),
             Loaded::Skipped(skipped) => workspace.skipped.push(skipped),
-            Loaded::Filtered => {}
+            Loaded::Filtered => filtered.push(candidate),
         }
     }
+    // Modules the model files import (a mixin of plain methods, a helper
+    // that returns a Column) are read too, whatever the prefilter said:
+    // without them those names would look like another library's.
+    for _ in 0..3 {
+        let imported = imported_modules(&workspace.files);
+        let (wanted, rest): (Vec<&Candidate>, Vec<&Candidate>) =
+            filtered.into_iter().partition(|c| {
+                let module = facts::module_name(&module_path(&c.path, &c.module_root)).0;
+                !module.is_empty()
+                    && imported
+                        .iter()
+                        .any(|i| *i == module || i.ends_with(&format!(".{module}")))
+            });
+        filtered = rest;
+        if wanted.is_empty() {
+            break;
+        }
+        let loaded: Vec<Loaded> = wanted
+            .par_iter()
+            .map(|c| load_one(c, cache, true))
+            .collect();
+        for item in loaded {
+            match item {
+                Loaded::File(file) => workspace.files.push(file),
+                Loaded::Skipped(skipped) => workspace.skipped.push(skipped),
+                Loaded::Filtered => {}
+            }
+        }
+    }
+    workspace.files.sort_by(|a, b| a.absolute.cmp(&b.absolute));
     workspace
+}
+
+/// Every module (and `module.member`) the files import from.
+fn imported_modules(files: &[SourceFile]) -> std::collections::HashSet<String> {
+    let mut modules = std::collections::HashSet::new();
+    for file in files {
+        for import in &file.facts.imports {
+            if crate::facts::imports::is_sqlalchemy_module(&import.module) {
+                continue;
+            }
+            modules.insert(import.module.clone());
+            if let Some(member) = &import.member {
+                modules.insert(format!("{}.{member}", import.module));
+            }
+        }
+    }
+    modules
 }
 
 #[cfg(test)]

@@ -102,6 +102,13 @@ fn interpret_attribute(
             class.tablename = Some(match value {
                 Some(v) => match &v.kind {
                     ExprKind::Str(text) => TableName::Literal(text.clone(), v.range),
+                    // `__tablename__ = ROOM_TABLE`, a module constant.
+                    ExprKind::Name(constant) if scope.constant(constant).is_some() => {
+                        TableName::Literal(
+                            scope.constant(constant).unwrap_or_default().to_string(),
+                            v.range,
+                        )
+                    }
                     ExprKind::NoneLiteral => TableName::NoTable,
                     _ => TableName::Unknown(v.range),
                 },
@@ -272,10 +279,17 @@ fn interpret_attribute(
             }
         }
     }
+    // A call we do not know (`id = primary_key()`, a project helper) may
+    // return a column or a relationship.
+    let kind = if value.is_some_and(|v| matches!(v.kind, ExprKind::Call(_))) {
+        OtherMemberKind::Computed
+    } else {
+        OtherMemberKind::Attribute
+    };
     class.other_members.push(OtherMember {
         name: name.to_string(),
         range: name_range,
-        kind: OtherMemberKind::Attribute,
+        kind,
     });
 }
 
@@ -928,6 +942,7 @@ fn read_annotation_into(expr: &Expr, annotation: &mut Annotation, depth: usize) 
     match &expr.kind {
         ExprKind::Str(text) => {
             // A forward reference: parse the string as an expression.
+            annotation.inner_quoted = true;
             let source = text.trim();
             if source.is_empty() || source.len() > 512 {
                 return;

@@ -47,6 +47,8 @@ pub struct FileFacts {
     pub foreign_key_pragmas: Vec<TextRange>,
     /// The file has syntax errors; facts cover the parts that parsed.
     pub has_syntax_errors: bool,
+    /// `from __future__ import annotations`: every annotation is a string.
+    pub future_annotations: bool,
 }
 
 /// A module-level binding; `name` is dotted for attribute targets.
@@ -120,10 +122,30 @@ pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
         ..FileFacts::default()
     };
     read_imports(root, source, &mut facts);
+    facts.future_annotations = facts
+        .imports
+        .iter()
+        .any(|i| i.module == "__future__" && i.member.as_deref() == Some("annotations"));
     read_definitions(root, source, &mut facts);
     let locals = facts.local_names();
     let imports = std::mem::take(&mut facts.imports);
-    let scope = Scope::new(&imports, &locals);
+    // Names bound exactly once, to a string literal.
+    let mut constants: HashMap<String, String> = HashMap::new();
+    let mut rebound: HashSet<String> = HashSet::new();
+    for binding in &facts.bindings {
+        match binding.value.as_str() {
+            Some(text)
+                if !constants.contains_key(&binding.name) && !rebound.contains(&binding.name) =>
+            {
+                constants.insert(binding.name.clone(), text.to_string());
+            }
+            _ => {
+                constants.remove(&binding.name);
+                rebound.insert(binding.name.clone());
+            }
+        }
+    }
+    let scope = Scope::new(&imports, &locals).with_constants(constants);
     let mut classes = std::mem::take(&mut facts.classes);
     for class in &mut classes {
         members::interpret_class(class, source, &scope);
@@ -190,6 +212,9 @@ fn read_definitions(root: Node, source: &str, facts: &mut FileFacts) {
             continue;
         }
         if let (Some(target), Some(value)) = (capture(target_index), capture(value_index)) {
+            if !at_module_level(target) {
+                continue;
+            }
             let value = read_expr(value, source);
             // `a = b = value` and tuple targets: bind every plain name.
             if target.kind() == "identifier" {
@@ -274,6 +299,22 @@ fn read_class(node: Node, source: &str) -> ClassFacts {
         read_class_body(node, body, source, &mut class);
     }
     class
+}
+
+/// Not inside a function, class or lambda: a binding of the module itself
+/// (possibly under `if`, `try` or `with`).
+fn at_module_level(node: Node) -> bool {
+    let mut parent = node.parent();
+    while let Some(p) = parent {
+        if matches!(
+            p.kind(),
+            "function_definition" | "class_definition" | "lambda"
+        ) {
+            return false;
+        }
+        parent = p.parent();
+    }
+    true
 }
 
 fn inside_function(node: Node) -> bool {

@@ -106,6 +106,8 @@ pub struct Scope<'a> {
     imports: HashMap<&'a str, &'a Import>,
     stars: Vec<&'a str>,
     locals: &'a std::collections::HashSet<String>,
+    /// Module-level names bound once to a string literal.
+    constants: HashMap<String, String>,
 }
 
 impl<'a> Scope<'a> {
@@ -124,7 +126,18 @@ impl<'a> Scope<'a> {
             imports: map,
             stars,
             locals,
+            constants: HashMap::new(),
         }
+    }
+
+    pub fn with_constants(mut self, constants: HashMap<String, String>) -> Self {
+        self.constants = constants;
+        self
+    }
+
+    /// The value of a module-level string constant.
+    pub fn constant(&self, name: &str) -> Option<&str> {
+        self.constants.get(name).map(String::as_str)
     }
 
     /// The absolute path of a dotted name used in this file, when imported.

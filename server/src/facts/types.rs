@@ -125,6 +125,8 @@ pub enum OtherMemberKind {
     /// `column_property`, `synonym`, `composite`, `association_proxy`, hybrids.
     MapperProperty,
     Attribute,
+    /// Assigned from a call we cannot read: possibly a column or a relationship.
+    Computed,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -259,6 +261,8 @@ pub struct Annotation {
     pub optional: bool,
     /// The innermost type or class name (`int`, `Child`, `app.models.Child`).
     pub inner: Option<String>,
+    /// The inner name was written inside a string (`Mapped["Child"]`).
+    pub inner_quoted: bool,
     pub range: TextRange,
 }
 

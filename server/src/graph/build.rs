@@ -61,6 +61,8 @@ struct Linker<'a> {
     table_by_name: HashMap<(ScopeId, Option<String>, String), TableId>,
     /// Scopes with a table whose name is not knowable.
     scopes_with_unknown_tables: HashSet<ScopeId>,
+    /// Table names defined more than once in one scope.
+    duplicate_tables: HashSet<(ScopeId, Option<String>, String)>,
     /// Mapped classes by (scope, class name), for string targets.
     classes_by_name: HashMap<(ScopeId, String), Vec<ClassId>>,
     /// Scopes a class may be missing from (a base that did not resolve, a
@@ -92,6 +94,7 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
             table_by_name: HashMap::new(),
             scopes_with_unknown_tables: HashSet::new(),
             classes_by_name: HashMap::new(),
+            duplicate_tables: HashSet::new(),
             scopes_with_unknown_classes: HashSet::new(),
             unplaced_models: false,
         };
@@ -226,6 +229,21 @@ impl<'a> Linker<'a> {
                             .push((file, binding.value.clone()));
                         Some(id)
                     }
+                    _ if matches!(
+                        self.resolver.resolve_expr(file, &call.callee),
+                        Symbol::Class(f, i) if self.is_flask_sqlalchemy_class(f, i, 0)
+                    ) =>
+                    {
+                        // `db = MySQLAlchemy()` with `class MySQLAlchemy(SQLAlchemy)`.
+                        let id = self.seed(key, ScopeKind::Flask, location, true);
+                        self.link_metadata_argument(
+                            id,
+                            file,
+                            call.keyword_value("metadata"),
+                            depth,
+                        );
+                        Some(id)
+                    }
                     _ => {
                         // `Base = reg.generate_base()`, `Base = as_declarative()(...)`.
                         if let ExprKind::Attribute(object, method) = &call.callee.kind {
@@ -306,6 +324,7 @@ impl<'a> Linker<'a> {
         let (file, index) = class_ref;
         let class = &self.files[file].classes[index];
         let mut lineage = Lineage::default();
+        let mut candidates: Vec<usize> = Vec::new();
         let own_key = format!("{}:{}", self.files[file].path, class.name);
         let location = Some(Location {
             file,
@@ -352,8 +371,8 @@ impl<'a> Linker<'a> {
                             lineage.ancestors.push(ancestor);
                         }
                     }
-                    if lineage.scope.is_none() {
-                        lineage.scope = parent.scope;
+                    if let Some(scope) = parent.scope {
+                        candidates.push(scope);
                     }
                     lineage.sqlmodel |= parent.sqlmodel;
                     lineage.unresolved_base |= parent.unresolved_base;
@@ -374,9 +393,7 @@ impl<'a> Linker<'a> {
                 Symbol::Unknown if is_builtin_base(&dotted) => {}
                 _ => match self.scope_of_symbol(&symbol, 0) {
                     Some(scope) => {
-                        if lineage.scope.is_none() {
-                            lineage.scope = Some(scope);
-                        }
+                        candidates.push(scope);
                         // `declarative_base(cls=Mixin)`: the mixin's members apply.
                         if let Symbol::Binding(bfile, bindex) = &symbol {
                             if let Some(cls) = self.files[*bfile].bindings[*bindex]
@@ -397,8 +414,34 @@ impl<'a> Linker<'a> {
                 },
             }
         }
+        // A base defined in the workspace wins over one from outside it
+        // (`class User(UserMixin, db.Model)`): an unknown library class is a
+        // mixin there, which may add members.
+        if lineage.scope.is_none() {
+            let closed = candidates.iter().copied().find(|&c| self.seeds[c].closed);
+            lineage.scope = closed.or(candidates.first().copied());
+            if closed.is_some() && candidates.iter().any(|&c| !self.seeds[c].closed) {
+                lineage.unresolved_base = true;
+            }
+        }
         self.lineages.insert(class_ref, lineage.clone());
         lineage
+    }
+
+    /// A workspace class deriving from Flask-SQLAlchemy's `SQLAlchemy`.
+    fn is_flask_sqlalchemy_class(&self, file: FileId, index: usize, depth: usize) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        self.files[file].classes[index].bases.iter().any(|base| {
+            match self.resolver.resolve_expr(file, base) {
+                Symbol::External(path) => {
+                    path.starts_with("flask_sqlalchemy") && path.ends_with("SQLAlchemy")
+                }
+                Symbol::Class(f, i) => self.is_flask_sqlalchemy_class(f, i, depth + 1),
+                _ => false,
+            }
+        })
     }
 
     fn is_mapped(&self, class_ref: ClassRef, lineage: &Lineage) -> bool {
@@ -602,6 +645,8 @@ fn is_ignorable_base(path: &str) -> bool {
                 | "dataclasses"
                 | "collections"
                 | "pydantic"
+                // Flask-Login's UserMixin adds only authentication methods.
+                | "flask_login"
         )
 }
 
@@ -663,9 +708,14 @@ impl<'a> Linker<'a> {
             }
         }
         self.graph.tables.push(table);
-        self.table_by_name
-            .entry((scope, schema, name))
-            .or_insert(id);
+        let key = (scope, schema, name);
+        if self.table_by_name.contains_key(&key) {
+            // Two tables of one name in one MetaData (separate scripts
+            // sharing SQLModel's registry): which one a string means is unknown.
+            self.duplicate_tables.insert(key);
+        } else {
+            self.table_by_name.insert(key, id);
+        }
         for column in &facts.columns {
             for fk in &column.foreign_keys {
                 let mut fk = fk.clone();
@@ -809,7 +859,12 @@ impl<'a> Linker<'a> {
         let mut incomplete = false;
         for (position, &(sfile, sindex)) in sources.iter().enumerate() {
             let source_class = &self.files[sfile].classes[sindex];
+            // A member built by an unknown call may be a column.
             incomplete |= source_class.dynamic
+                || source_class
+                    .other_members
+                    .iter()
+                    .any(|m| m.kind == crate::facts::OtherMemberKind::Computed)
                 || source_class
                     .table_args
                     .as_ref()
@@ -976,9 +1031,12 @@ impl<'a> Linker<'a> {
                         range: class.name_range,
                     };
                 }
-                if let Some(superclass) = superclass {
-                    self.graph.classes[id].inheritance = Some(Inheritance::Joined);
-                    let _ = superclass;
+                if superclass.is_some() {
+                    self.graph.classes[id].inheritance = Some(if is_concrete(&class) {
+                        Inheritance::Concrete
+                    } else {
+                        Inheritance::Joined
+                    });
                 }
                 table
             }
@@ -1006,7 +1064,8 @@ impl<'a> Linker<'a> {
         };
         self.graph.classes[id].table = table_id;
         let mut tables: Vec<TableId> = table_id.into_iter().collect();
-        if let Some(superclass) = superclass {
+        let concrete = self.graph.classes[id].inheritance == Some(Inheritance::Concrete);
+        if let (Some(superclass), false) = (superclass, concrete) {
             for parent_table in self.graph.classes[superclass].tables.clone() {
                 if !tables.contains(&parent_table) {
                     tables.push(parent_table);
@@ -1104,9 +1163,16 @@ impl<'a> Linker<'a> {
     }
 
     fn table_in_scope(&self, scope: ScopeId, schema: Option<&str>, name: &str) -> Option<TableId> {
-        self.table_by_name
-            .get(&(scope, schema.map(str::to_string), name.to_string()))
-            .copied()
+        let key = (scope, schema.map(str::to_string), name.to_string());
+        if self.duplicate_tables.contains(&key) {
+            return None;
+        }
+        self.table_by_name.get(&key).copied()
+    }
+
+    fn table_is_duplicated(&self, scope: ScopeId, schema: Option<&str>, name: &str) -> bool {
+        self.duplicate_tables
+            .contains(&(scope, schema.map(str::to_string), name.to_string()))
     }
 
     /// Every table of the scope has a knowable name: a missing one is missing.
@@ -1132,7 +1198,9 @@ impl<'a> Linker<'a> {
                     } => match self.table_in_scope(scope, schema.as_deref(), &table) {
                         Some(t) => (Some(t), column),
                         None => {
-                            resolution.get_or_insert(if self.scope_fully_known(scope) {
+                            let certain = self.scope_fully_known(scope)
+                                && !self.table_is_duplicated(scope, schema.as_deref(), &table);
+                            resolution.get_or_insert(if certain {
                                 ForeignKeyResolution::MissingTable
                             } else {
                                 ForeignKeyResolution::Unknown
@@ -1262,6 +1330,10 @@ impl<'a> Linker<'a> {
                 return EffectiveName::Named(name.clone());
             }
         }
+        // A MetaData from outside the workspace may carry a convention.
+        if !self.graph.scopes[table.scope].closed && explicit.is_none() {
+            return EffectiveName::NamedUnknown;
+        }
         match convention {
             NamingConvention::None => EffectiveName::Unnamed,
             NamingConvention::Unknown => EffectiveName::NamedUnknown,
@@ -1292,6 +1364,16 @@ impl<'a> Linker<'a> {
             }
         }
     }
+}
+
+/// `__mapper_args__ = {"concrete": True}`.
+fn is_concrete(class: &crate::facts::ClassFacts) -> bool {
+    let Some(ExprKind::Dict { entries, .. }) = class.mapper_args.as_ref().map(|a| &a.kind) else {
+        return false;
+    };
+    entries
+        .iter()
+        .any(|(k, v)| k.as_str() == Some("concrete") && v.as_bool() == Some(true))
 }
 
 fn decision_kind_is_none(class: &crate::facts::ClassFacts) -> bool {
@@ -1464,19 +1546,35 @@ impl<'a> Linker<'a> {
             return TargetResolution::Unknown;
         };
         // A class object (`relationship(Child)`, `lambda: Child`) resolves as Python does.
-        let written_as_string = facts
+        // From the first argument; else from the annotation, where a bare
+        // class (`Mapped[Team]`) is a Python object unless the module has
+        // `from __future__ import annotations`.
+        let written_as_string = match facts
             .call
             .args
             .first()
             .or_else(|| facts.call.keyword_value("argument"))
-            .map(|a| matches!(a.kind, ExprKind::Str(_)))
-            .unwrap_or(true);
-        if !written_as_string {
-            if let Symbol::Class(f, i) = self.resolver.resolve(file, name) {
-                if let Some(&id) = self.class_by_ref.get(&(f, i)) {
-                    return TargetResolution::Resolved(id);
-                }
+        {
+            Some(argument) => match &argument.kind {
+                ExprKind::Str(_) => true,
+                ExprKind::Lambda(body) => matches!(body.kind, ExprKind::Str(_)),
+                _ => false,
+            },
+            None => {
+                facts.annotation.as_ref().is_none_or(|a| a.inner_quoted)
+                    || self.files[file].future_annotations
             }
+        };
+        if !written_as_string {
+            // `relationship(cls.Event)`, `relationship(assoc_cls)`: Python
+            // decides, not the registry; what we cannot follow is unknown.
+            return match self.resolver.resolve(file, name) {
+                Symbol::Class(f, i) => match self.class_by_ref.get(&(f, i)) {
+                    Some(&id) => TargetResolution::Resolved(id),
+                    None => TargetResolution::Unknown,
+                },
+                _ => TargetResolution::Unknown,
+            };
         }
         let simple = name.rsplit('.').next().unwrap_or(name);
         let candidates: Vec<ClassId> = self
@@ -2051,6 +2149,7 @@ impl<'a> Linker<'a> {
                             AttributeKind::MapperProperty
                         }
                         crate::facts::OtherMemberKind::Attribute => AttributeKind::Plain,
+                        crate::facts::OtherMemberKind::Computed => AttributeKind::Computed,
                     };
                     push(&mut attributes, &member.name, kind);
                 }

@@ -97,6 +97,7 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
                 "inheritance": class.inheritance.map(|i| match i {
                     Inheritance::Joined => "joined",
                     Inheritance::Single => "single",
+                    Inheritance::Concrete => "concrete",
                 }),
                 "columns": columns,
                 "relationships": relationships,

@@ -82,6 +82,8 @@ pub enum NamingConvention {
 pub enum Inheritance {
     Joined,
     Single,
+    /// `__mapper_args__ = {"concrete": True}`: its own complete table.
+    Concrete,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +122,8 @@ pub enum AttributeKind {
     MapperProperty,
     Method,
     Plain,
+    /// Assigned from an unknown call: it may be anything.
+    Computed,
 }
 
 #[derive(Debug, Clone)]

@@ -59,7 +59,11 @@ impl<'a> Context<'a> {
 
 mod examples {
     /// (rule code, "bad" or "good", the case's files as (name, text)).
-    pub type Example = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+    pub type Example = (
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+    );
     include!(concat!(env!("OUT_DIR"), "/examples.rs"));
 }
 

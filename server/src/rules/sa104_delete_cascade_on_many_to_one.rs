@@ -40,6 +40,12 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         {
             continue;
         }
+        // `single_parent=True`: the target is owned by this one row (a
+        // one-to-one owned through a many-to-one); deleting it with its owner
+        // is the point.
+        if relationship.facts.flag("single_parent").is_some() {
+            continue;
+        }
         let parent = relationship
             .target_class()
             .map(|t| graph.classes[t].name.clone())

@@ -125,9 +125,14 @@ fn report(
         let foreign_key = &graph.foreign_keys[fk];
         let child_table = graph.tables[foreign_key.table].full_name();
         let name = &graph.classes[class].name;
+        // The `delete(` itself: for a chain, the last attribute, not the
+        // start of `session.query(...)`.
         let anchor = match site.construct {
             Some(Construct::Delete) => site.call.range,
-            _ => site.callee.range,
+            _ => crate::text::TextRange::new(
+                site.callee.range.end().saturating_sub("delete".len()),
+                site.call.range.end(),
+            ),
         };
         let mut d = diagnostic(
             Location { file, range: anchor },

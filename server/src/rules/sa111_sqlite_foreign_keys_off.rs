@@ -58,12 +58,10 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             let Some(call) = site.call.as_call() else {
                 continue;
             };
-            let Some(url) = call
-                .args
-                .first()
-                .and_then(|a| a.as_str())
-                .or_else(|| call.keyword_value("url").and_then(|u| u.as_str()))
-            else {
+            let Some(url) = call.args.first().or_else(|| call.keyword_value("url")) else {
+                continue;
+            };
+            let Some(url) = url_text(facts, url) else {
                 continue;
             };
             if !url.to_ascii_lowercase().starts_with("sqlite") {
@@ -90,6 +88,20 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             }
             diagnostics.push(d);
         }
+    }
+}
+
+/// The start of an engine URL: a literal, an f-string's head, or a module
+/// constant holding either (`sqlite_url = f"sqlite:///{name}"`).
+fn url_text(facts: &crate::facts::FileFacts, url: &crate::syntax::expr::Expr) -> Option<String> {
+    use crate::syntax::expr::ExprKind;
+    match &url.kind {
+        ExprKind::Str(text) | ExprKind::FormattedString(text) => Some(text.clone()),
+        ExprKind::Name(name) => match &facts.binding(name)?.value.kind {
+            ExprKind::Str(text) | ExprKind::FormattedString(text) => Some(text.clone()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

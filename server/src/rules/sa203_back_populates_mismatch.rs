@@ -84,6 +84,8 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                  configure_mappers() raises InvalidRequestError (back_populates refers to attribute '{}.{name}' that is not a relationship)",
                 target_class.name, target_class.name
             ),
+            // Built by a call we cannot read: it may be the relationship.
+            Some(AttributeKind::Computed) => continue,
             Some(AttributeKind::Method | AttributeKind::Plain) => format!(
                 "`{label}` has back_populates=\"{name}\", but {}.{name} is not a mapped attribute: \
                  configure_mappers() raises InvalidRequestError (Mapper '{}' has no property '{name}')",

@@ -59,6 +59,31 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         if other.facts.has_splat {
             continue;
         }
+        // A viewonly side takes no part in synchronisation.
+        if other.facts.flag("viewonly").is_some() || relationship.facts.flag("viewonly").is_some() {
+            continue;
+        }
+        // Several relationships naming one counterpart (filtered views of
+        // one collection): no single back_populates can pair them.
+        let sharing = graph.classes[relationship.class]
+            .relationships
+            .iter()
+            .filter(|&&r| {
+                graph.relationships[r]
+                    .facts
+                    .string_option("back_populates")
+                    .and_then(|s| s.known().cloned())
+                    == Some(name.clone())
+            })
+            .count();
+        let mut own_columns = relationship.fk_columns.clone();
+        let mut other_columns = other.fk_columns.clone();
+        own_columns.sort();
+        other_columns.sort();
+        let same_key = own_columns == other_columns;
+        if sharing > 1 && same_key {
+            continue;
+        }
         if !other
             .target_class()
             .is_some_and(|t| in_same_hierarchy(graph, t, relationship.class))
@@ -93,12 +118,24 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             }
             _ => continue,
         };
+        let consequence = if same_key || own_columns.is_empty() || other_columns.is_empty() {
+            format!(
+                "changes to {target_name}.{name} are not reflected on {owner}.{} until a flush and refresh",
+                relationship.attribute
+            )
+        } else {
+            // The two write different keys: syncing one modifies the wrong side.
+            format!(
+                "the two write different foreign keys, so assigning {owner}.{} fires a modify event on the wrong \
+                 relationship (ValueError: Bidirectional attribute conflict detected)",
+                relationship.attribute
+            )
+        };
         let mut d = diagnostic(
             relationship.location,
             format!(
-                "`{owner}.{}` has back_populates=\"{name}\", but {problem}: changes to {target_name}.{name} are not \
-                 reflected on {owner}.{} until a flush and refresh",
-                relationship.attribute, relationship.attribute
+                "`{owner}.{}` has back_populates=\"{name}\", but {problem}: {consequence}",
+                relationship.attribute
             ),
         );
         d.related.push(related(

@@ -75,9 +75,13 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             }
             for writer in dependency.flagged(graph) {
                 let relationship = &graph.relationships[writer];
-                // Report where the flag is written.
-                if relationship.backref_of.is_some()
-                    && relationship.facts.keyword("post_update").is_none()
+                // Report where the flag is written (a backref copies its origin's).
+                if !relationship
+                    .facts
+                    .call
+                    .keywords
+                    .iter()
+                    .any(|k| k.name == "post_update")
                 {
                     continue;
                 }

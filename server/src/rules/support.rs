@@ -338,7 +338,32 @@ pub fn one_to_many(graph: &Graph) -> impl Iterator<Item = (usize, &crate::graph:
             && r.facts
                 .flag("viewonly")
                 .is_none_or(|f| f.known() == Some(&false))
+            && !loads_nothing_on_delete(r)
     })
+}
+
+/// Write-only and `noload` collections are not loaded when the parent is
+/// deleted: the ORM does not null or delete children it never sees (a
+/// write-only collection refuses the delete unless `passive_deletes`).
+pub fn loads_nothing_on_delete(relationship: &crate::graph::Relationship) -> bool {
+    if let Some(lazy) = relationship.facts.option("lazy") {
+        match &lazy.kind {
+            crate::syntax::expr::ExprKind::Str(strategy) => {
+                if matches!(strategy.as_str(), "write_only" | "noload" | "dynamic") {
+                    return true;
+                }
+            }
+            // Legacy spellings: True is "select", False is "joined", None is "noload".
+            crate::syntax::expr::ExprKind::Bool(_) => {}
+            _ => return true,
+        }
+    }
+    relationship
+        .facts
+        .annotation
+        .as_ref()
+        .and_then(|a| a.wrapper.as_deref())
+        .is_some_and(|w| w == "WriteOnlyMapped" || w == "DynamicMapped")
 }
 
 /// For a relationship created by a string `backref="children"`: an edit that

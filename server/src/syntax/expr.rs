@@ -22,6 +22,8 @@ pub struct Expr {
 pub enum ExprKind {
     /// A string literal (implicitly concatenated parts joined), decoded.
     Str(String),
+    /// An f-string: only the literal text before its first interpolation.
+    FormattedString(String),
     Int(i64),
     Float,
     Bool(bool),
@@ -172,7 +174,10 @@ fn read(node: Node, source: &str, depth: usize) -> Expr {
     let kind = match node.kind() {
         "string" => match read_string(node, source) {
             Some(text) => ExprKind::Str(text),
-            None => ExprKind::Unknown,
+            None => match formatted_head(node, source) {
+                Some(head) => ExprKind::FormattedString(head),
+                None => ExprKind::Unknown,
+            },
         },
         "concatenated_string" => {
             let mut text = String::new();
@@ -442,6 +447,22 @@ fn read_string(node: Node, source: &str) -> Option<String> {
     Some(text)
 }
 
+/// The literal text of an f-string before its first interpolation.
+fn formatted_head(node: Node, source: &str) -> Option<String> {
+    let mut head = String::new();
+    let mut cursor = node.walk();
+    let mut formatted = false;
+    for part in node.children(&mut cursor) {
+        match part.kind() {
+            "string_start" => formatted = node_text(part, source).contains(['f', 'F']),
+            "string_content" => head.push_str(node_text(part, source)),
+            "interpolation" => break,
+            _ => {}
+        }
+    }
+    formatted.then_some(head)
+}
+
 fn decode_escape(escape: &str) -> String {
     match escape {
         "\\n" => "\n".into(),
@@ -498,7 +519,8 @@ mod tests {
     fn interpolated_strings_and_splats_are_unknown() {
         let e = expr("f(f'{x}_id', **kw)");
         let call = e.as_call().unwrap();
-        assert!(call.args[0].is_unknown());
+        assert!(call.args[0].as_str().is_none());
+        assert_eq!(call.args[0].kind, ExprKind::FormattedString(String::new()));
         assert!(call.has_splat);
     }
 

@@ -709,12 +709,15 @@ impl<'a> Linker<'a> {
         }
         self.graph.tables.push(table);
         let key = (scope, schema, name);
-        if self.table_by_name.contains_key(&key) {
+        match self.table_by_name.entry(key) {
             // Two tables of one name in one MetaData (separate scripts
             // sharing SQLModel's registry): which one a string means is unknown.
-            self.duplicate_tables.insert(key);
-        } else {
-            self.table_by_name.insert(key, id);
+            std::collections::hash_map::Entry::Occupied(entry) => {
+                self.duplicate_tables.insert(entry.key().clone());
+            }
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(id);
+            }
         }
         for column in &facts.columns {
             for fk in &column.foreign_keys {

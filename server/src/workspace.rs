@@ -58,6 +58,33 @@ fn is_python(path: &Path) -> bool {
     )
 }
 
+/// The directory a file's module name is relative to, as Python sees it:
+/// above the outermost package (directories with `__init__.py`) that holds
+/// it. A file outside any package is named relative to `fallback`, the
+/// checked directory (scripts, namespace packages).
+fn package_root(path: &Path, fallback: &Path) -> PathBuf {
+    let Some(mut dir) = path.parent() else {
+        return fallback.to_path_buf();
+    };
+    if !dir.join("__init__.py").is_file() {
+        return fallback.to_path_buf();
+    }
+    while dir.join("__init__.py").is_file() {
+        match dir.parent() {
+            Some(parent) => dir = parent,
+            None => break,
+        }
+    }
+    dir.to_path_buf()
+}
+
+/// An Alembic `versions/` directory (beside its `env.py`): migration scripts
+/// declare throw-away models of their own, which are not the application's.
+fn is_migration_versions(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "versions")
+        && path.parent().is_some_and(|p| p.join("env.py").is_file())
+}
+
 /// Walks the given paths (gitignore-aware, default and configured excludes).
 pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Candidate>, Vec<String>) {
     let mut candidates = Vec::new();
@@ -68,10 +95,10 @@ pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Candidate>, Vec<Stri
             continue;
         }
         if path.is_file() {
-            let module_root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let fallback = path.parent().map(Path::to_path_buf).unwrap_or_default();
             candidates.push(Candidate {
                 path: path.clone(),
-                module_root,
+                module_root: package_root(path, &fallback),
                 explicit: true,
             });
             continue;
@@ -89,9 +116,11 @@ pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Candidate>, Vec<Stri
             .follow_links(false)
             .filter_entry(move |entry| {
                 let name = entry.file_name().to_string_lossy();
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
                 if entry.depth() > 0
-                    && entry.file_type().is_some_and(|t| t.is_dir())
-                    && DEFAULT_EXCLUDES.contains(&name.as_ref())
+                    && is_dir
+                    && (DEFAULT_EXCLUDES.contains(&name.as_ref())
+                        || is_migration_versions(entry.path()))
                 {
                     return false;
                 }
@@ -110,7 +139,7 @@ pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Candidate>, Vec<Stri
                     if entry.file_type().is_some_and(|t| t.is_file()) && is_python(entry.path()) {
                         candidates.push(Candidate {
                             path: entry.path().to_path_buf(),
-                            module_root: root.clone(),
+                            module_root: package_root(entry.path(), &root),
                             explicit: false,
                         });
                     }

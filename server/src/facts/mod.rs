@@ -62,6 +62,8 @@ pub struct Binding {
 /// A call site a rule about deletes or engines may care about.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallSite {
+    /// The function the call is in, if any.
+    pub function_range: Option<TextRange>,
     pub construct: Option<Construct>,
     /// The callee as written (`session.query(User).filter(...).delete`).
     pub callee: Expr,
@@ -317,6 +319,17 @@ fn at_module_level(node: Node) -> bool {
     true
 }
 
+fn enclosing_function(node: Node) -> Option<Node> {
+    let mut parent = node.parent();
+    while let Some(p) = parent {
+        if p.kind() == "function_definition" {
+            return Some(p);
+        }
+        parent = p.parent();
+    }
+    None
+}
+
 fn inside_function(node: Node) -> bool {
     let mut parent = node.parent();
     while let Some(p) = parent {
@@ -464,6 +477,7 @@ fn read_calls(root: Node, source: &str, scope: &Scope, facts: &mut FileFacts) {
             let callee = read_expr(callee, source);
             let construct = scope.construct(&callee);
             facts.call_sites.push(CallSite {
+                function_range: enclosing_function(call).map(node_range),
                 construct,
                 callee,
                 call: read_expr(call, source),

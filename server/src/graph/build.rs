@@ -805,7 +805,11 @@ impl<'a> Linker<'a> {
                 inheritance: None,
                 relationships: Vec::new(),
                 attributes: Vec::new(),
-                incomplete: lineage.unresolved_base || class.dynamic,
+                // A base from outside the workspace may bring columns and
+                // relationships of its own.
+                incomplete: lineage.unresolved_base
+                    || class.dynamic
+                    || lineage.scope.is_some_and(|s| !self.graph.scopes[s].closed),
                 location: Location {
                     file,
                     range: class.name_range,

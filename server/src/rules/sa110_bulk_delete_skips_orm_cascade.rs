@@ -87,18 +87,31 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
     let resolver = Resolver::new(&graph.files);
     for (file, facts) in graph.files.iter().enumerate() {
-        for site in &facts.call_sites {
-            let Some(target) = deleted_class(site.construct, &site.callee, &site.call) else {
-                continue;
-            };
-            let Symbol::Class(class_file, class_index) = resolver.resolve_expr(file, &target)
-            else {
-                continue;
-            };
-            let Some(class) = graph.class_at(class_file, class_index) else {
-                continue;
-            };
-            report(context, diagnostics, file, site, class);
+        // Every bulk delete of the file, with the class it deletes.
+        let deletes: Vec<(&crate::facts::CallSite, ClassId)> = facts
+            .call_sites
+            .iter()
+            .filter_map(|site| {
+                let target = deleted_class(site.construct, &site.callee, &site.call)?;
+                let Symbol::Class(class_file, class_index) = resolver.resolve_expr(file, &target)
+                else {
+                    return None;
+                };
+                Some((site, graph.class_at(class_file, class_index)?))
+            })
+            .collect();
+        for &(site, class) in &deletes {
+            // Children bulk-deleted earlier in the same function are gone.
+            let deleted_before: Vec<ClassId> = deletes
+                .iter()
+                .filter(|(other, _)| {
+                    other.function_range.is_some()
+                        && other.function_range == site.function_range
+                        && other.call.range.start < site.call.range.start
+                })
+                .map(|&(_, c)| c)
+                .collect();
+            report(context, diagnostics, file, site, class, &deleted_before);
         }
     }
 }
@@ -109,10 +122,17 @@ fn report(
     file: usize,
     site: &crate::facts::CallSite,
     class: ClassId,
+    deleted_before: &[ClassId],
 ) {
     let graph = context.graph;
     for (id, relationship) in one_to_many(graph) {
         if relationship.class != class || !relationship.cascade.delete {
+            continue;
+        }
+        if relationship
+            .target_class()
+            .is_some_and(|c| deleted_before.contains(&c))
+        {
             continue;
         }
         let Some(&fk) = relationship

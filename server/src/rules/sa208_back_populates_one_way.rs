@@ -34,6 +34,7 @@
 
 use super::support::{
     add_keyword, diagnostic, fix, in_same_hierarchy, quote_of, related, replace_string, safe,
+    unsafe_,
 };
 use super::Context;
 use crate::diagnostic::Diagnostic;
@@ -81,7 +82,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         own_columns.sort();
         other_columns.sort();
         let same_key = own_columns == other_columns;
-        if sharing > 1 && same_key {
+        if sharing > 1 && (same_key || own_columns.is_empty() || other_columns.is_empty()) {
             continue;
         }
         if !other
@@ -164,13 +165,19 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 ))
             }
         };
+        // A counterpart with its own join condition may be meant one-way.
+        let applicability = if other.facts.option("primaryjoin").is_some() {
+            unsafe_()
+        } else {
+            safe()
+        };
         if let Some(edit) = edit {
             d.fixes.push(fix(
                 format!(
                     "Set back_populates=\"{}\" on {target_name}.{name}",
                     relationship.attribute
                 ),
-                safe(),
+                applicability,
                 vec![edit],
             ));
         }

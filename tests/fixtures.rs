@@ -28,7 +28,7 @@ fn case_dirs(family: &str) -> Vec<PathBuf> {
         if !group.is_dir() {
             continue;
         }
-        if family == "extract" {
+        if family == "extract" || family == "regressions" {
             dirs.push(group);
             continue;
         }
@@ -275,6 +275,35 @@ fn rule_fixtures() {
                 ));
             }
         }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Minimal reproductions of false findings and misses met on real projects:
+/// their `# expect` markers must match exactly (most have none).
+#[test]
+fn regression_fixtures() {
+    let mut failures = Vec::new();
+    let cases = case_dirs("regressions");
+    assert!(cases.len() >= 15, "regression fixtures are missing");
+    for dir in &cases {
+        let files = load_case(dir);
+        let analysis = analyze(&files);
+        let expected = expectations(&files);
+        let actual = found(&files, &analysis);
+        if expected != actual {
+            failures.push(format!(
+                "{}: expected {:?}\n  found {:?}",
+                dir.display(),
+                expected.difference(&actual).collect::<Vec<_>>(),
+                actual.difference(&expected).collect::<Vec<_>>()
+            ));
+        }
+        snapshot(
+            &dir.join("expected.txt"),
+            &render(&files, &analysis),
+            &mut failures,
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -306,7 +306,7 @@ fn interpret_declared_attr(
         let derived: Vec<&Expr> = returns.iter().filter(|r| !r.is_none_literal()).collect();
         let returns_none = derived.len() < returns.len();
         class.tablename = Some(match derived.as_slice() {
-            [only] => match tablename_scheme(only) {
+            [only] => match tablename_scheme(only, scope) {
                 Some(TableName::Derived { scheme, .. }) => TableName::Derived {
                     scheme,
                     none_when_inherited: returns_none,
@@ -348,23 +348,81 @@ fn derived(scheme: NamingScheme) -> TableName {
 }
 
 /// Recognises the usual `__tablename__` derivations.
-fn tablename_scheme(expr: &Expr) -> Option<TableName> {
+fn tablename_scheme(expr: &Expr, scope: &Scope) -> Option<TableName> {
     let is_class_name = |e: &Expr| e.dotted().is_some_and(|d| d.ends_with("__name__"));
     match &expr.kind {
         ExprKind::Str(text) => Some(TableName::Literal(text.clone(), expr.range)),
         _ if is_class_name(expr) => Some(derived(NamingScheme::Same)),
         ExprKind::Call(call) => {
+            // `<regex substitution>(cls.__name__).lower()`
+            if let ExprKind::Attribute(inner, method) = &call.callee.kind {
+                if method == "lower" {
+                    if let Some(scheme) = inner
+                        .as_call()
+                        .and_then(|sub| regex_scheme(sub, scope, &is_class_name))
+                    {
+                        return Some(derived(scheme));
+                    }
+                }
+            }
             let callee = call.callee.dotted()?;
             if callee.ends_with("__name__.lower") {
                 return Some(derived(NamingScheme::Lower));
             }
-            let helper = callee.rsplit('.').next().unwrap_or("").to_lowercase();
             let takes_class_name = call.args.first().is_some_and(is_class_name);
-            if takes_class_name && (helper.contains("snake") || helper.contains("underscore")) {
+            if takes_class_name && callee == "inflection.underscore" {
                 return Some(derived(NamingScheme::Snake));
+            }
+            let helper = callee.rsplit('.').next().unwrap_or("").to_lowercase();
+            if takes_class_name && (helper.contains("snake") || helper.contains("underscore")) {
+                return Some(derived(NamingScheme::SnakeGuess));
             }
             None
         }
+        _ => None,
+    }
+}
+
+/// `re.sub(PATTERN, REPL, cls.__name__)` or `COMPILED.sub(REPL, cls.__name__)`
+/// with one of the usual CamelCase patterns.
+fn regex_scheme(
+    call: &Call,
+    scope: &Scope,
+    is_class_name: &dyn Fn(&Expr) -> bool,
+) -> Option<NamingScheme> {
+    if call.callee.last_name() != Some("sub") {
+        return None;
+    }
+    let (pattern, replacement, subject) = match call.callee.dotted().as_deref() {
+        Some("re.sub") => (
+            call.args.first()?.as_str()?.to_string(),
+            call.args.get(1)?,
+            call.args.get(2)?,
+        ),
+        _ => {
+            let ExprKind::Attribute(object, _) = &call.callee.kind else {
+                return None;
+            };
+            let ExprKind::Name(name) = &object.kind else {
+                return None;
+            };
+            (
+                scope.pattern(name)?.to_string(),
+                call.args.first()?,
+                call.args.get(1)?,
+            )
+        }
+    };
+    if !is_class_name(subject) {
+        return None;
+    }
+    let replacement = replacement.as_str()?;
+    match (pattern.as_str(), replacement) {
+        ("(?<!^)(?=[A-Z])", "_") => Some(NamingScheme::EveryCapital),
+        ("([a-z])([A-Z])" | "([a-z0-9])([A-Z])" | "([a-z\\d])([A-Z])", "\\1_\\2") => {
+            Some(NamingScheme::LowerUpper)
+        }
+        ("((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))", "_\\1") => Some(NamingScheme::Snake),
         _ => None,
     }
 }

@@ -147,7 +147,22 @@ pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
             }
         }
     }
-    let scope = Scope::new(&imports, &locals).with_constants(constants);
+    let patterns: HashMap<String, String> = facts
+        .bindings
+        .iter()
+        .filter_map(|b| {
+            let call = b.value.as_call()?;
+            (call.callee.dotted().as_deref() == Some("re.compile")).then(|| {
+                call.args
+                    .first()?
+                    .as_str()
+                    .map(|p| (b.name.clone(), p.to_string()))
+            })?
+        })
+        .collect();
+    let scope = Scope::new(&imports, &locals)
+        .with_constants(constants)
+        .with_patterns(patterns);
     let mut classes = std::mem::take(&mut facts.classes);
     for class in &mut classes {
         members::interpret_class(class, source, &scope);

@@ -108,6 +108,8 @@ pub struct Scope<'a> {
     locals: &'a std::collections::HashSet<String>,
     /// Module-level names bound once to a string literal.
     constants: HashMap<String, String>,
+    /// Module-level names bound to `re.compile("literal")`: the pattern.
+    patterns: HashMap<String, String>,
 }
 
 impl<'a> Scope<'a> {
@@ -127,7 +129,18 @@ impl<'a> Scope<'a> {
             stars,
             locals,
             constants: HashMap::new(),
+            patterns: HashMap::new(),
         }
+    }
+
+    pub fn with_patterns(mut self, patterns: HashMap<String, String>) -> Self {
+        self.patterns = patterns;
+        self
+    }
+
+    /// The pattern of a module-level compiled regular expression.
+    pub fn pattern(&self, name: &str) -> Option<&str> {
+        self.patterns.get(name).map(String::as_str)
     }
 
     pub fn with_constants(mut self, constants: HashMap<String, String>) -> Self {

@@ -153,15 +153,60 @@ pub enum NamingScheme {
     Snake,
     /// `cls.__name__`.
     Same,
+    /// An underscore before every capital but the first:
+    /// `re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()`.
+    EveryCapital,
+    /// An underscore between a lower-case letter (or digit) and a capital:
+    /// `re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()`.
+    LowerUpper,
+    /// A project helper named like a snake_case converter: right for plain
+    /// CamelCase, unknown for names with acronyms or digits.
+    SnakeGuess,
 }
 
 impl NamingScheme {
-    pub fn apply(self, class_name: &str) -> String {
-        match self {
+    /// The table name for a class, when the scheme determines it.
+    pub fn apply(self, class_name: &str) -> Option<String> {
+        Some(match self {
             NamingScheme::Lower => class_name.to_lowercase(),
             NamingScheme::Same => class_name.to_string(),
             NamingScheme::Snake => camel_to_snake(class_name),
-        }
+            NamingScheme::EveryCapital => {
+                let mut out = String::new();
+                for (i, c) in class_name.chars().enumerate() {
+                    if i > 0 && c.is_ascii_uppercase() {
+                        out.push('_');
+                    }
+                    out.extend(c.to_lowercase());
+                }
+                out
+            }
+            NamingScheme::LowerUpper => {
+                let chars: Vec<char> = class_name.chars().collect();
+                let mut out = String::new();
+                for (i, &c) in chars.iter().enumerate() {
+                    if i > 0
+                        && c.is_ascii_uppercase()
+                        && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit())
+                    {
+                        out.push('_');
+                    }
+                    out.extend(c.to_lowercase());
+                }
+                out
+            }
+            NamingScheme::SnakeGuess => {
+                let chars: Vec<char> = class_name.chars().collect();
+                let ambiguous = chars.iter().any(|c| c.is_ascii_digit())
+                    || chars
+                        .windows(2)
+                        .any(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase());
+                if ambiguous {
+                    return None;
+                }
+                camel_to_snake(class_name)
+            }
+        })
     }
 }
 

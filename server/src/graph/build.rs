@@ -954,11 +954,11 @@ impl<'a> Linker<'a> {
                     if superclass.is_some() && none_when_inherited {
                         Single
                     } else {
-                        Own(scheme.apply(&class.name))
+                        scheme.apply(&class.name).map_or(Undetermined, Own)
                     }
                 }
                 Some(TableName::Unknown(_)) => match self.options.table_naming {
-                    Some(scheme) => Own(scheme.apply(&class.name)),
+                    Some(scheme) => scheme.apply(&class.name).map_or(Undetermined, Own),
                     None => Undetermined,
                 },
                 None => match scope_kind {
@@ -972,7 +972,7 @@ impl<'a> Linker<'a> {
                     ScopeKind::SqlModel => Own(class.name.to_lowercase()),
                     _ if superclass.is_some() => Single,
                     _ => match self.options.table_naming {
-                        Some(scheme) => Own(scheme.apply(&class.name)),
+                        Some(scheme) => scheme.apply(&class.name).map_or(Undetermined, Own),
                         None => Absent,
                     },
                 },
@@ -1062,9 +1062,10 @@ impl<'a> Linker<'a> {
                 self.graph.classes[id].inheritance = Some(Inheritance::Single);
                 superclass.and_then(|s| self.graph.classes[s].table)
             }
+            // The table name is unknown, but the class's members are not:
+            // rules about attributes still apply.
             Undetermined => {
                 self.scopes_with_unknown_tables.insert(scope);
-                self.graph.classes[id].incomplete = true;
                 None
             }
             Absent => None,

@@ -64,6 +64,7 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
                     fk_columns.dedup();
                     json!({
                         "attribute": r.attribute,
+                        "path": path(r.location.file),
                         "line": line(&r.location),
                         "target": r.target_class().map(|t| graph.classes[t].qualname.clone()),
                         "direction": r.direction.map(Direction::label),
@@ -151,6 +152,14 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
                 "ondelete": fk.facts.ondelete.as_ref().and_then(|s| s.known().cloned()),
                 "onupdate": fk.facts.onupdate.as_ref().and_then(|s| s.known().cloned()),
                 "use_alter": fk.facts.use_alter.as_ref().and_then(|s| s.known().copied()).unwrap_or(false),
+                // The targets as written (`"user.id"`, `User.id`), also when unresolved.
+                "targets": fk.facts.targets.iter().map(|t| match t {
+                    crate::facts::ForeignKeyTarget::Path { schema: Some(s), table, column } => format!("{s}.{table}.{column}"),
+                    crate::facts::ForeignKeyTarget::Path { schema: None, table, column } => format!("{table}.{column}"),
+                    crate::facts::ForeignKeyTarget::ClassAttribute { class, attribute } => format!("{class}.{attribute}"),
+                    crate::facts::ForeignKeyTarget::TableColumn { table, column } => format!("{table}.c.{column}"),
+                    crate::facts::ForeignKeyTarget::Unknown => "?".to_string(),
+                }).collect::<Vec<_>>(),
                 "path": path(fk.location.file),
                 "line": line(&fk.location),
             })

@@ -43,6 +43,8 @@ pub fn analyze(
         let line = index.line_of(d.location.range.start());
         !suppress::is_suppressed(index.line_text(texts[file], line), d.code)
     });
+    // One diagnostic per place: a mixin's relationship applied to several
+    // classes is one line of code.
     diagnostics.sort_by(|a, b| {
         (a.location.file, a.location.range.start, a.code, &a.message).cmp(&(
             b.location.file,
@@ -51,7 +53,6 @@ pub fn analyze(
             &b.message,
         ))
     });
-    diagnostics
-        .dedup_by(|a, b| a.code == b.code && a.location == b.location && a.message == b.message);
+    diagnostics.dedup_by(|a, b| a.code == b.code && a.location == b.location);
     Analysis { graph, diagnostics }
 }

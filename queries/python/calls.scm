@@ -1,9 +1,10 @@
 ; Call sites the delete and engine rules care about: bulk deletes
 ; (`query(...).delete()`, `session.execute(delete(X))`), engines
-; (`create_engine("sqlite://...")`) and the SQLite foreign-key pragma.
+; (`create_engine("sqlite://...")`) and the SQLite foreign-key pragma;
+; and imperative mappings (`registry.map_imperatively(Cls, table, ...)`).
 ((call
    function: [(identifier) (attribute)] @callee) @call
-  (#match? @callee "(^|\\.)(create_engine|create_async_engine|delete|execute|listens_for|listen)$"))
+  (#match? @callee "(^|\\.)(create_engine|create_async_engine|delete|execute|listens_for|listen|map_imperatively|mapper)$"))
 
 ; String literals that switch SQLite foreign keys on, wherever they appear.
 ((string) @pragma

@@ -49,6 +49,21 @@ pub struct FileFacts {
     pub has_syntax_errors: bool,
     /// `from __future__ import annotations`: every annotation is a string.
     pub future_annotations: bool,
+    /// Classes mapped with `map_imperatively(Cls, table, properties=...)`.
+    pub imperative_mappings: Vec<ImperativeMapping>,
+}
+
+/// `registry.map_imperatively(Cls, table, properties={...})`: a plain class
+/// mapped to a Core table, its relationships given as properties.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImperativeMapping {
+    pub class: Expr,
+    pub table: Expr,
+    /// The registry it was called on (`mapper_registry`), if any.
+    pub registry: Option<Expr>,
+    /// The properties read as class members (relationships, column properties).
+    pub properties: ClassFacts,
+    pub range: TextRange,
 }
 
 /// A module-level binding; `name` is dotted for attribute targets.
@@ -475,6 +490,62 @@ fn collect_returns(block: Node, source: &str, returns: &mut Vec<Expr>, depth: us
     }
 }
 
+fn read_imperative_mapping(
+    call_expr: &Expr,
+    callee: &Expr,
+    scope: &Scope,
+) -> Option<ImperativeMapping> {
+    let call = call_expr.as_call()?;
+    let class = call
+        .args
+        .first()
+        .or_else(|| call.keyword_value("class_"))?
+        .clone();
+    let table = call
+        .args
+        .get(1)
+        .or_else(|| call.keyword_value("local_table"))?
+        .clone();
+    let mut properties = ClassFacts {
+        name: class.dotted().unwrap_or_default(),
+        range: call_expr.range,
+        ..ClassFacts::default()
+    };
+    if let Some(value) = call.keyword_value("properties") {
+        match &value.kind {
+            ExprKind::Dict { entries, complete } => {
+                properties.dynamic |= !complete;
+                for (key, value) in entries {
+                    match key.as_str() {
+                        Some(name) => properties.raw_members.push(RawMember::Attribute {
+                            name: name.to_string(),
+                            name_range: key.range,
+                            annotation: None,
+                            value: Some(value.clone()),
+                            range: value.range,
+                        }),
+                        None => properties.dynamic = true,
+                    }
+                }
+            }
+            _ => properties.dynamic = true,
+        }
+    }
+    properties.dynamic |= call.has_splat;
+    members::interpret_class(&mut properties, "", scope);
+    let registry = match &callee.kind {
+        ExprKind::Attribute(owner, _) => Some((**owner).clone()),
+        _ => None,
+    };
+    Some(ImperativeMapping {
+        class,
+        table,
+        registry,
+        properties,
+        range: call_expr.range,
+    })
+}
+
 fn read_calls(root: Node, source: &str, scope: &Scope, facts: &mut FileFacts) {
     let query = &queries().calls;
     let call_index = query.capture("call");
@@ -491,6 +562,14 @@ fn read_calls(root: Node, source: &str, scope: &Scope, facts: &mut FileFacts) {
         if let (Some(call), Some(callee)) = (capture(call_index), capture(callee_index)) {
             let callee = read_expr(callee, source);
             let construct = scope.construct(&callee);
+            if construct == Some(Construct::MapImperatively) {
+                if let Some(mapping) =
+                    read_imperative_mapping(&read_expr(call, source), &callee, scope)
+                {
+                    facts.imperative_mappings.push(mapping);
+                }
+                continue;
+            }
             facts.call_sites.push(CallSite {
                 function_range: enclosing_function(call).map(node_range),
                 construct,

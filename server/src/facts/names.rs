@@ -36,6 +36,8 @@ pub enum Construct {
     AssociationProxy,
     CreateEngine,
     Delete,
+    /// `registry.map_imperatively(Cls, table, properties=...)`, 1.x `mapper(...)`.
+    MapImperatively,
 }
 
 impl Construct {
@@ -66,6 +68,7 @@ impl Construct {
             "association_proxy" => Construct::AssociationProxy,
             "create_engine" | "create_async_engine" => Construct::CreateEngine,
             "delete" => Construct::Delete,
+            "map_imperatively" | "mapper" => Construct::MapImperatively,
             _ => return None,
         })
     }
@@ -82,6 +85,7 @@ impl Construct {
                 | Construct::Registry
                 | Construct::DeclaredAttr
                 | Construct::CreateEngine
+                | Construct::MapImperatively
                 | Construct::Index
                 | Construct::Table
                 | Construct::MetaData
@@ -186,6 +190,10 @@ impl<'a> Scope<'a> {
         let last = dotted.rsplit('.').next()?;
         let construct = Construct::from_name(last)?;
         let is_attribute = dotted.contains('.');
+        // `reg.map_imperatively(...)`: only a registry has that method.
+        if last == "map_imperatively" && is_attribute {
+            return Some(construct);
+        }
         let accepted = match self.origin(&dotted) {
             Origin::Imported(path) => {
                 is_sqlalchemy_module(&path)

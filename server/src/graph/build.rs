@@ -61,6 +61,8 @@ struct Linker<'a> {
     table_by_name: HashMap<(ScopeId, Option<String>, String), TableId>,
     /// Scopes with a table whose name is not knowable.
     scopes_with_unknown_tables: HashSet<ScopeId>,
+    /// Classes mapped imperatively: the file and index of their mapping.
+    imperative: HashMap<ClassId, (FileId, usize)>,
     /// Table names defined more than once in one scope.
     duplicate_tables: HashSet<(ScopeId, Option<String>, String)>,
     /// Mapped classes by (scope, class name), for string targets.
@@ -95,6 +97,7 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
             scopes_with_unknown_tables: HashSet::new(),
             classes_by_name: HashMap::new(),
             duplicate_tables: HashSet::new(),
+            imperative: HashMap::new(),
             scopes_with_unknown_classes: HashSet::new(),
             unplaced_models: false,
         };
@@ -110,6 +113,7 @@ impl<'a> Linker<'a> {
         self.finish_scopes();
         self.collect_core_tables();
         self.collect_class_tables();
+        self.collect_imperative_mappings();
         self.resolve_foreign_keys();
         self.index_classes();
         self.collect_relationships();
@@ -810,6 +814,7 @@ impl<'a> Linker<'a> {
                 incomplete: lineage.unresolved_base
                     || class.dynamic
                     || lineage.scope.is_some_and(|s| !self.graph.scopes[s].closed),
+                imperative: false,
                 location: Location {
                     file,
                     range: class.name_range,
@@ -1470,8 +1475,68 @@ fn make_column(facts: &crate::facts::ColumnFacts, file: FileId, sqlmodel: bool) 
 type ColumnRef = (TableId, String);
 
 impl<'a> Linker<'a> {
+    /// `registry.map_imperatively(Cls, table, properties=...)`: a plain class
+    /// mapped to a Core table.
+    fn collect_imperative_mappings(&mut self) {
+        for file in 0..self.files.len() {
+            for (index, mapping) in self.files[file].imperative_mappings.iter().enumerate() {
+                let Symbol::Class(class_file, class_index) =
+                    self.resolver.resolve_expr(file, &mapping.class)
+                else {
+                    continue;
+                };
+                if self.class_by_ref.contains_key(&(class_file, class_index)) {
+                    continue;
+                }
+                let Some(table) = self.table_of_expr(file, &mapping.table) else {
+                    continue;
+                };
+                let class = &self.files[class_file].classes[class_index];
+                let id = self.graph.classes.len();
+                let module = &self.files[class_file].module;
+                self.graph.classes.push(MappedClass {
+                    name: class.name.clone(),
+                    qualname: if module.is_empty() {
+                        class.name.clone()
+                    } else {
+                        format!("{module}.{}", class.name)
+                    },
+                    file: class_file,
+                    index: class_index,
+                    scope: self.graph.tables[table].scope,
+                    table: Some(table),
+                    tables: vec![table],
+                    superclass: None,
+                    inheritance: None,
+                    relationships: Vec::new(),
+                    attributes: Vec::new(),
+                    incomplete: mapping.properties.dynamic || class.dynamic,
+                    imperative: true,
+                    location: Location {
+                        file: class_file,
+                        range: class.name_range,
+                    },
+                });
+                self.class_by_ref.insert((class_file, class_index), id);
+                self.lineages.entry((class_file, class_index)).or_default();
+                self.graph.tables[table].class.get_or_insert(id);
+                self.imperative.insert(id, (file, index));
+            }
+        }
+    }
+
     fn collect_relationships(&mut self) {
         for class in 0..self.graph.classes.len() {
+            if let Some(&(file, index)) = self.imperative.get(&class) {
+                for facts in self.files[file].imperative_mappings[index]
+                    .properties
+                    .relationships
+                    .clone()
+                {
+                    self.add_relationship(class, file, facts, None);
+                }
+                continue;
+            }
             let class_ref = (
                 self.graph.classes[class].file,
                 self.graph.classes[class].index,
@@ -2133,6 +2198,22 @@ impl<'a> Linker<'a> {
                     });
                 }
             };
+            // An imperatively mapped class maps every column of its table.
+            if self.imperative.contains_key(&class) {
+                if let Some(table) = self.graph.classes[class].table {
+                    for column in self.graph.tables[table].columns.clone() {
+                        push(&mut attributes, &column.name, AttributeKind::Column);
+                    }
+                }
+                if let Some(&(file, index)) = self.imperative.get(&class) {
+                    for member in &self.files[file].imperative_mappings[index]
+                        .properties
+                        .other_members
+                    {
+                        push(&mut attributes, &member.name, AttributeKind::MapperProperty);
+                    }
+                }
+            }
             for &relationship in &self.graph.classes[class].relationships {
                 let name = self.graph.relationships[relationship].attribute.clone();
                 push(

@@ -105,6 +105,8 @@ pub struct MappedClass {
     pub attributes: Vec<Attribute>,
     /// Some base, mixin or member could not be read: attribute lookups may miss.
     pub incomplete: bool,
+    /// Mapped with `map_imperatively`: its members are not in its class body.
+    pub imperative: bool,
     pub location: Location,
 }
 

@@ -181,6 +181,9 @@ fn add_counterpart(
         return None;
     }
     let target_class = &graph.classes[target];
+    if target_class.imperative {
+        return None;
+    }
     let facts = graph.class_facts(target);
     let file = target_class.file;
     let text = context.text(file);

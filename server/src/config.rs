@@ -158,9 +158,11 @@ impl Config {
             Some("lower") | Some("lowercase") => Some(NamingScheme::Lower),
             Some("snake") | Some("snake_case") => Some(NamingScheme::Snake),
             Some("class") | Some("same") => Some(NamingScheme::Same),
+            Some("underscore-every-capital") => Some(NamingScheme::EveryCapital),
+            Some("underscore-lower-upper") => Some(NamingScheme::LowerUpper),
             Some(other) => {
                 return Err(error(format!(
-                    "`table-naming`: unknown convention `{other}` (expected lower, snake or class)"
+                    "`table-naming`: unknown convention `{other}` (expected lower, snake, class, underscore-every-capital or underscore-lower-upper)"
                 )))
             }
         };

@@ -311,6 +311,17 @@ fn interpret_declared_attr(
                     scheme,
                     none_when_inherited: returns_none,
                 },
+                Some(TableName::ImportedPattern {
+                    pattern,
+                    replacement,
+                    range,
+                    ..
+                }) => TableName::ImportedPattern {
+                    pattern,
+                    replacement,
+                    none_when_inherited: returns_none,
+                    range,
+                },
                 Some(_) if returns_none => TableName::Unknown(range),
                 Some(name) => name,
                 None => TableName::Unknown(only.range),
@@ -357,11 +368,33 @@ fn tablename_scheme(expr: &Expr, scope: &Scope) -> Option<TableName> {
             // `<regex substitution>(cls.__name__).lower()`
             if let ExprKind::Attribute(inner, method) = &call.callee.kind {
                 if method == "lower" {
-                    if let Some(scheme) = inner
-                        .as_call()
-                        .and_then(|sub| regex_scheme(sub, scope, &is_class_name))
-                    {
-                        return Some(derived(scheme));
+                    if let Some(sub) = inner.as_call() {
+                        if let Some(scheme) = regex_scheme(sub, scope, &is_class_name) {
+                            return Some(derived(scheme));
+                        }
+                        // `PATTERN.sub("_", cls.__name__)` with PATTERN from another module.
+                        if let (
+                            ExprKind::Attribute(object, name),
+                            Some(replacement),
+                            Some(subject),
+                        ) = (
+                            &sub.callee.kind,
+                            sub.args.first().and_then(|a| a.as_str()),
+                            sub.args.get(1),
+                        ) {
+                            if let (ExprKind::Name(pattern), "sub", true) =
+                                (&object.kind, name.as_str(), is_class_name(subject))
+                            {
+                                if scope.pattern(pattern).is_none() {
+                                    return Some(TableName::ImportedPattern {
+                                        pattern: pattern.clone(),
+                                        replacement: replacement.to_string(),
+                                        none_when_inherited: false,
+                                        range: expr.range,
+                                    });
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -406,18 +439,21 @@ fn regex_scheme(
             let ExprKind::Name(name) = &object.kind else {
                 return None;
             };
-            (
-                scope.pattern(name)?.to_string(),
-                call.args.first()?,
-                call.args.get(1)?,
-            )
+            match scope.pattern(name) {
+                Some(pattern) => (pattern.to_string(), call.args.first()?, call.args.get(1)?),
+                None => return None,
+            }
         }
     };
     if !is_class_name(subject) {
         return None;
     }
-    let replacement = replacement.as_str()?;
-    match (pattern.as_str(), replacement) {
+    scheme_for_pattern(&pattern, replacement.as_str()?)
+}
+
+/// The naming scheme of a CamelCase regular expression and its replacement.
+pub fn scheme_for_pattern(pattern: &str, replacement: &str) -> Option<NamingScheme> {
+    match (pattern, replacement) {
         ("(?<!^)(?=[A-Z])", "_") => Some(NamingScheme::EveryCapital),
         ("([a-z])([A-Z])" | "([a-z0-9])([A-Z])" | "([a-z\\d])([A-Z])", "\\1_\\2") => {
             Some(NamingScheme::LowerUpper)
@@ -475,6 +511,11 @@ pub fn read_table_args(value: &Expr, scope: &Scope) -> TableArgs {
             }
         }
         _ => args.incomplete = true,
+    }
+    // A computed part (`auto_table_args(cls)`, `*mixin_args`) may carry the
+    // schema: without an explicit one, the schema is not knowable.
+    if args.incomplete && args.schema.is_none() {
+        args.schema = Some(Setting::Unknown(value.range));
     }
     args
 }

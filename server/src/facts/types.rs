@@ -142,6 +142,14 @@ pub enum TableName {
         none_when_inherited: bool,
     },
     Unknown(TextRange),
+    /// `PATTERN.sub(REPLACEMENT, cls.__name__).lower()` with `PATTERN`
+    /// imported: the linker looks the pattern up in its module.
+    ImportedPattern {
+        pattern: String,
+        replacement: String,
+        none_when_inherited: bool,
+        range: TextRange,
+    },
 }
 
 /// How a computed `__tablename__` turns a class name into a table name.

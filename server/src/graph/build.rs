@@ -387,6 +387,23 @@ impl<'a> Linker<'a> {
                     lineage.scope = Some(id);
                     let metadata = class.metadata.clone();
                     self.link_metadata_argument(id, file, metadata.as_ref(), 0);
+                    // `registry = registry(metadata=MetaData(naming_convention=...))`.
+                    if let Some(registry) = class.registry.clone() {
+                        match registry.as_call() {
+                            Some(call) => self.link_metadata_argument(
+                                id,
+                                file,
+                                call.keyword_value("metadata"),
+                                0,
+                            ),
+                            None => {
+                                let symbol = self.resolver.resolve_expr(file, &registry);
+                                if let Some(other) = self.scope_of_symbol(&symbol, 0) {
+                                    self.union(id, other);
+                                }
+                            }
+                        }
+                    }
                 }
                 Symbol::External(path) if is_sqlmodel(path) => {
                     lineage.sqlmodel = true;
@@ -909,12 +926,13 @@ impl<'a> Linker<'a> {
 
         // The table name, as declarative (and Flask-SQLAlchemy, SQLModel) decide it.
         let own_tablename = class.tablename.clone();
-        let inherited_tablename = || {
-            sources[1..]
-                .iter()
-                .find_map(|&(f, i)| self.files[f].classes[i].tablename.clone())
+        let tablename = match sources
+            .iter()
+            .find_map(|&(f, i)| self.files[f].classes[i].tablename.clone().map(|t| (t, f)))
+        {
+            Some((name, source_file)) => Some(self.resolve_imported_pattern(name, source_file)),
+            None => None,
         };
-        let tablename = own_tablename.clone().or_else(inherited_tablename);
         let has_own_pk = columns.iter().any(|(c, _)| c.is_primary_key());
         enum Decision {
             Own(String),
@@ -962,10 +980,12 @@ impl<'a> Linker<'a> {
                         scheme.apply(&class.name).map_or(Undetermined, Own)
                     }
                 }
-                Some(TableName::Unknown(_)) => match self.options.table_naming {
-                    Some(scheme) => scheme.apply(&class.name).map_or(Undetermined, Own),
-                    None => Undetermined,
-                },
+                Some(TableName::Unknown(_) | TableName::ImportedPattern { .. }) => {
+                    match self.options.table_naming {
+                        Some(scheme) => scheme.apply(&class.name).map_or(Undetermined, Own),
+                        None => Undetermined,
+                    }
+                }
                 None => match scope_kind {
                     ScopeKind::Flask => {
                         if superclass.is_some() && !has_own_pk {
@@ -1125,6 +1145,36 @@ impl<'a> Linker<'a> {
         }
     }
 
+    /// `PATTERN.sub("_", cls.__name__).lower()` with `PATTERN` imported from
+    /// another module: the scheme, once the pattern is found there.
+    fn resolve_imported_pattern(&self, name: TableName, file: FileId) -> TableName {
+        let TableName::ImportedPattern {
+            pattern,
+            replacement,
+            none_when_inherited,
+            range,
+        } = name
+        else {
+            return name;
+        };
+        let scheme = match self.resolver.resolve(file, &pattern) {
+            Symbol::Binding(f, i) => self.files[f].bindings[i]
+                .value
+                .as_call()
+                .filter(|call| call.callee.dotted().as_deref() == Some("re.compile"))
+                .and_then(|call| call.args.first()?.as_str().map(str::to_string))
+                .and_then(|p| facts::scheme_for_pattern(&p, &replacement)),
+            _ => None,
+        };
+        match scheme {
+            Some(scheme) => TableName::Derived {
+                scheme,
+                none_when_inherited,
+            },
+            None => TableName::Unknown(range),
+        }
+    }
+
     /// Column and relationship attributes a mapped class and its mapped
     /// parents map (for shadowing mixin members in subclasses).
     fn mapped_attribute_names(&self, class: ClassId) -> HashSet<String> {
@@ -1270,17 +1320,15 @@ impl<'a> Linker<'a> {
                 };
                 let Some(table_id) = table_id else { continue };
                 let target_table = &self.graph.tables[table_id];
-                if target_table.column(&column).is_none() {
-                    resolution.get_or_insert(
-                        if target_table.incomplete || self.table_has_unknown_columns(table_id) {
-                            ForeignKeyResolution::Unknown
-                        } else {
-                            ForeignKeyResolution::MissingColumn {
-                                table: table_id,
-                                column: column.clone(),
-                            }
-                        },
-                    );
+                // A column the analyzer cannot see in an incomplete table (a
+                // helper-built `id`, an external base) is trusted as written:
+                // the table it refers to is what directions need.
+                let unseen = target_table.incomplete || self.table_has_unknown_columns(table_id);
+                if target_table.column(&column).is_none() && !unseen {
+                    resolution.get_or_insert(ForeignKeyResolution::MissingColumn {
+                        table: table_id,
+                        column: column.clone(),
+                    });
                 }
                 if referred_table.is_some_and(|t| t != table_id) {
                     resolution.get_or_insert(ForeignKeyResolution::Unknown);
@@ -2227,7 +2275,13 @@ impl<'a> Linker<'a> {
             for (f, i) in sources {
                 let source = &self.files[f].classes[i];
                 for column in &source.columns {
-                    if let Some(attribute) = &column.attribute {
+                    // A bare annotation maps a column only in SQLModel, and
+                    // nothing in an imperatively mapped class.
+                    let mapped = match column.kind {
+                        ColumnKind::SqlModelPlain | ColumnKind::SqlModelField => lineage.sqlmodel,
+                        _ => true,
+                    } && !self.graph.classes[class].imperative;
+                    if let (Some(attribute), true) = (&column.attribute, mapped) {
                         push(&mut attributes, attribute, AttributeKind::Column);
                     }
                 }

@@ -85,6 +85,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     for (id, others) in conflicts {
         let relationship = &graph.relationships[id];
         let mut other_ids: Vec<RelationshipId> = others.iter().map(|(o, _)| *o).collect();
+        other_ids.sort_unstable();
         other_ids.dedup();
         let mut columns: Vec<String> = others.iter().map(|(_, c)| c.clone()).collect();
         columns.sort();

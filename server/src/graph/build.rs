@@ -926,13 +926,10 @@ impl<'a> Linker<'a> {
 
         // The table name, as declarative (and Flask-SQLAlchemy, SQLModel) decide it.
         let own_tablename = class.tablename.clone();
-        let tablename = match sources
+        let tablename = sources
             .iter()
             .find_map(|&(f, i)| self.files[f].classes[i].tablename.clone().map(|t| (t, f)))
-        {
-            Some((name, source_file)) => Some(self.resolve_imported_pattern(name, source_file)),
-            None => None,
-        };
+            .map(|(name, source_file)| self.resolve_imported_pattern(name, source_file));
         let has_own_pk = columns.iter().any(|(c, _)| c.is_primary_key());
         enum Decision {
             Own(String),

@@ -72,6 +72,15 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         if in_cycle || pair_in_cycle {
             continue;
         }
+        // A cycle may hide behind what the analyzer cannot link: a
+        // relationship of either class without a known direction, or a
+        // foreign key of their tables that does not resolve.
+        if [relationship.class, target]
+            .iter()
+            .any(|&c| has_unknown_links(graph, c))
+        {
+            continue;
+        }
         // Relationships in an inheritance hierarchy with a cycle are not
         // judged: the mapper-level cycle may involve subclasses.
         if graph.classes[relationship.class].superclass.is_some()
@@ -98,4 +107,16 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         }
         diagnostics.push(d);
     }
+}
+
+fn has_unknown_links(graph: &crate::graph::Graph, class: usize) -> bool {
+    let mapped = &graph.classes[class];
+    mapped.relationships.iter().any(|&r| {
+        graph.relationships[r].direction.is_none() && !graph.relationships[r].is_viewonly()
+    }) || mapped.tables.iter().any(|&t| {
+        graph.tables[t]
+            .foreign_keys
+            .iter()
+            .any(|&fk| graph.foreign_keys[fk].referred_table().is_none())
+    })
 }

@@ -1,0 +1,1 @@
+//! Renderer tests on small workspaces, with readable expected SQL.

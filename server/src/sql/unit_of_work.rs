@@ -151,6 +151,40 @@ fn overlapping(graph: &Graph, parent: ClassId, driver: RelationshipId) -> Option
         })
 }
 
+/// A write-only collection without `passive_deletes` on the parent (this
+/// relationship's first) makes `session.delete()` raise before any SQL.
+fn write_only_blocker(
+    graph: &Graph,
+    parent: ClassId,
+    driver: Option<RelationshipId>,
+) -> Option<Statement> {
+    let mut candidates: Vec<RelationshipId> = driver.into_iter().collect();
+    candidates.extend(
+        graph.classes[parent]
+            .relationships
+            .iter()
+            .copied()
+            .filter(|&id| Some(id) != driver),
+    );
+    let blocker = candidates.into_iter().find(|&id| {
+        let rel = &graph.relationships[id];
+        !rel.is_viewonly()
+            && rel.direction != Some(Direction::ManyToOne)
+            && is_write_only(graph, id)
+            && passive_deletes(graph, id) == Ok(PassiveDeletes::Off)
+    })?;
+    let label = graph.relationship_label(blocker);
+    Some(Statement {
+        sql: String::new(),
+        note: Some("nothing is emitted".into()),
+        unknown: Vec::new(),
+        error: Some(format!(
+            "InvalidRequestError: Attribute {label} can't load the existing state from the database for this operation; full iteration is not permitted.  If this is a delete operation, configure passive_deletes=True on the {label} relationship in order to resolve this error."
+        )),
+        database_error: None,
+    })
+}
+
 /// Relationships of the target class that load eagerly add statements to
 /// the loading of the children.
 fn eager_loads(graph: &Graph, class: ClassId) -> Option<String> {
@@ -633,6 +667,11 @@ pub fn delete_parent_sequence(
     let mut failed = false;
     let mut children_left = true;
 
+    if driver.is_none() {
+        if let Some(blocker) = write_only_blocker(graph, parent, None) {
+            return vec![blocker];
+        }
+    }
     if let Some(driver) = driver {
         let rel = &graph.relationships[driver];
         if rel.direction.is_none() {
@@ -640,19 +679,23 @@ pub fn delete_parent_sequence(
         }
         if rel.flag("viewonly").is_none() && rel.facts.flag("viewonly").is_some() {
             gaps.add("its `viewonly=` is not literal");
-        } else if is_write_only(graph, driver)
-            && passive_deletes(graph, driver) == Ok(PassiveDeletes::Off)
-        {
-            let label = graph.relationship_label(driver);
-            return vec![Statement {
-                sql: String::new(),
-                note: Some("nothing is emitted".into()),
-                unknown: Vec::new(),
-                error: Some(format!(
-                    "InvalidRequestError: Attribute {label} can't load the existing state from the database for this operation; full iteration is not permitted.  If this is a delete operation, configure passive_deletes=True on the {label} relationship in order to resolve this error."
-                )),
-                database_error: None,
-            }];
+        } else if let Some(mut blocker) = write_only_blocker(graph, parent, Some(driver)) {
+            // The flush raises; session.delete() has already cascaded.
+            let cascades_first = rel.cascade.delete
+                && !blocker
+                    .error
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains(&graph.relationship_label(driver))
+                && passive_deletes(graph, driver) == Ok(PassiveDeletes::Off)
+                && loading(graph, driver) != Loading::Eager;
+            if cascades_first {
+                blocker.unknown.push(format!(
+                    "session.delete() first loads `{}` through its delete cascade: those statements are not rendered",
+                    graph.relationship_label(driver)
+                ));
+            }
+            return vec![blocker];
         } else {
             if let Some(reason) = overlapping(graph, parent, driver) {
                 gaps.add(reason);
@@ -999,11 +1042,11 @@ fn children_statements(
     if let Some(column) = not_null.first() {
         statement.database_error = Some(match dialect {
             Dialect::Sqlite => format!(
-                "IntegrityError: NOT NULL constraint failed: {}.{}",
+                "IntegrityError: (sqlite3.IntegrityError) NOT NULL constraint failed: {}.{}",
                 target_spec.name, column
             ),
             _ => format!(
-                "IntegrityError (NotNullViolation): null value in column \"{}\" of relation \"{}\" violates not-null constraint",
+                "IntegrityError: (psycopg.errors.NotNullViolation) null value in column \"{}\" of relation \"{}\" violates not-null constraint",
                 column, target_spec.name
             ),
         });
@@ -1118,18 +1161,44 @@ fn database_effect(
     }
 }
 
+/// The error the database raises when the parent row is deleted while
+/// children still reference it, as SQLAlchemy reports it.
 fn fk_violation(graph: &Graph, relationship: RelationshipId, dialect: Dialect) -> String {
     let rel = &graph.relationships[relationship];
-    let table = rel
-        .foreign_keys
-        .first()
-        .map(|&fk| graph.tables[graph.foreign_keys[fk].table].name.clone())
+    let Some(&fk) = rel.foreign_keys.first() else {
+        return "IntegrityError: a foreign key violation".into();
+    };
+    let foreign_key = &graph.foreign_keys[fk];
+    let child = &graph.tables[foreign_key.table];
+    let parent = foreign_key
+        .referred_table()
+        .map(|t| graph.tables[t].name.clone())
         .unwrap_or_default();
     match dialect {
-        Dialect::Sqlite => "IntegrityError: FOREIGN KEY constraint failed".into(),
-        _ => format!(
-            "IntegrityError (ForeignKeyViolation): update or delete violates a foreign key constraint on table \"{table}\", when rows reference the parent"
-        ),
+        Dialect::Sqlite => {
+            "IntegrityError: (sqlite3.IntegrityError) FOREIGN KEY constraint failed".into()
+        }
+        _ => {
+            // PostgreSQL names an unnamed key `<table>_<columns>_fkey`.
+            let name = match super::schema::foreign_key_name(graph, fk) {
+                super::schema::Name::Named { text, .. } => Some(text),
+                super::schema::Name::None => {
+                    let name = format!("{}_{}_fkey", child.name, foreign_key.columns.join("_"));
+                    (name.len() <= 63).then_some(name)
+                }
+                super::schema::Name::Unknown(_) => None,
+            };
+            match name {
+                Some(name) => format!(
+                    "IntegrityError: (psycopg.errors.ForeignKeyViolation) update or delete on table \"{parent}\" violates foreign key constraint \"{name}\" on table \"{}\"",
+                    child.name
+                ),
+                None => format!(
+                    "IntegrityError: (psycopg.errors.ForeignKeyViolation) update or delete on table \"{parent}\" violates a foreign key constraint on table \"{}\"",
+                    child.name
+                ),
+            }
+        }
     }
 }
 

@@ -746,10 +746,14 @@ pub fn drop_constraint(graph: &Graph, fk: ForeignKeyId, dialect: Dialect) -> Sta
     let name = match render_name(&super::schema::foreign_key_name(graph, fk), dialect) {
         Ok(Some(name)) => name,
         Ok(None) => {
-            problems.error.get_or_insert(
+            problems.error.get_or_insert(if dialect == Dialect::Mysql {
+                // MySQL's compiler asserts the name instead of raising CompileError.
+                "AssertionError: (MySQL's compiler requires a name to emit DROP FOREIGN KEY)"
+                    .into()
+            } else {
                 "CompileError: Can't emit DROP CONSTRAINT for constraint ForeignKeyConstraint(...); it has no name"
-                    .into(),
-            );
+                    .into()
+            });
             "<no name>".into()
         }
         Err(NameProblem::Unknown(reason)) => {

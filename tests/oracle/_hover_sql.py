@@ -104,6 +104,9 @@ def _mock_engine(url, out):
         out.append(str(sql.compile(dialect=holder["engine"].dialect)).strip())
 
     engine = create_mock_engine(url, executor)
+    if engine.dialect.name == "mysql":
+        # What the dialect learns from a MySQL server when it connects.
+        engine.dialect.max_identifier_length = 64
     holder["engine"] = engine
     return engine
 

@@ -1,7 +1,8 @@
 """Hover SQL (RULES.md "Hovers"): the analyzer's statements equal what real
 SQLAlchemy emits.
 
-For every fixture workspace (tests/fixtures/rules/*/*, tests/fixtures/extract/*)
+For every fixture workspace (tests/fixtures/rules/*/*, tests/fixtures/extract/*,
+tests/fixtures/sql/*)
 that configures, real SQLAlchemy runs (_hover_sql.py) on PostgreSQL (a
 throwaway cluster) and SQLite (files, PRAGMA foreign_keys=ON), and compiles
 for MySQL with a mock engine; `sqla-analyzer sql --format json --dialect D`
@@ -52,6 +53,8 @@ pytestmark = pytest.mark.analyzer
 def fixture_cases() -> list[Path]:
     cases = sorted(p for p in (FIXTURES / "rules").glob("*/*") if p.is_dir())
     cases += sorted(p for p in (FIXTURES / "extract").iterdir() if p.is_dir())
+    # Workspaces made for the hovers: post_update, cycles, delete variants.
+    cases += sorted(p for p in (FIXTURES / "sql").iterdir() if p.is_dir())
     return cases
 
 
@@ -80,6 +83,21 @@ def normalise(sql: str) -> str:
 
 def exact(statement: dict) -> bool:
     return not statement.get("unknown")
+
+
+def same_error(analyzer: str, sqlalchemy: str | None) -> bool:
+    """Same exception type; same message, modulo object reprs. SQLAlchemy's
+    bare AssertionError has no message: the analyzer's explanation stands."""
+    if not sqlalchemy:
+        return False
+    kind, _, message = analyzer.partition(": ")
+    sa_kind, _, sa_message = sqlalchemy.partition(": ")
+    if kind != sa_kind:
+        return False
+    if not sa_message.strip():
+        return True
+    clean = lambda text: re.sub(r"ForeignKeyConstraint\(.*\); it has", "ForeignKeyConstraint(...); it has", text, flags=re.S)
+    return clean(message) == clean(sa_message)
 
 
 # --------------------------------------------------------------------------
@@ -241,7 +259,7 @@ def test_drop_all(case, dialect, pg_url, workdir):
         if errors:
             assert len(errors) == 1, errors
             expected_error = errors.pop()
-            assert entry.get("drop_error") == expected_error, (
+            assert same_error(expected_error, entry.get("drop_error")), (
                 f"analyzer: {expected_error}\nSQLAlchemy: {entry.get('drop_error')}\n{entry['drop']}"
             )
             counts["error compared"] += 1
@@ -291,14 +309,18 @@ def test_foreign_key_hovers(case, dialect, pg_url, workdir):
                 alter = fk["add_constraint"]
                 assert normalise(alter["sql"]) in statements, f"{alter['sql']}\nnot in {statements}"
             drop = fk["drop"]
-            if "statement" in drop:
+            if "statement" in drop and drop["statement"].get("error"):
+                assert same_error(drop["statement"]["error"], entry.get("drop_error")), (
+                    f"{drop}\nSQLAlchemy: {entry.get('drop_error')}"
+                )
+            elif "statement" in drop:
                 assert normalise(drop["statement"]["sql"]) in drops, f"{drop}\nnot in {drops}"
             elif drop.get("with_table"):
                 assert not any(
                     s.startswith("ALTER") and fk_name_in(clause["sql"], s) for s in drops
                 ), f"{drop} but SQLAlchemy: {drops}"
             elif "error" in drop:
-                assert entry.get("drop_error") == drop["error"]
+                assert same_error(drop["error"], entry.get("drop_error"))
             counts["compared"] += 1
 
 
@@ -329,16 +351,14 @@ def compare_sequence(label: str, expected: dict, statements: list[dict], counts:
         f"\nSQLAlchemy raised {expected.get('error')}" if expected.get("error") else ""
     )
     raised = [s.get("error") or s.get("database_error") for s in statements if s.get("error") or s.get("database_error")]
-    refused = [s for s in statements if (s.get("note") or "").startswith("the database refuses")]
     if raised:
-        kind = raised[0].split(":")[0].split(" ")[0]
-        assert expected.get("error", "").startswith(kind), f"{label}: analyzer {raised[0]}; SQLAlchemy {expected.get('error')}"
+        # The first line of the message, modulo object addresses.
+        first = lambda text: re.sub(r"0x[0-9a-f]+", "0x...", (text or "").split("\n")[0])
+        analyzer_error, sa_error = first(raised[0]), first(expected.get("error"))
+        if sa_error.startswith("CircularDependencyError"):
+            sa_error = sa_error.split(" (")[0]  # the cycle's description varies
+        assert analyzer_error == sa_error, f"{label}\nanalyzer: {analyzer_error}\nSQLAlchemy: {sa_error}"
         counts["error compared"] += 1
-    elif refused:
-        assert str(expected.get("error", "")).startswith("IntegrityError"), (
-            f"{label}: the analyzer expects the database to refuse; SQLAlchemy: {expected.get('error')}"
-        )
-        counts["refusal compared"] += 1
     else:
         assert not expected.get("error"), f"{label}: SQLAlchemy raised {expected['error']}"
     counts["compared"] += 1

@@ -1,4 +1,4 @@
-//! The command line: `check`, `rules`, `rule`, `graph`.
+//! The command line: `check`, `rules`, `rule`, `graph`, `sql`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -42,6 +42,10 @@ pub enum Command {
     },
     /// Print the linked model graph.
     Graph(GraphArgs),
+    /// Print the SQL SQLAlchemy emits for the models: `create_all()` and
+    /// `drop_all()` DDL, and, with `--format json`, the unit of work's
+    /// statements for every relationship (what the hovers show).
+    Sql(SqlArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -96,6 +100,26 @@ pub struct GraphArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "json")]
     pub format: GraphFormat,
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SqlFormat {
+    /// A SQL script: each MetaData's `create_all()` in order.
+    Sql,
+    /// Every statement of every table, foreign key and relationship.
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct SqlArgs {
+    pub paths: Vec<PathBuf>,
+    /// postgresql, sqlite or mysql (default: the configured dialect).
+    #[arg(long)]
+    pub dialect: Option<String>,
+    #[arg(long, value_enum, default_value = "sql")]
+    pub format: SqlFormat,
     #[arg(long)]
     pub config: Option<PathBuf>,
 }
@@ -243,6 +267,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         },
         Command::Graph(args) => graph_command(args),
+        Command::Sql(args) => sql_command(args),
     }
 }
 
@@ -411,6 +436,62 @@ fn graph_command(args: GraphArgs) -> ExitCode {
         }
         GraphFormat::Mermaid => graph::json::to_mermaid(&linked),
         GraphFormat::Dot => graph::json::to_dot(&linked),
+    };
+    print(&rendered);
+    if workspace.errors.iter().any(|e| !e.starts_with("warning:")) {
+        ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn sql_command(args: SqlArgs) -> ExitCode {
+    let paths = default_paths(&args.paths);
+    let config = match load_config(args.config.as_ref(), &paths) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let dialect = match &args.dialect {
+        None => config.dialect,
+        Some(name) => match crate::config::Dialect::parse(name) {
+            Some(dialect) => dialect,
+            None => {
+                eprintln!("error: --dialect: unknown dialect `{name}` (postgresql, sqlite, mysql)");
+                return ExitCode::from(EXIT_ERROR);
+            }
+        },
+    };
+    let Loaded { config, workspace } = load(&paths, config);
+    for skipped in &workspace.skipped {
+        eprintln!("warning: {}: {}", skipped.path, skipped.reason);
+    }
+    for error in &workspace.errors {
+        eprintln!("error: {error}");
+    }
+    let facts: Vec<Arc<FileFacts>> = workspace.files.iter().map(|f| f.facts.clone()).collect();
+    let linked = graph::link(
+        facts,
+        &LinkOptions {
+            table_naming: config.table_naming,
+        },
+    );
+    let rendered = match args.format {
+        SqlFormat::Sql => crate::sql::json::to_sql_script(&linked, dialect),
+        SqlFormat::Json => {
+            let mut value = crate::sql::json::to_json(&linked, dialect);
+            let display: BTreeMap<String, String> = workspace
+                .files
+                .iter()
+                .map(|f| (f.facts.path.clone(), f.display_path.clone()))
+                .collect();
+            rewrite_paths(&mut value, &display);
+            let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            text.push('\n');
+            text
+        }
     };
     print(&rendered);
     if workspace.errors.iter().any(|e| !e.starts_with("warning:")) {

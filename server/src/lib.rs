@@ -2,7 +2,8 @@
 //!
 //! Layers, each knowing only the ones before it: [`syntax`] parses,
 //! [`facts`] extracts per-file model facts, [`graph`] links them into one
-//! workspace graph, [`rules`] report diagnostics on the graph. Front ends
+//! workspace graph, [`rules`] report diagnostics on the graph, [`sql`]
+//! renders the SQL SQLAlchemy emits for hovers. Front ends
 //! (the CLI and the language server) do all IO.
 
 pub mod analysis;
@@ -15,6 +16,7 @@ pub mod fix;
 pub mod graph;
 pub mod report;
 pub mod rules;
+pub mod sql;
 pub mod suppress;
 pub mod syntax;
 pub mod text;

@@ -1,0 +1,810 @@
+//! `create_all()` / `drop_all()` DDL: `CREATE TABLE`, `CREATE INDEX`,
+//! comments, foreign keys inline or as `ALTER TABLE ... ADD CONSTRAINT`
+//! for dependency cycles, and what `drop_all()` emits or raises.
+//!
+//! Cycle handling follows `sqlalchemy.sql.ddl.sort_tables_and_constraints`:
+//! on a backend with ALTER, every foreign key of every table in a cycle is
+//! created afterwards with ALTER (as are `use_alter=True` keys); on drop,
+//! only named keys can be dropped first, and a cycle that the named keys
+//! do not break makes `drop_all()` raise `CircularDependencyError`.
+
+use std::collections::BTreeSet;
+
+use crate::config::Dialect;
+use crate::facts::Setting;
+use crate::graph::{ForeignKeyId, ForeignKeyResolution, Graph, ScopeId, TableId};
+
+use super::ident::{literal, max_identifier_length, qualified, quote};
+use super::schema::{table_spec, Constraint, Name, ServerDefault, TableSpec};
+use super::Statement;
+
+fn supports_alter(dialect: Dialect) -> bool {
+    !matches!(dialect, Dialect::Sqlite)
+}
+
+/// The table's name as DDL writes it.
+pub fn table_name(graph: &Graph, table: TableId, dialect: Dialect) -> String {
+    let table = &graph.tables[table];
+    qualified(table.schema.as_deref(), &table.name, dialect)
+}
+
+/// Renders a constraint name; `Err` when SQLAlchemy raises or the name is not known.
+fn render_name(name: &Name, dialect: Dialect) -> Result<Option<String>, NameProblem> {
+    match name {
+        Name::None => Ok(None),
+        Name::Unknown(reason) => Err(NameProblem::Unknown(reason.clone())),
+        Name::Named { text, explicit } => {
+            if let Some(max) = max_identifier_length(dialect) {
+                if text.chars().count() > max {
+                    return Err(if *explicit {
+                        NameProblem::TooLong(format!(
+                            "IdentifierError: Identifier '{text}' exceeds maximum length of {max} characters"
+                        ))
+                    } else {
+                        NameProblem::Unknown(format!(
+                            "the convention name `{text}` is longer than {max} characters: SQLAlchemy shortens it with a hash suffix, which is not rendered"
+                        ))
+                    });
+                }
+            }
+            Ok(Some(quote(text, dialect)))
+        }
+    }
+}
+
+enum NameProblem {
+    Unknown(String),
+    TooLong(String),
+}
+
+/// Collects what a statement cannot state exactly, and what raises.
+#[derive(Default)]
+struct Problems {
+    unknown: Vec<String>,
+    error: Option<String>,
+}
+
+impl Problems {
+    fn name(&mut self, name: &Name, dialect: Dialect) -> String {
+        match render_name(name, dialect) {
+            Ok(Some(name)) => format!("CONSTRAINT {name} "),
+            Ok(None) => String::new(),
+            Err(NameProblem::Unknown(reason)) => {
+                self.unknown.push(reason);
+                "CONSTRAINT <unknown name> ".into()
+            }
+            Err(NameProblem::TooLong(error)) => {
+                self.error.get_or_insert(error);
+                "CONSTRAINT <name too long> ".into()
+            }
+        }
+    }
+
+    fn into_statement(self, sql: String) -> Statement {
+        let mut unknown = Vec::new();
+        for reason in self.unknown {
+            if !unknown.contains(&reason) {
+                unknown.push(reason);
+            }
+        }
+        Statement {
+            sql,
+            note: None,
+            unknown,
+            error: self.error,
+            database_error: None,
+        }
+    }
+}
+
+/// The foreign key's clause as `CREATE TABLE` / `ADD CONSTRAINT` renders it:
+/// `CONSTRAINT name FOREIGN KEY(a) REFERENCES t (id) ON DELETE CASCADE`.
+pub fn foreign_key_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect) -> Statement {
+    let mut problems = Problems::default();
+    let sql = fk_clause(graph, fk, dialect, &mut problems);
+    problems.into_statement(sql)
+}
+
+fn fk_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect, problems: &mut Problems) -> String {
+    let foreign_key = &graph.foreign_keys[fk];
+    let mut sql = problems.name(&super::schema::foreign_key_name(graph, fk), dialect);
+    let local: Vec<String> = foreign_key
+        .columns
+        .iter()
+        .map(|c| quote(c, dialect))
+        .collect();
+    let (remote_table, remote_columns) = match &foreign_key.resolution {
+        ForeignKeyResolution::Resolved { table, columns } => (
+            table_name(graph, *table, dialect),
+            columns
+                .iter()
+                .map(|c| quote(c, dialect))
+                .collect::<Vec<_>>(),
+        ),
+        ForeignKeyResolution::MissingTable => {
+            let missing = foreign_key.facts.targets.iter().find_map(|t| match t {
+                crate::facts::ForeignKeyTarget::Path {
+                    schema,
+                    table,
+                    column,
+                } => Some((
+                    match schema {
+                        Some(schema) => format!("{schema}.{table}"),
+                        None => table.clone(),
+                    },
+                    column.clone(),
+                )),
+                _ => None,
+            });
+            let (missing_table, missing_column) =
+                missing.unwrap_or_else(|| ("?".into(), "?".into()));
+            problems.error.get_or_insert(format!(
+                "NoReferencedTableError: Foreign key associated with column '{}.{}' could not find table '{missing_table}' with which to generate a foreign key to target column '{missing_column}'",
+                graph.tables[foreign_key.table].full_name(),
+                foreign_key.columns.first().map(String::as_str).unwrap_or("?")
+            ));
+            ("<missing table>".into(), vec!["<column>".into()])
+        }
+        ForeignKeyResolution::MissingColumn { table, column } => {
+            let written = foreign_key.facts.targets.iter().find_map(|t| match t {
+                crate::facts::ForeignKeyTarget::Path { table, column, .. } => {
+                    Some(format!("{table}.{column}"))
+                }
+                _ => None,
+            });
+            problems.error.get_or_insert(format!(
+                "NoReferencedColumnError: Could not initialize target column for ForeignKey '{}' on table '{}': table '{}' has no column named '{column}'",
+                written.unwrap_or_else(|| format!("{}.{column}", graph.tables[*table].name)),
+                graph.tables[foreign_key.table].name,
+                graph.tables[*table].name
+            ));
+            (
+                table_name(graph, *table, dialect),
+                vec![quote(column, dialect)],
+            )
+        }
+        ForeignKeyResolution::Unknown => {
+            problems
+                .unknown
+                .push("the referred table is not known".into());
+            ("<unknown table>".into(), vec!["<column>".into()])
+        }
+    };
+    if foreign_key.columns.is_empty() {
+        problems.unknown.push("its columns are not known".into());
+    }
+    sql.push_str(&format!(
+        "FOREIGN KEY({}) REFERENCES {} ({})",
+        local.join(", "),
+        remote_table,
+        remote_columns.join(", ")
+    ));
+    for (phrase, setting) in [
+        ("ON DELETE", &foreign_key.facts.ondelete),
+        ("ON UPDATE", &foreign_key.facts.onupdate),
+    ] {
+        match setting {
+            None => {}
+            Some(Setting::Known(action, _)) => {
+                if !is_sql_phrase(action) {
+                    problems.error.get_or_insert(format!(
+                        "CompileError: Unexpected SQL phrase: '{action}' (matching against '^\\w+(?:\\s+\\w+)*$')"
+                    ));
+                }
+                sql.push_str(&format!(" {phrase} {action}"));
+            }
+            Some(Setting::Unknown(_)) => {
+                problems
+                    .unknown
+                    .push(format!("its `{}=` is not literal", phrase_keyword(phrase)));
+                sql.push_str(&format!(" {phrase} <unknown>"));
+            }
+        }
+    }
+    if let Some(call) = &foreign_key.facts.call {
+        for keyword in &call.keywords {
+            if matches!(keyword.name.as_str(), "deferrable" | "initially" | "match")
+                && !keyword.value.is_none_literal()
+            {
+                problems
+                    .unknown
+                    .push(format!("its `{}=` is not rendered", keyword.name));
+            }
+        }
+        if call.has_splat {
+            problems
+                .unknown
+                .push("it is written with `**kwargs`".into());
+        }
+    }
+    sql
+}
+
+fn phrase_keyword(phrase: &str) -> &'static str {
+    if phrase == "ON DELETE" {
+        "ondelete"
+    } else {
+        "onupdate"
+    }
+}
+
+/// SQLAlchemy's `SQL_KEYWORD_PHRASE`: `^\w+(?:\s+\w+)*$`.
+fn is_sql_phrase(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .split_whitespace()
+            .all(|w| w.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        && !text.starts_with(char::is_whitespace)
+        && !text.ends_with(char::is_whitespace)
+}
+
+/// Where `create_all()` puts a foreign key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// Inside `CREATE TABLE`.
+    Inline,
+    /// A separate `ALTER TABLE ... ADD CONSTRAINT` after every table exists,
+    /// because of `use_alter=True` or because its table is in a cycle.
+    Alter {
+        use_alter: bool,
+    },
+    Unknown(String),
+}
+
+/// The tables of a scope, in graph order.
+fn scope_tables(graph: &Graph, scope: ScopeId) -> Vec<TableId> {
+    (0..graph.tables.len())
+        .filter(|&t| graph.tables[t].scope == scope)
+        .collect()
+}
+
+/// Nodes in cycles of the dependency graph (`edges`: referred -> holder).
+fn cycle_nodes(node_count: usize, edges: &[(usize, usize)]) -> BTreeSet<usize> {
+    crate::graph::cycles_of(node_count, edges)
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The foreign keys `create_all()` emits as ALTER statements, for a scope.
+pub fn alter_set(
+    graph: &Graph,
+    scope: ScopeId,
+    dialect: Dialect,
+) -> Result<BTreeSet<ForeignKeyId>, String> {
+    if !supports_alter(dialect) {
+        return Ok(BTreeSet::new());
+    }
+    let tables = scope_tables(graph, scope);
+    let mut remaining = BTreeSet::new();
+    let mut edges = Vec::new();
+    for &table in &tables {
+        for &fk in &graph.tables[table].foreign_keys {
+            let foreign_key = &graph.foreign_keys[fk];
+            match &foreign_key.facts.use_alter {
+                Some(Setting::Known(true, _)) => {
+                    remaining.insert(fk);
+                    continue;
+                }
+                Some(Setting::Unknown(_)) => {
+                    return Err("a `use_alter=` in this MetaData is not literal".into())
+                }
+                _ => {}
+            }
+            match &foreign_key.resolution {
+                ForeignKeyResolution::Resolved {
+                    table: referred, ..
+                } if *referred != table && graph.tables[*referred].scope == scope => {
+                    edges.push((*referred, table));
+                }
+                ForeignKeyResolution::Unknown => {
+                    return Err(
+                        "a foreign key in this MetaData refers to a table that is not known".into(),
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+    for table in cycle_nodes(graph.tables.len(), &edges) {
+        remaining.extend(graph.tables[table].foreign_keys.iter().copied());
+    }
+    Ok(remaining)
+}
+
+/// Where `create_all()` puts the foreign key.
+pub fn placement(graph: &Graph, fk: ForeignKeyId, dialect: Dialect) -> Placement {
+    let scope = graph.tables[graph.foreign_keys[fk].table].scope;
+    match alter_set(graph, scope, dialect) {
+        Err(reason) => Placement::Unknown(reason),
+        Ok(set) if set.contains(&fk) => Placement::Alter {
+            use_alter: matches!(
+                graph.foreign_keys[fk].facts.use_alter,
+                Some(Setting::Known(true, _))
+            ),
+        },
+        Ok(_) => Placement::Inline,
+    }
+}
+
+/// `ALTER TABLE t ADD CONSTRAINT ...` for a foreign key created after the tables.
+pub fn add_constraint(graph: &Graph, fk: ForeignKeyId, dialect: Dialect) -> Statement {
+    let mut problems = Problems::default();
+    let clause = fk_clause(graph, fk, dialect, &mut problems);
+    let table = table_name(graph, graph.foreign_keys[fk].table, dialect);
+    problems.into_statement(format!("ALTER TABLE {table} ADD {clause}"))
+}
+
+/// The statements `create_all()` emits for one table: `CREATE TABLE`, its
+/// indexes and comments, then the `ALTER TABLE ... ADD CONSTRAINT` of its
+/// foreign keys that are created separately.
+pub fn create_table(graph: &Graph, table: TableId, dialect: Dialect) -> Vec<Statement> {
+    let spec = table_spec(graph, table);
+    let scope = graph.tables[table].scope;
+    let alters = alter_set(graph, scope, dialect);
+    let mut statements = vec![create_table_statement(graph, &spec, dialect, &alters)];
+    statements.extend(index_statements(&spec, dialect));
+    statements.extend(comment_statements(&spec, dialect));
+    if let Ok(set) = &alters {
+        for &fk in &graph.tables[table].foreign_keys {
+            if set.contains(&fk) {
+                statements.push(add_constraint(graph, fk, dialect));
+            }
+        }
+    }
+    statements
+}
+
+fn create_table_statement(
+    graph: &Graph,
+    spec: &TableSpec,
+    dialect: Dialect,
+    alters: &Result<BTreeSet<ForeignKeyId>, String>,
+) -> Statement {
+    let mut problems = Problems::default();
+    problems.unknown.extend(spec.unknown.iter().cloned());
+    if let Err(reason) = alters {
+        problems.unknown.push(reason.clone());
+    }
+    let full_name = qualified(spec.schema.as_deref(), &spec.name, dialect);
+    let autoincrement = match spec.autoincrement_column(graph) {
+        Ok(column) => column.map(|c| c.name.clone()),
+        Err(reason) => {
+            problems.unknown.push(reason);
+            None
+        }
+    };
+    let mut lines = Vec::new();
+    for column in &spec.columns {
+        problems.unknown.extend(column.unknown.iter().cloned());
+        lines.push(column_line(
+            spec,
+            column,
+            autoincrement.as_deref() == Some(column.name.as_str()),
+            dialect,
+            &mut problems,
+        ));
+    }
+    if !spec.primary_key.is_empty() {
+        let name = problems.name(&spec.primary_key_name, dialect);
+        let columns: Vec<String> = spec.primary_key.iter().map(|c| quote(c, dialect)).collect();
+        lines.push(format!("{name}PRIMARY KEY ({})", columns.join(", ")));
+    }
+    for constraint in &spec.constraints {
+        match constraint {
+            Constraint::ForeignKey(fk) => {
+                let in_alter = match alters {
+                    Ok(set) => set.contains(fk),
+                    Err(_) => false,
+                };
+                let use_alter = matches!(
+                    graph.foreign_keys[*fk].facts.use_alter,
+                    Some(Setting::Known(true, _))
+                );
+                if in_alter || (use_alter && supports_alter(dialect)) {
+                    continue;
+                }
+                lines.push(fk_clause(graph, *fk, dialect, &mut problems));
+            }
+            Constraint::Unique { name, columns } => {
+                let name = problems.name(name, dialect);
+                let columns: Vec<String> = columns.iter().map(|c| quote(c, dialect)).collect();
+                lines.push(format!("{name}UNIQUE ({})", columns.join(", ")));
+            }
+            Constraint::Check { name, text } => {
+                let name = problems.name(name, dialect);
+                lines.push(format!("{name}CHECK ({text})"));
+            }
+        }
+    }
+    let mut sql = format!(
+        "CREATE TABLE {full_name} (\n    {}\n)",
+        lines.join(",\n    ")
+    );
+    for option in &spec.dialect_options {
+        let applies = match dialect {
+            Dialect::Mysql => option.starts_with("mysql_") || option.starts_with("mariadb_"),
+            Dialect::Postgresql => option.starts_with("postgresql_"),
+            Dialect::Sqlite => option.starts_with("sqlite_"),
+        };
+        if applies {
+            problems
+                .unknown
+                .push(format!("table option `{option}` is not rendered"));
+        }
+    }
+    if dialect == Dialect::Mysql {
+        if let Some(comment) = &spec.comment {
+            // MySQL's table options follow the parenthesis without a space.
+            sql.push_str(&format!("COMMENT={}", literal(comment)));
+        }
+    }
+    if spec.columns.is_empty() {
+        problems.unknown.push("it has no known columns".into());
+    }
+    problems.into_statement(sql)
+}
+
+fn column_line(
+    spec: &TableSpec,
+    column: &super::schema::ColumnSpec,
+    autoincrement: bool,
+    dialect: Dialect,
+    problems: &mut Problems,
+) -> String {
+    let name = quote(&column.name, dialect);
+    let sql_type = match &column.sql_type {
+        Ok(t) => match t.render(dialect) {
+            Ok(text) => text,
+            Err(reason) if reason.starts_with("SQLAlchemy refuses") => {
+                problems.error.get_or_insert(format!(
+                    "CompileError: (in table '{}', column '{}'): {}",
+                    spec.name,
+                    column.name,
+                    reason.split('`').nth(1).unwrap_or(&reason)
+                ));
+                "<no length>".into()
+            }
+            Err(reason) => {
+                problems
+                    .unknown
+                    .push(format!("the type of `{}`: {reason}", column.name));
+                "<unknown type>".into()
+            }
+        },
+        Err(reason) => {
+            problems.unknown.push(format!(
+                "the type of `{}` is not known: {reason}",
+                column.name
+            ));
+            "<unknown type>".into()
+        }
+    };
+    let default = match &column.server_default {
+        None => None,
+        Some(Ok(value)) => Some(default_sql(value, dialect)),
+        Some(Err(reason)) => {
+            problems
+                .unknown
+                .push(format!("the default of `{}`: {reason}", column.name));
+            Some("<unknown default>".into())
+        }
+    };
+    let not_null = column.nullable == Some(false);
+    match dialect {
+        Dialect::Postgresql => {
+            let serial = autoincrement
+                && column.primary_key
+                && column.default.is_none()
+                && column.sql_type.is_ok();
+            let mut text = if serial {
+                let kind = match column.sql_type {
+                    Ok(super::types::SqlType::BigInteger) => "BIGSERIAL",
+                    Ok(super::types::SqlType::SmallInteger) => "SMALLSERIAL",
+                    _ => "SERIAL",
+                };
+                format!("{name} {kind}")
+            } else {
+                let mut text = format!("{name} {sql_type}");
+                if let Some(default) = &default {
+                    text.push_str(&format!(" DEFAULT {default}"));
+                }
+                text
+            };
+            if not_null {
+                text.push_str(" NOT NULL");
+            }
+            text
+        }
+        Dialect::Sqlite => {
+            let mut text = format!("{name} {sql_type}");
+            if let Some(default) = &default {
+                text.push_str(&format!(" DEFAULT {}", wrapped_default(default)));
+            }
+            if not_null {
+                text.push_str(" NOT NULL");
+            }
+            text
+        }
+        Dialect::Mysql => {
+            let mut text = format!("{name} {sql_type}");
+            if not_null {
+                text.push_str(" NOT NULL");
+            } else if matches!(column.sql_type, Ok(super::types::SqlType::Timestamp { .. })) {
+                text.push_str(" NULL");
+            }
+            if let Some(comment) = &column.comment {
+                text.push_str(&format!(" COMMENT {}", literal(comment)));
+            }
+            if autoincrement && column.server_default.is_none() {
+                text.push_str(" AUTO_INCREMENT");
+            } else if let Some(default) = &default {
+                text.push_str(&format!(" DEFAULT {}", wrapped_default(default)));
+            }
+            text
+        }
+    }
+}
+
+/// SQLite and MySQL put an expression default in parentheses: anything
+/// that is not a quoted literal, a parenthesised expression or one word.
+fn wrapped_default(default: &str) -> String {
+    let plain = default.starts_with(['\'', '"', '('])
+        || default.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if plain {
+        default.to_string()
+    } else {
+        format!("({default})")
+    }
+}
+
+fn default_sql(value: &ServerDefault, dialect: Dialect) -> String {
+    match value {
+        ServerDefault::Literal(text) => literal(text),
+        ServerDefault::Text(text) => text.clone(),
+        ServerDefault::Function(name) => function_sql(name, dialect),
+    }
+}
+
+/// `func.<name>()` as the dialect's compiler renders it.
+pub fn function_sql(name: &str, dialect: Dialect) -> String {
+    match name {
+        "now" if dialect == Dialect::Sqlite => "CURRENT_TIMESTAMP".into(),
+        "current_timestamp" | "current_date" | "current_time" | "localtime" | "localtimestamp"
+        | "current_user" | "session_user" | "user" => name.to_uppercase(),
+        _ => format!("{name}()"),
+    }
+}
+
+fn index_statements(spec: &TableSpec, dialect: Dialect) -> Vec<Statement> {
+    let table = qualified(spec.schema.as_deref(), &spec.name, dialect);
+    spec.indexes
+        .iter()
+        .map(|index| {
+            let mut problems = Problems::default();
+            let name = match render_name(&index.name, dialect) {
+                Ok(Some(name)) => name,
+                Ok(None) => {
+                    problems.error.get_or_insert(
+                        "CompileError: CREATE INDEX requires that the index have a name".into(),
+                    );
+                    "<no name>".into()
+                }
+                Err(NameProblem::Unknown(reason)) => {
+                    problems.unknown.push(reason);
+                    "<unknown name>".into()
+                }
+                Err(NameProblem::TooLong(error)) => {
+                    problems.error.get_or_insert(error);
+                    "<name too long>".into()
+                }
+            };
+            let name = match (&spec.schema, dialect) {
+                (Some(schema), Dialect::Sqlite) => format!("{}.{name}", quote(schema, dialect)),
+                _ => name,
+            };
+            let table = match (&spec.schema, dialect) {
+                (Some(_), Dialect::Sqlite) => quote(&spec.name, dialect),
+                _ => table.clone(),
+            };
+            let columns: Vec<String> = index.columns.iter().map(|c| quote(c, dialect)).collect();
+            problems.into_statement(format!(
+                "CREATE {}INDEX {name} ON {table} ({})",
+                if index.unique { "UNIQUE " } else { "" },
+                columns.join(", ")
+            ))
+        })
+        .collect()
+}
+
+fn comment_statements(spec: &TableSpec, dialect: Dialect) -> Vec<Statement> {
+    if dialect != Dialect::Postgresql {
+        return Vec::new();
+    }
+    let table = qualified(spec.schema.as_deref(), &spec.name, dialect);
+    let mut statements = Vec::new();
+    if let Some(comment) = &spec.comment {
+        statements.push(Statement::exact(format!(
+            "COMMENT ON TABLE {table} IS {}",
+            literal(comment)
+        )));
+    }
+    for column in &spec.columns {
+        if let Some(comment) = &column.comment {
+            statements.push(Statement::exact(format!(
+                "COMMENT ON COLUMN {table}.{} IS {}",
+                quote(&column.name, dialect),
+                literal(comment)
+            )));
+        }
+    }
+    statements
+}
+
+/// What `drop_all()` does for a scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropPlan {
+    /// Named foreign keys dropped first with `ALTER TABLE ... DROP CONSTRAINT`
+    /// (order varies between runs), then the tables.
+    Drops {
+        constraints: BTreeSet<ForeignKeyId>,
+    },
+    /// `drop_all()` raises before emitting anything.
+    CircularDependency {
+        tables: Vec<String>,
+        message: String,
+    },
+    Unknown(String),
+}
+
+pub fn drop_plan(graph: &Graph, scope: ScopeId, dialect: Dialect) -> DropPlan {
+    let tables = scope_tables(graph, scope);
+    let mut remaining = BTreeSet::new();
+    let mut edges: Vec<(usize, usize, ForeignKeyId)> = Vec::new();
+    let alter = supports_alter(dialect);
+    for &table in &tables {
+        for &fk in &graph.tables[table].foreign_keys {
+            let foreign_key = &graph.foreign_keys[fk];
+            match &foreign_key.facts.use_alter {
+                Some(Setting::Known(true, _)) => {
+                    remaining.insert(fk);
+                    continue;
+                }
+                Some(Setting::Unknown(_)) => {
+                    return DropPlan::Unknown(
+                        "a `use_alter=` in this MetaData is not literal".into(),
+                    )
+                }
+                _ => {}
+            }
+            match &foreign_key.resolution {
+                ForeignKeyResolution::Resolved {
+                    table: referred, ..
+                } if *referred != table && graph.tables[*referred].scope == scope => {
+                    edges.push((*referred, table, fk));
+                }
+                ForeignKeyResolution::Unknown => {
+                    return DropPlan::Unknown(
+                        "a foreign key in this MetaData refers to a table that is not known".into(),
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+    let plain: Vec<(usize, usize)> = edges.iter().map(|(a, b, _)| (*a, *b)).collect();
+    let cycles = cycle_nodes(graph.tables.len(), &plain);
+    if !cycles.is_empty() {
+        if !alter {
+            // SQLite: a warning, then the tables in no particular order.
+            return DropPlan::Drops {
+                constraints: BTreeSet::new(),
+            };
+        }
+        // Named keys of tables in a cycle can be dropped first.
+        let mut removable = BTreeSet::new();
+        for &table in &cycles {
+            for &fk in &graph.tables[table].foreign_keys {
+                if super::schema::foreign_key_name(graph, fk) != Name::None {
+                    removable.insert(fk);
+                }
+            }
+        }
+        remaining.extend(removable.iter().copied());
+        let rest: Vec<(usize, usize)> = edges
+            .iter()
+            .filter(|(_, _, fk)| !removable.contains(fk))
+            .map(|(a, b, _)| (*a, *b))
+            .collect();
+        let still = cycle_nodes(graph.tables.len(), &rest);
+        if !still.is_empty() {
+            let mut names: Vec<String> =
+                still.iter().map(|&t| graph.tables[t].full_name()).collect();
+            names.sort();
+            let message = format!(
+                "Can't sort tables for DROP; an unresolvable foreign key dependency exists between tables: {}.  Please ensure that the ForeignKey and ForeignKeyConstraint objects involved in the cycle have names so that they can be dropped using DROP CONSTRAINT.",
+                names.join(", ")
+            );
+            return DropPlan::CircularDependency {
+                tables: names,
+                message,
+            };
+        }
+    }
+    if !alter {
+        remaining.clear();
+    }
+    DropPlan::Drops {
+        constraints: remaining,
+    }
+}
+
+/// `ALTER TABLE t DROP CONSTRAINT name` (MySQL: `DROP FOREIGN KEY`).
+pub fn drop_constraint(graph: &Graph, fk: ForeignKeyId, dialect: Dialect) -> Statement {
+    let mut problems = Problems::default();
+    let table = table_name(graph, graph.foreign_keys[fk].table, dialect);
+    let name = match render_name(&super::schema::foreign_key_name(graph, fk), dialect) {
+        Ok(Some(name)) => name,
+        Ok(None) => {
+            problems.error.get_or_insert(if dialect == Dialect::Mysql {
+                // MySQL's compiler asserts the name instead of raising CompileError.
+                "AssertionError: (MySQL's compiler requires a name to emit DROP FOREIGN KEY)"
+                    .into()
+            } else {
+                "CompileError: Can't emit DROP CONSTRAINT for constraint ForeignKeyConstraint(...); it has no name"
+                    .into()
+            });
+            "<no name>".into()
+        }
+        Err(NameProblem::Unknown(reason)) => {
+            problems.unknown.push(reason);
+            "<unknown name>".into()
+        }
+        Err(NameProblem::TooLong(error)) => {
+            problems.error.get_or_insert(error);
+            "<name too long>".into()
+        }
+    };
+    let verb = if dialect == Dialect::Mysql {
+        "DROP FOREIGN KEY"
+    } else {
+        "DROP CONSTRAINT"
+    };
+    problems.into_statement(format!("ALTER TABLE {table} {verb} {name}"))
+}
+
+/// The statements `drop_all()` emits for one table: the `DROP CONSTRAINT`
+/// of its foreign keys dropped first, then `DROP TABLE`. A statement with
+/// `error` set when `drop_all()` raises instead.
+pub fn drop_statements(graph: &Graph, table: TableId, dialect: Dialect) -> Vec<Statement> {
+    let scope = graph.tables[table].scope;
+    match drop_plan(graph, scope, dialect) {
+        DropPlan::CircularDependency { message, .. } => vec![Statement {
+            sql: format!("DROP TABLE {}", table_name(graph, table, dialect)),
+            note: None,
+            unknown: Vec::new(),
+            error: Some(format!("CircularDependencyError: {message}")),
+            database_error: None,
+        }],
+        DropPlan::Unknown(reason) => vec![Statement {
+            sql: format!("DROP TABLE {}", table_name(graph, table, dialect)),
+            note: None,
+            unknown: vec![reason],
+            error: None,
+            database_error: None,
+        }],
+        DropPlan::Drops { constraints } => {
+            let mut statements: Vec<Statement> = graph.tables[table]
+                .foreign_keys
+                .iter()
+                .filter(|fk| constraints.contains(fk))
+                .map(|&fk| drop_constraint(graph, fk, dialect))
+                .collect();
+            statements.push(Statement::exact(format!(
+                "DROP TABLE {}",
+                table_name(graph, table, dialect)
+            )));
+            statements
+        }
+    }
+}

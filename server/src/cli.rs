@@ -464,7 +464,7 @@ fn sql_command(args: SqlArgs) -> ExitCode {
             }
         },
     };
-    let Loaded { config, workspace } = load(&paths, config);
+    let Loaded { config, workspace } = load(&paths, config, false);
     for skipped in &workspace.skipped {
         eprintln!("warning: {}: {}", skipped.path, skipped.reason);
     }

@@ -67,8 +67,8 @@ pub fn interpret_class(class: &mut ClassFacts, _source: &str, scope: &Scope) {
             }
         }
     }
-    // The members are read; keeping them would double the facts' size.
-    drop(members);
+    // Kept: the hover renderer reads `__table_args__` items as written.
+    class.raw_members = members;
 }
 
 fn is_declared_attr(decorator: &Expr, scope: &Scope) -> bool {

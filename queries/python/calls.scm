@@ -4,7 +4,7 @@
 ; and imperative mappings (`registry.map_imperatively(Cls, table, ...)`).
 ((call
    function: [(identifier) (attribute)] @callee) @call
-  (#match? @callee "(^|\\.)(create_engine|create_async_engine|delete|execute|listens_for|listen|map_imperatively|mapper)$"))
+  (#match? @callee "(^|\\.)(create_engine|create_async_engine|delete|execute|listens_for|listen|map_imperatively|mapper|Index)$"))
 
 ; String literals that switch SQLite foreign keys on, wherever they appear.
 ((string) @pragma

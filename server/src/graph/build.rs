@@ -709,6 +709,7 @@ impl<'a> Linker<'a> {
             columns: Vec::new(),
             foreign_keys: Vec::new(),
             unique_sets: facts.unique_constraints.clone(),
+            binding: facts.binding.clone(),
             incomplete: facts.incomplete,
             location: Location {
                 file,

@@ -137,6 +137,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub foreign_keys: Vec<ForeignKeyId>,
     pub unique_sets: Vec<Vec<String>>,
+    /// The module-level variable of a Core table (`users = Table(...)`).
+    pub binding: Option<String>,
     /// Some columns or constraints could not be read.
     pub incomplete: bool,
     pub location: Location,
@@ -148,6 +150,11 @@ impl Table {
             Some(schema) => format!("{schema}.{}", self.name),
             None => self.name.clone(),
         }
+    }
+
+    /// The variable a Core table is bound to, when known.
+    pub fn location_binding(&self) -> Option<&str> {
+        self.binding.as_deref()
     }
 
     pub fn column(&self, name: &str) -> Option<&Column> {

@@ -34,6 +34,58 @@ use super::Context;
 use crate::diagnostic::Diagnostic;
 use crate::graph::ForeignKeyResolution;
 
+/// A unique `Index(...)` declared apart from the table
+/// (`Index("ix", Country.iso_code, unique=True)`) on exactly these columns.
+fn unique_index_elsewhere(
+    graph: &crate::graph::Graph,
+    table: &crate::graph::Table,
+    columns: &BTreeSet<&str>,
+) -> bool {
+    let owner_names: Vec<&str> = table
+        .class
+        .map(|c| graph.classes[c].name.as_str())
+        .into_iter()
+        .chain(table.location_binding())
+        .collect();
+    graph.files.iter().flat_map(|f| &f.call_sites).any(|site| {
+        if site.construct != Some(crate::facts::Construct::Index) {
+            return false;
+        }
+        let Some(call) = site.call.as_call() else {
+            return false;
+        };
+        if call.keyword_value("unique").and_then(|u| u.as_bool()) == Some(false)
+            || call.keyword("unique").is_none()
+        {
+            return false;
+        }
+        let mut indexed: BTreeSet<String> = BTreeSet::new();
+        for argument in call.args.iter().skip(1) {
+            let Some(dotted) = argument.dotted() else {
+                return false;
+            };
+            let parts: Vec<&str> = dotted.split('.').collect();
+            let (owner, column) = match parts.as_slice() {
+                [owner, column] => (*owner, *column),
+                [owner, "c", column] => (*owner, *column),
+                _ => return false,
+            };
+            if !owner_names.contains(&owner) {
+                return false;
+            }
+            let name = table
+                .columns
+                .iter()
+                .find(|c| c.attribute.as_deref() == Some(column) || c.name == column)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| column.to_string());
+            indexed.insert(name);
+        }
+        !indexed.is_empty()
+            && indexed.iter().map(String::as_str).collect::<BTreeSet<_>>() == *columns
+    })
+}
+
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
     let split: BTreeSet<usize> = split_groups(graph)
@@ -69,6 +121,9 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             }) {
                 continue;
             }
+        }
+        if unique_index_elsewhere(graph, target, &referred_set) {
+            continue;
         }
         if target
             .unique_sets

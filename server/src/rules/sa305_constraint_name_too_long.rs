@@ -38,8 +38,9 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let Some(Setting::Known(name, _)) = &fk.facts.name else {
             continue;
         };
-        // Only a name used as written (a convention rewrites and shortens its own).
-        if fk.effective_name != EffectiveName::Named(name.clone()) {
+        // Only a name used as written (a convention rewrites and shortens its
+        // own; a `conv()` name is shortened with a hash too).
+        if fk.effective_name != EffectiveName::Named(name.clone()) || fk.facts.name_is_final {
             continue;
         }
         let length = name.chars().count();

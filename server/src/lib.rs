@@ -14,6 +14,7 @@ pub mod fix;
 pub mod graph;
 pub mod report;
 pub mod rules;
+pub mod sql;
 pub mod suppress;
 pub mod syntax;
 pub mod text;

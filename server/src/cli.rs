@@ -1,4 +1,4 @@
-//! The command line: `check`, `rules`, `rule`, `graph`.
+//! The command line: `check`, `rules`, `rule`, `graph`, `server`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -41,6 +41,8 @@ pub enum Command {
     },
     /// Print the linked model graph.
     Graph(GraphArgs),
+    /// Run the language server (LSP over stdin/stdout).
+    Server,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -230,6 +232,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         },
         Command::Graph(args) => graph_command(args),
+        Command::Server => crate::lsp::run_stdio(),
     }
 }
 

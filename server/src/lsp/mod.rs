@@ -14,6 +14,7 @@ mod server;
 pub mod session;
 pub mod settings;
 pub mod snapshot;
+mod transport;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,15 +31,20 @@ pub use server::Server;
 /// returns whether `shutdown` came first.
 pub async fn serve<I, O>(input: I, output: O, hooks: Hooks) -> bool
 where
-    I: AsyncRead + Unpin,
+    I: AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite,
 {
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
-    let (service, socket) = LspService::new(move |client| Server::new(client, flag, hooks));
-    tower_lsp_server::Server::new(input, output, socket)
+    let (service, socket) = LspService::build(move |client| Server::new(client, flag, hooks))
+        .custom_method(transport::INVALID_MESSAGE, Server::invalid_message)
+        .finish();
+    let (filtered, server_input) = tokio::io::duplex(1 << 16);
+    let filter = tokio::spawn(transport::filter(input, filtered));
+    tower_lsp_server::Server::new(server_input, output, socket)
         .serve(service)
         .await;
+    filter.abort();
     shutdown.load(Ordering::SeqCst)
 }
 

@@ -26,6 +26,7 @@ use super::handlers::{code_action, hover, lifecycle, workspace as workspace_hand
 use super::session::{DiskWork, Publish, Session};
 use super::settings::Overrides;
 use super::snapshot;
+use super::transport::InvalidMessage;
 
 /// How long a request waits for the analysis of the revision it arrived
 /// at before answering from the latest one (a guard, not a debounce).
@@ -142,6 +143,14 @@ impl Server {
         }
         let mut done = self.shared.done.subscribe();
         let _ = tokio::time::timeout(WAIT_FOR_ANALYSIS, done.wait_for(|d| *d >= revision)).await;
+    }
+
+    /// The answer to a message the transport filter could not pass on.
+    pub async fn invalid_message(&self, params: InvalidMessage) -> Result<()> {
+        Err(match params.code {
+            -32700 => Error::parse_error(),
+            _ => Error::invalid_request(),
+        })
     }
 
     async fn warn(&self, message: String) {

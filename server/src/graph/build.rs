@@ -61,6 +61,9 @@ struct Linker<'a> {
     table_by_name: HashMap<(ScopeId, Option<String>, String), TableId>,
     /// Scopes with a table whose name is not knowable.
     scopes_with_unknown_tables: HashSet<ScopeId>,
+    /// (scope, class name) -> mapped classes, in id order: the candidates
+    /// of a relationship target, filled once the classes are known.
+    classes_by_name: HashMap<(ScopeId, String), Vec<ClassId>>,
 }
 
 /// Links the facts of every file of a workspace.
@@ -83,6 +86,7 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
             seed_scope: Vec::new(),
             table_by_name: HashMap::new(),
             scopes_with_unknown_tables: HashSet::new(),
+            classes_by_name: HashMap::new(),
         };
         linker.run();
         linker.graph
@@ -693,12 +697,13 @@ impl<'a> Linker<'a> {
 
     fn collect_core_tables(&mut self) {
         for file in 0..self.files.len() {
-            for table in self.files[file].tables.clone() {
-                let metadata = table.metadata.clone();
-                let Some(scope) = self.scope_of_table_metadata(file, metadata.as_ref()) else {
+            let files = self.files;
+            for table in &files[file].tables {
+                let Some(scope) = self.scope_of_table_metadata(file, table.metadata.as_ref())
+                else {
                     continue;
                 };
-                if let Some(id) = self.add_table(scope, &table, file, None) {
+                if let Some(id) = self.add_table(scope, table, file, None) {
                     if let Some(binding) = &table.binding {
                         self.table_by_binding.insert((file, binding.clone()), id);
                     }
@@ -782,7 +787,8 @@ impl<'a> Linker<'a> {
     ) {
         let (file, index) = class_ref;
         let scope = self.graph.classes[id].scope;
-        let class = self.files[file].classes[index].clone();
+        let files = self.files;
+        let class = &files[file].classes[index];
         let sources = self.member_sources(class_ref, lineage);
         let scope_kind = self.graph.scopes[scope].kind;
 
@@ -1036,7 +1042,7 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        if table_id.is_none() && !decision_kind_is_none(&class) {
+        if table_id.is_none() && !decision_kind_is_none(class) {
             self.graph.classes[id].incomplete = true;
         }
     }
@@ -1369,6 +1375,13 @@ type ColumnRef = (TableId, String);
 
 impl<'a> Linker<'a> {
     fn collect_relationships(&mut self) {
+        self.classes_by_name.clear();
+        for (id, class) in self.graph.classes.iter().enumerate() {
+            self.classes_by_name
+                .entry((class.scope, class.name.clone()))
+                .or_default()
+                .push(id);
+        }
         for class in 0..self.graph.classes.len() {
             let class_ref = (
                 self.graph.classes[class].file,
@@ -1381,13 +1394,14 @@ impl<'a> Linker<'a> {
                 None => HashSet::new(),
             };
             let mut seen = HashSet::new();
+            let files = self.files;
             for (position, (sfile, sindex)) in sources.into_iter().enumerate() {
-                for facts in self.files[sfile].classes[sindex].relationships.clone() {
+                for facts in &files[sfile].classes[sindex].relationships {
                     let shadowed = position > 0 && parent_attributes.contains(&facts.attribute);
                     if shadowed || !seen.insert(facts.attribute.clone()) {
                         continue;
                     }
-                    self.add_relationship(class, sfile, facts, None);
+                    self.add_relationship(class, sfile, facts.clone(), None);
                 }
             }
         }
@@ -1467,14 +1481,17 @@ impl<'a> Linker<'a> {
             }
         }
         let simple = name.rsplit('.').next().unwrap_or(name);
-        let candidates: Vec<ClassId> = (0..self.graph.classes.len())
+        let candidates: Vec<ClassId> = self
+            .classes_by_name
+            .get(&(scope, simple.to_string()))
+            .into_iter()
+            .flatten()
+            .copied()
             .filter(|&c| {
                 let candidate = &self.graph.classes[c];
-                candidate.scope == scope
-                    && candidate.name == simple
-                    && (!name.contains('.')
-                        || candidate.qualname == *name
-                        || candidate.qualname.ends_with(&format!(".{name}")))
+                !name.contains('.')
+                    || candidate.qualname == *name
+                    || candidate.qualname.ends_with(&format!(".{name}"))
             })
             .collect();
         match candidates.as_slice() {

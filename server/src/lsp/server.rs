@@ -238,8 +238,13 @@ impl Shared {
         let revision = snapshot.revision;
         match blocking(move || snapshot::analyze(snapshot)).await {
             Ok((analysis, parsed)) => {
-                let publishes = lock(&self.session).accept(analysis, parsed, project);
+                let (publishes, garbage) = lock(&self.session).accept(analysis, parsed, project);
                 self.publish(publishes).await;
+                // A large graph takes a while to free: not on the way to
+                // the next analysis.
+                if let Some(garbage) = garbage {
+                    tokio::task::spawn_blocking(move || drop(garbage));
+                }
             }
             Err(message) => {
                 lock(&self.session).failed(project, revision);

@@ -597,13 +597,14 @@ impl Session {
     }
 
     /// Stores parses whose document did not change since, and the analysis
-    /// if its project did not change since; returns what to publish.
+    /// if its project did not change since; returns what to publish, and
+    /// the analysis no longer needed (to be dropped off the lock).
     pub fn accept(
         &mut self,
         analysis: ProjectAnalysis,
         parsed: Vec<Parsed>,
         project: u64,
-    ) -> Vec<Publish> {
+    ) -> (Vec<Publish>, Option<Arc<ProjectAnalysis>>) {
         for parse in parsed {
             if let Some(document) = self.documents.get_mut(&parse.uri) {
                 if document.stamp == parse.stamp {
@@ -614,11 +615,11 @@ impl Session {
             }
         }
         let Some(state) = self.projects.get_mut(&project) else {
-            return Vec::new();
+            return (Vec::new(), Some(Arc::new(analysis)));
         };
         if state.removed || state.changed_at > analysis.revision {
             // Stale: a newer analysis follows.
-            return Vec::new();
+            return (Vec::new(), Some(Arc::new(analysis)));
         }
         state.analyzed_at = Some(analysis.revision);
         let versions: HashMap<&Uri, Option<i32>> =
@@ -655,8 +656,8 @@ impl Session {
             });
         }
         state.published = published;
-        state.analysis = Some(Arc::new(analysis));
-        publishes
+        let previous = state.analysis.replace(Arc::new(analysis));
+        (publishes, previous)
     }
 
     /// An analysis that failed (a panic): not retried until the next change.

@@ -9,7 +9,6 @@ use tree_sitter::{InputEdit, Point, Tree};
 
 use super::encoding::{self, Encoding};
 use crate::facts::FileFacts;
-use crate::syntax;
 
 pub struct Document {
     pub version: i32,
@@ -18,8 +17,9 @@ pub struct Document {
     /// The rope's text, shared with analysis snapshots.
     pub text: Arc<str>,
     /// The last parse, with every edit since applied through `Tree::edit`:
-    /// ready for an incremental re-parse of `text`.
-    pub tree: Tree,
+    /// ready for an incremental re-parse of `text`. `None` until the first
+    /// analysis parses the document (off the async runtime).
+    pub tree: Option<Tree>,
     /// Counts edits, so that a parse made from an older text is not stored.
     pub stamp: u64,
     /// The tree was parsed from exactly `text` (no edit pending).
@@ -30,15 +30,14 @@ pub struct Document {
 
 impl Document {
     pub fn new(text: String, version: i32, language_id: String) -> Self {
-        let tree = syntax::parse(&text);
         Self {
             version,
             language_id,
             rope: Rope::from_str(&text),
             text: Arc::from(text),
-            tree,
+            tree: None,
             stamp: 0,
-            tree_current: true,
+            tree_current: false,
             facts: None,
         }
     }
@@ -54,21 +53,25 @@ impl Document {
                 }
                 None => (0, self.rope.len_bytes()),
             };
-            let start_position = point(&self.rope, start);
-            let old_end_position = point(&self.rope, old_end);
+            let (start_position, old_end_position) = match self.tree {
+                Some(_) => (point(&self.rope, start), point(&self.rope, old_end)),
+                None => (Point::default(), Point::default()),
+            };
             let start_char = self.rope.byte_to_char(start);
             let old_end_char = self.rope.byte_to_char(old_end);
             self.rope.remove(start_char..old_end_char);
             self.rope.insert(start_char, &change.text);
-            let new_end = start + change.text.len();
-            self.tree.edit(&InputEdit {
-                start_byte: start,
-                old_end_byte: old_end,
-                new_end_byte: new_end,
-                start_position,
-                old_end_position,
-                new_end_position: point(&self.rope, new_end),
-            });
+            if let Some(tree) = &mut self.tree {
+                let new_end = start + change.text.len();
+                tree.edit(&InputEdit {
+                    start_byte: start,
+                    old_end_byte: old_end,
+                    new_end_byte: new_end,
+                    start_position,
+                    old_end_position,
+                    new_end_position: point(&self.rope, new_end),
+                });
+            }
         }
         if !changes.is_empty() {
             self.text = Arc::from(self.rope.to_string());
@@ -99,6 +102,7 @@ mod tests {
     use tower_lsp_server::ls_types::{Position, Range};
 
     use super::*;
+    use crate::syntax;
 
     fn change(start: (u32, u32), end: (u32, u32), text: &str) -> TextDocumentContentChangeEvent {
         TextDocumentContentChangeEvent {
@@ -114,12 +118,13 @@ mod tests {
     #[test]
     fn edits_keep_text_and_tree_in_step() {
         let mut document = Document::new("x = 1\r\ny = '😀'\n".into(), 1, "python".into());
+        document.tree = Some(syntax::parse(&document.text));
         // Replace the 1 after the emoji line's quote in UTF-16: "'" at 4, emoji 5-6, "'" at 7.
         document.apply(&[change((1, 8), (1, 8), " + 2")], Encoding::Utf16);
         assert_eq!(&*document.text, "x = 1\r\ny = '😀' + 2\n");
         document.apply(&[change((0, 4), (0, 5), "10")], Encoding::Utf16);
         assert_eq!(&*document.text, "x = 10\r\ny = '😀' + 2\n");
-        let reparsed = syntax::reparse(&document.text, &document.tree);
+        let reparsed = syntax::reparse(&document.text, document.tree.as_ref().unwrap());
         let fresh = syntax::parse(&document.text);
         assert_eq!(reparsed.root_node().to_sexp(), fresh.root_node().to_sexp());
         assert!(!reparsed.root_node().has_error());

@@ -582,7 +582,10 @@ impl Session {
                     text: document.text.clone(),
                     rope: document.rope.clone(),
                     facts,
-                    tree: Some((document.tree.clone(), document.tree_current)),
+                    tree: document
+                        .tree
+                        .clone()
+                        .map(|tree| (tree, document.tree_current)),
                     stamp: Some(document.stamp),
                 },
             );
@@ -608,7 +611,7 @@ impl Session {
         for parse in parsed {
             if let Some(document) = self.documents.get_mut(&parse.uri) {
                 if document.stamp == parse.stamp {
-                    document.tree = parse.tree;
+                    document.tree = Some(parse.tree);
                     document.tree_current = true;
                     document.facts = Some((parse.stamp, parse.module_path, parse.facts));
                 }

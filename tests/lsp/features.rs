@@ -70,6 +70,8 @@ async fn hovers_over_model_elements_and_diagnostics() {
             ("child.py", "Child(Base)", 0),
             ("tables.py", "Table(\n    \"session\"", 0),
             ("tables.py", "ForeignKey(\"account.id\"", 0),
+            ("tables.py", "ForeignKeyConstraint(\n", 0),
+            ("tables.py", "Membership(Base)", 0),
             ("tables.py", "metadata = MetaData()", 0),
         ],
     )

@@ -266,3 +266,105 @@ async fn shutdown_then_exit() {
     server.notify("exit", Value::Null);
     assert!(!server.exit().await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_folders_come_and_go() {
+    let first = sa203_workspace();
+    let second = copy_workspace(&lsp_fixtures().join("workspaces/cascade"));
+    let (first, second_root) = (root(&first), root(&second));
+    let mut server = TestServer::start();
+    server.initialize_folder(&first, None).await;
+    server.settle().await;
+    assert_eq!(server.rendered(&first).len(), 1);
+
+    server.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": uri(&second_root), "name": "second"}], "removed": []}}),
+    );
+    server.settle().await;
+    let parent = second_root.join("parent.py");
+    assert_eq!(server.diagnostics(&parent).len(), 1);
+    assert_eq!(server.diagnostics(&parent)[0]["code"], "SA106");
+
+    server.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [{"uri": uri(&first), "name": "first"}]}}),
+    );
+    server.settle().await;
+    assert_eq!(
+        server.published.get(&uri(&first.join("parent.py"))),
+        Some(&(None, vec![]))
+    );
+    assert_eq!(server.diagnostics(&parent).len(), 1);
+    assert!(server.shutdown().await);
+}
+
+/// The real binary over stdio: `shutdown` then `exit` ends with status 0,
+/// `exit` alone with 1.
+#[test]
+fn the_binary_serves_stdio() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    fn frame(message: Value) -> Vec<u8> {
+        let body = message.to_string();
+        format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+    }
+    fn read(reader: &mut impl BufRead) -> Value {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(value) = line.strip_prefix("Content-Length: ") {
+                length = value.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    for clean in [true, false] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sqla-analyzer"))
+            .arg("server")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdin
+            .write_all(&frame(json!({
+                "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                "params": {"capabilities": {}}
+            })))
+            .unwrap();
+        let response = read(&mut stdout);
+        assert_eq!(response["result"]["serverInfo"]["name"], "sqla-analyzer");
+        stdin
+            .write_all(&frame(
+                json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+            ))
+            .unwrap();
+        if clean {
+            stdin
+                .write_all(&frame(
+                    json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}),
+                ))
+                .unwrap();
+            let response = read(&mut stdout);
+            assert_eq!(response["id"], 2);
+            assert_eq!(response["result"], Value::Null);
+        }
+        stdin
+            .write_all(&frame(json!({"jsonrpc": "2.0", "method": "exit"})))
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(if clean { 0 } else { 1 }));
+    }
+}

@@ -627,7 +627,23 @@ impl Session {
         state.analyzed_at = Some(analysis.revision);
         let versions: HashMap<&Uri, Option<i32>> =
             analysis.files.iter().map(|f| (&f.uri, f.version)).collect();
-        let mut publishes = Vec::new();
+        // Clear first: a client that maps two spellings of a URI to one
+        // document must not see a clear after the new diagnostics.
+        let mut cleared: Vec<&Uri> = state
+            .published
+            .iter()
+            .filter(|(uri, (_, d))| !d.is_empty() && !analysis.published.contains_key(*uri))
+            .map(|(uri, _)| uri)
+            .collect();
+        cleared.sort();
+        let mut publishes: Vec<Publish> = cleared
+            .into_iter()
+            .map(|uri| Publish {
+                uri: uri.clone(),
+                diagnostics: Vec::new(),
+                version: versions.get(uri).copied().flatten(),
+            })
+            .collect();
         let mut published = HashMap::new();
         for (uri, diagnostics) in &analysis.published {
             let version = versions.get(uri).copied().flatten();
@@ -643,20 +659,6 @@ impl Session {
                 });
             }
             published.insert(uri.clone(), (version, diagnostics.clone()));
-        }
-        let mut cleared: Vec<&Uri> = state
-            .published
-            .iter()
-            .filter(|(uri, (_, d))| !d.is_empty() && !analysis.published.contains_key(*uri))
-            .map(|(uri, _)| uri)
-            .collect();
-        cleared.sort();
-        for uri in cleared {
-            publishes.push(Publish {
-                uri: uri.clone(),
-                diagnostics: Vec::new(),
-                version: versions.get(uri).copied().flatten(),
-            });
         }
         state.published = published;
         let previous = state.analysis.replace(Arc::new(analysis));

@@ -802,7 +802,7 @@ impl<'a> Linker<'a> {
         let mut columns = Vec::new();
         let mut incomplete = false;
         for (position, &(sfile, sindex)) in sources.iter().enumerate() {
-            let source_class = &self.files[sfile].classes[sindex];
+            let source_class = &files[sfile].classes[sindex];
             incomplete |= source_class.dynamic
                 || source_class
                     .table_args
@@ -825,7 +825,7 @@ impl<'a> Linker<'a> {
                 };
                 let shadowed = position > 0 && parent_attributes.contains(&attribute);
                 if accept && !shadowed && seen.insert(attribute) {
-                    columns.push((column.clone(), sfile));
+                    columns.push((column, sfile));
                 }
             }
             // A relationship or other member named like a column hides it.
@@ -1011,9 +1011,8 @@ impl<'a> Linker<'a> {
 
         // Columns go to the class's table (the parent's for single-table inheritance).
         if let (Some(table), false) = (table_id, class.table.is_some()) {
-            for (column, cfile) in columns {
-                let column_facts = column.clone();
-                let mut graph_column = make_column(&column_facts, cfile, lineage.sqlmodel);
+            for (column_facts, cfile) in columns {
+                let mut graph_column = make_column(column_facts, cfile, lineage.sqlmodel);
                 graph_column.declared_by = Some(id);
                 let name = graph_column.name.clone();
                 if self.graph.tables[table].column(&name).is_none() {

@@ -15,6 +15,7 @@ pub mod session;
 pub mod settings;
 pub mod snapshot;
 mod transport;
+mod worker;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,31 +1,27 @@
-//! The `LanguageServer` implementation and the analysis worker.
+//! The `LanguageServer` implementation.
 //!
 //! Order: tower-lsp-server starts handlers in arrival order, and every
 //! handler changes the session in one synchronous section before its first
 //! `.await`, so changes apply in arrival order. Handlers then wake the
-//! worker, a single task that does the disk work, analyses snapshots on the
-//! blocking pool and publishes; requests that read analysis results wait
-//! until the worker has caught up with the revision they arrived at.
+//! worker ([`super::worker`]), which does the disk work, analyses
+//! snapshots on the blocking pool and publishes; requests that read
+//! analysis results wait until the worker has caught up with the revision
+//! they arrived at.
 
-use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use futures::FutureExt;
 use serde_json::Value;
 use tokio::sync::{watch, Notify};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use super::disk;
 use super::handlers::{code_action, hover, lifecycle, workspace as workspace_handlers};
-use super::session::{DiskWork, Publish, Session};
+use super::session::Session;
 use super::settings::Overrides;
-use super::snapshot;
 use super::transport::InvalidMessage;
 
 /// How long a request waits for the analysis of the revision it arrived
@@ -40,29 +36,29 @@ pub struct Hooks {
     pub panic_in_hover: bool,
 }
 
-struct Shared {
-    client: Client,
-    session: Mutex<Session>,
-    wake: Notify,
+pub(super) struct Shared {
+    pub(super) client: Client,
+    pub(super) session: Mutex<Session>,
+    pub(super) wake: Notify,
     /// The revision the worker has fully processed.
-    done: watch::Sender<u64>,
-    shutdown: Arc<AtomicBool>,
-    worker_started: AtomicBool,
-    progress_tokens: AtomicU64,
-    hooks: Hooks,
+    pub(super) done: watch::Sender<u64>,
+    pub(super) shutdown: Arc<AtomicBool>,
+    pub(super) worker_started: AtomicBool,
+    pub(super) progress_tokens: AtomicU64,
+    pub(super) hooks: Hooks,
 }
 
 pub struct Server {
     shared: Arc<Shared>,
 }
 
-fn lock(session: &Mutex<Session>) -> MutexGuard<'_, Session> {
+pub(super) fn lock(session: &Mutex<Session>) -> MutexGuard<'_, Session> {
     session
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -79,7 +75,7 @@ fn internal_error(what: &str, message: String) -> Error {
 }
 
 /// Runs a closure on the blocking pool; a panic becomes `Err(message)`.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> std::result::Result<T, String> {
     match tokio::task::spawn_blocking(move || catch_unwind(AssertUnwindSafe(f))).await {
@@ -158,303 +154,6 @@ impl Server {
             .client
             .log_message(MessageType::WARNING, message)
             .await;
-    }
-}
-
-impl Shared {
-    async fn publish(&self, publishes: Vec<Publish>) {
-        for publish in publishes {
-            self.client
-                .publish_diagnostics(publish.uri, publish.diagnostics, publish.version)
-                .await;
-        }
-    }
-
-    async fn worker(self: Arc<Self>) {
-        loop {
-            self.wake.notified().await;
-            loop {
-                match AssertUnwindSafe(self.step()).catch_unwind().await {
-                    Ok(None) => continue,
-                    Ok(Some(revision)) => {
-                        self.done.send_replace(revision);
-                        break;
-                    }
-                    Err(payload) => {
-                        let message = panic_message(payload.as_ref());
-                        let revision = {
-                            let mut session = lock(&self.session);
-                            let revision = session.revision;
-                            let ids: Vec<u64> = session.projects.keys().copied().collect();
-                            for id in ids {
-                                session.failed(id, revision);
-                            }
-                            revision
-                        };
-                        self.client
-                            .log_message(
-                                MessageType::ERROR,
-                                format!("sqla-analyzer: analysis failed: {message}"),
-                            )
-                            .await;
-                        self.done.send_replace(revision);
-                        break;
-                    }
-                }
-            }
-        }
-    }
-
-    /// One round of work; `Some(revision)` when nothing was left to do at
-    /// that revision.
-    async fn step(&self) -> Option<u64> {
-        let (dropped, work, stale) = {
-            let mut session = lock(&self.session);
-            let dropped = session.drop_projects();
-            let work = session.take_disk_work();
-            let stale = session.stale_projects();
-            if dropped.is_empty() && work.is_empty() && stale.is_empty() {
-                return Some(session.revision);
-            }
-            (dropped, work, stale)
-        };
-        self.publish(dropped).await;
-        if !work.is_empty() {
-            for item in work {
-                self.disk_work(item).await;
-            }
-            return None;
-        }
-        for project in stale {
-            self.analyze(project).await;
-        }
-        None
-    }
-
-    async fn analyze(&self, project: u64) {
-        let Some(snapshot) = lock(&self.session).snapshot(project) else {
-            return;
-        };
-        let revision = snapshot.revision;
-        match blocking(move || snapshot::analyze(snapshot)).await {
-            Ok((analysis, parsed)) => {
-                let (publishes, garbage) = lock(&self.session).accept(analysis, parsed, project);
-                self.publish(publishes).await;
-                // A large graph takes a while to free: not on the way to
-                // the next analysis.
-                if let Some(garbage) = garbage {
-                    tokio::task::spawn_blocking(move || drop(garbage));
-                }
-            }
-            Err(message) => {
-                lock(&self.session).failed(project, revision);
-                self.client
-                    .log_message(
-                        MessageType::ERROR,
-                        format!("sqla-analyzer: analysis failed: {message}"),
-                    )
-                    .await;
-            }
-        }
-    }
-
-    async fn begin_progress(
-        &self,
-        title: String,
-    ) -> Option<
-        tower_lsp_server::OngoingProgress<
-            tower_lsp_server::Bounded,
-            tower_lsp_server::NotCancellable,
-        >,
-    > {
-        if !lock(&self.session).flags.work_done_progress {
-            return None;
-        }
-        let number = self.progress_tokens.fetch_add(1, Ordering::Relaxed);
-        let token = NumberOrString::String(format!("sqla-analyzer/scan/{number}"));
-        self.client
-            .create_work_done_progress(token.clone())
-            .await
-            .ok()?;
-        Some(
-            self.client
-                .progress(token, title)
-                .with_message("Discovering Python files")
-                .with_percentage(0)
-                .begin()
-                .await,
-        )
-    }
-
-    /// Reads what a project waits for from disk: configuration, a scan,
-    /// new files, changed files.
-    async fn disk_work(&self, work: DiskWork) {
-        let (mut config, folder, old_candidates, previous_error) = {
-            let session = lock(&self.session);
-            let Some(project) = session.projects.get(&work.project) else {
-                return;
-            };
-            (
-                project.config.clone(),
-                project.folder,
-                project.candidates.clone(),
-                project.config_error.clone(),
-            )
-        };
-        let root = work.root.clone();
-        let mut messages = Vec::new();
-        let mut scan = work.scan;
-        let mut new_config = None;
-        let mut config_error = previous_error.clone();
-        if work.config {
-            let at = root.clone();
-            match blocking(move || disk::load_config(at.as_deref())).await {
-                Ok(Ok(loaded)) => {
-                    if folder && disk::changes_discovery(&config, &loaded) {
-                        scan = true;
-                    }
-                    config = loaded.clone();
-                    new_config = Some(loaded);
-                    config_error = None;
-                }
-                Ok(Err(error)) => {
-                    let text = format!(
-                        "sqla-analyzer: invalid configuration: {error}; keeping the last valid settings"
-                    );
-                    if previous_error.as_deref() != Some(text.as_str()) {
-                        self.client.show_message(MessageType::ERROR, &text).await;
-                    }
-                    config_error = Some(text);
-                }
-                Err(message) => {
-                    messages.push(format!("reading the configuration failed: {message}"))
-                }
-            }
-        }
-
-        let mut candidates: Option<BTreeSet<PathBuf>> = None;
-        let mut loaded = Vec::new();
-        let mut removed = Vec::new();
-        let mut replace = false;
-        if let (true, Some(root)) = (folder, root.clone()) {
-            if scan {
-                let name = root
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_else(|| root.display().to_string());
-                let progress = self
-                    .begin_progress(format!("sqla-analyzer: scanning {name}"))
-                    .await;
-                let (at, with) = (root.clone(), config.clone());
-                let (found, errors) = blocking(move || disk::discover(&at, &with))
-                    .await
-                    .unwrap_or_default();
-                messages.extend(errors);
-                let total = found.len();
-                let chunk = (total / 10).max(64);
-                let mut read = 0;
-                for part in found.chunks(chunk) {
-                    if let Some(progress) = &progress {
-                        progress
-                            .report_with_message(
-                                format!("Reading {read}/{total} Python files"),
-                                (read * 100 / total.max(1)) as u32,
-                            )
-                            .await;
-                    }
-                    let part = part.to_vec();
-                    match blocking(move || disk::load(&part)).await {
-                        Ok((files, notes)) => {
-                            loaded.extend(files.into_iter().map(|(p, f)| (p, Some(f))));
-                            messages.extend(notes);
-                        }
-                        Err(message) => messages.push(format!("reading files failed: {message}")),
-                    }
-                    read += chunk.min(total - read);
-                }
-                if let Some(progress) = progress {
-                    progress
-                        .finish_with_message(format!(
-                            "{} model files in {total} Python files",
-                            loaded.len()
-                        ))
-                        .await;
-                }
-                candidates = Some(found.into_iter().map(|c| c.path).collect());
-                replace = true;
-            } else {
-                let mut to_read: BTreeSet<PathBuf> = work.reload.iter().cloned().collect();
-                let mut known = old_candidates.clone();
-                if work.discovery {
-                    let (at, with) = (root.clone(), config.clone());
-                    let (found, errors) = blocking(move || disk::discover(&at, &with))
-                        .await
-                        .unwrap_or_default();
-                    messages.extend(errors);
-                    let found: BTreeSet<PathBuf> = found.into_iter().map(|c| c.path).collect();
-                    to_read.extend(found.difference(&old_candidates).cloned());
-                    removed.extend(old_candidates.difference(&found).cloned());
-                    known = found;
-                }
-                for path in &to_read {
-                    if !path.exists() {
-                        known.remove(path);
-                    }
-                }
-                let reads: Vec<_> = to_read
-                    .iter()
-                    .filter(|p| known.contains(*p))
-                    .map(|p| disk::candidate(p, &root))
-                    .collect();
-                let (files, notes) = blocking(move || disk::load(&reads))
-                    .await
-                    .unwrap_or_default();
-                messages.extend(notes);
-                let mut files: std::collections::BTreeMap<PathBuf, _> = files.into_iter().collect();
-                for path in to_read {
-                    // Not read back: deleted, or no longer passing the prefilter.
-                    let file = files.remove(&path);
-                    loaded.push((path, file));
-                }
-                candidates = Some(known);
-            }
-        }
-
-        {
-            let mut session = lock(&self.session);
-            if let Some(project) = session.projects.get_mut(&work.project) {
-                if let Some(config) = new_config {
-                    project.config = config;
-                }
-                project.config_error = config_error;
-                if let Some(candidates) = candidates {
-                    project.candidates = candidates;
-                }
-                if replace {
-                    project.disk.clear();
-                }
-                for path in removed {
-                    project.disk.remove(&path);
-                }
-                for (path, file) in loaded {
-                    match file {
-                        Some(file) => {
-                            project.disk.insert(path, file);
-                        }
-                        None => {
-                            project.disk.remove(&path);
-                        }
-                    }
-                }
-                project.scanned = true;
-            }
-            session.touch(work.project);
-        }
-        for message in messages {
-            self.client
-                .log_message(MessageType::WARNING, format!("sqla-analyzer: {message}"))
-                .await;
-        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The command line: `check`, `rules`, `rule`, `graph`, `sql`.
+//! The command line: `check`, `rules`, `rule`, `graph`, `sql`, `server`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -46,6 +46,8 @@ pub enum Command {
     /// `drop_all()` DDL, and, with `--format json`, the unit of work's
     /// statements for every relationship (what the hovers show).
     Sql(SqlArgs),
+    /// Run the language server (LSP over stdin/stdout).
+    Server,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -268,6 +270,7 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Graph(args) => graph_command(args),
         Command::Sql(args) => sql_command(args),
+        Command::Server => crate::lsp::run_stdio(),
     }
 }
 

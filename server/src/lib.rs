@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod facts;
 pub mod fix;
 pub mod graph;
+pub mod lsp;
 pub mod report;
 pub mod rules;
 pub mod sql;

@@ -780,12 +780,13 @@ impl<'a> Linker<'a> {
 
     fn collect_core_tables(&mut self) {
         for file in 0..self.files.len() {
-            for table in self.files[file].tables.clone() {
-                let metadata = table.metadata.clone();
-                let Some(scope) = self.scope_of_table_metadata(file, metadata.as_ref()) else {
+            let files = self.files;
+            for table in &files[file].tables {
+                let Some(scope) = self.scope_of_table_metadata(file, table.metadata.as_ref())
+                else {
                     continue;
                 };
-                if let Some(id) = self.add_table(scope, &table, file, None) {
+                if let Some(id) = self.add_table(scope, table, file, None) {
                     if let Some(binding) = &table.binding {
                         self.table_by_binding.insert((file, binding.clone()), id);
                     }
@@ -874,7 +875,8 @@ impl<'a> Linker<'a> {
     ) {
         let (file, index) = class_ref;
         let scope = self.graph.classes[id].scope;
-        let class = self.files[file].classes[index].clone();
+        let files = self.files;
+        let class = &files[file].classes[index];
         let sources = self.member_sources(class_ref, lineage);
         let scope_kind = self.graph.scopes[scope].kind;
 
@@ -888,7 +890,7 @@ impl<'a> Linker<'a> {
         let mut columns = Vec::new();
         let mut incomplete = false;
         for (position, &(sfile, sindex)) in sources.iter().enumerate() {
-            let source_class = &self.files[sfile].classes[sindex];
+            let source_class = &files[sfile].classes[sindex];
             // A member built by an unknown call may be a column.
             incomplete |= source_class.dynamic
                 || source_class
@@ -916,7 +918,7 @@ impl<'a> Linker<'a> {
                 };
                 let shadowed = position > 0 && parent_attributes.contains(&attribute);
                 if accept && !shadowed && seen.insert(attribute) {
-                    columns.push((column.clone(), sfile));
+                    columns.push((column, sfile));
                 }
             }
             // A relationship or other member named like a column hides it.
@@ -1107,9 +1109,8 @@ impl<'a> Linker<'a> {
 
         // Columns go to the class's table (the parent's for single-table inheritance).
         if let (Some(table), false) = (table_id, class.table.is_some()) {
-            for (column, cfile) in columns {
-                let column_facts = column.clone();
-                let mut graph_column = make_column(&column_facts, cfile, lineage.sqlmodel);
+            for (column_facts, cfile) in columns {
+                let mut graph_column = make_column(column_facts, cfile, lineage.sqlmodel);
                 graph_column.declared_by = Some(id);
                 let name = graph_column.name.clone();
                 if self.graph.tables[table].column(&name).is_none() {
@@ -1138,7 +1139,7 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        if table_id.is_none() && !decision_kind_is_none(&class) {
+        if table_id.is_none() && !decision_kind_is_none(class) {
             self.graph.classes[id].incomplete = true;
         }
     }
@@ -1572,6 +1573,13 @@ impl<'a> Linker<'a> {
     }
 
     fn collect_relationships(&mut self) {
+        self.classes_by_name.clear();
+        for (id, class) in self.graph.classes.iter().enumerate() {
+            self.classes_by_name
+                .entry((class.scope, class.name.clone()))
+                .or_default()
+                .push(id);
+        }
         for class in 0..self.graph.classes.len() {
             if let Some(&(file, index)) = self.imperative.get(&class) {
                 for facts in self.files[file].imperative_mappings[index]
@@ -1594,13 +1602,14 @@ impl<'a> Linker<'a> {
                 None => HashSet::new(),
             };
             let mut seen = HashSet::new();
+            let files = self.files;
             for (position, (sfile, sindex)) in sources.into_iter().enumerate() {
-                for facts in self.files[sfile].classes[sindex].relationships.clone() {
+                for facts in &files[sfile].classes[sindex].relationships {
                     let shadowed = position > 0 && parent_attributes.contains(&facts.attribute);
                     if shadowed || !seen.insert(facts.attribute.clone()) {
                         continue;
                     }
-                    self.add_relationship(class, sfile, facts, None);
+                    self.add_relationship(class, sfile, facts.clone(), None);
                 }
             }
         }

@@ -44,6 +44,7 @@ use crate::text::TextRange;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
+    let unnamed_backref_targets = unnamed_backref_targets(graph);
     for (id, relationship) in graph.relationships.iter().enumerate() {
         let Some(Setting::Known(name, _)) = relationship.facts.string_option("back_populates")
         else {
@@ -52,7 +53,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let Some(target) = relationship.target_class() else {
             continue;
         };
-        if graph.classes[target].incomplete || has_unnamed_backref_to(graph, target) {
+        if graph.classes[target].incomplete || unnamed_backref_targets.contains(&target) {
             continue;
         }
         let owner = &graph.classes[relationship.class];
@@ -129,13 +130,15 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A target class may carry relationships that a backref with a computed
-/// name creates: its attributes are not fully known.
-fn has_unnamed_backref_to(graph: &Graph, class: ClassId) -> bool {
-    graph.relationships.iter().any(|r| {
-        r.target_class() == Some(class)
-            && r.facts.backref.as_ref().is_some_and(|b| b.name.is_none())
-    })
+/// Classes that may carry relationships a backref with a computed name
+/// creates: their attributes are not fully known.
+fn unnamed_backref_targets(graph: &Graph) -> std::collections::HashSet<ClassId> {
+    graph
+        .relationships
+        .iter()
+        .filter(|r| r.facts.backref.as_ref().is_some_and(|b| b.name.is_none()))
+        .filter_map(|r| r.target_class())
+        .collect()
 }
 
 fn counterpart(

@@ -1,0 +1,123 @@
+//! Which model element is under the cursor, by the byte ranges the graph
+//! and the facts keep; the text shown comes from [`crate::sql`].
+
+use crate::graph::{FileId, Graph};
+use crate::sql::HoverTarget;
+use crate::text::TextRange;
+
+/// The element at `offset` of `file`, with the range it spans: the
+/// innermost of `relationship(` (or the attribute it is assigned to),
+/// `ForeignKey(...)` / `ForeignKeyConstraint(...)`, a mapped class's name and a
+/// Core `Table(...)` call.
+pub fn target_at(
+    graph: &Graph,
+    text: &str,
+    file: FileId,
+    offset: usize,
+) -> Option<(HoverTarget, TextRange)> {
+    let mut found: Vec<(HoverTarget, TextRange)> = Vec::new();
+    for (id, relationship) in graph.relationships.iter().enumerate() {
+        if relationship.location.file != file || relationship.backref_of.is_some() {
+            continue;
+        }
+        let callee = relationship.facts.callee_range;
+        // The callee and its opening parenthesis.
+        let open = text
+            .get(callee.end()..)
+            .is_some_and(|rest| rest.starts_with('('));
+        let callee = TextRange::new(callee.start(), callee.end() + usize::from(open));
+        for range in [callee, relationship.facts.attribute_range] {
+            found.push((HoverTarget::Relationship(id), range));
+        }
+    }
+    for (id, fk) in graph.foreign_keys.iter().enumerate() {
+        if fk.location.file == file {
+            found.push((HoverTarget::ForeignKey(id), fk.location.range));
+        }
+    }
+    for (id, class) in graph.classes.iter().enumerate() {
+        if class.location.file == file {
+            found.push((HoverTarget::Class(id), class.location.range));
+        }
+    }
+    for (id, table) in graph.tables.iter().enumerate() {
+        if table.class.is_none() && table.location.file == file {
+            found.push((HoverTarget::Table(id), table.location.range));
+        }
+    }
+    // Innermost first; among equal ranges the first found (a mixin's
+    // relationship copied to several classes shows the first).
+    found
+        .into_iter()
+        .filter(|(_, range)| range.contains(offset))
+        .min_by_key(|(_, range)| range.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::facts;
+    use crate::graph::{link, LinkOptions};
+
+    const MODELS: &str = r#"from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+metadata = MetaData()
+
+audit = Table("audit", metadata, Column("id", Integer, primary_key=True), Column("ref", ForeignKey("other.id")))
+
+class Parent(Base):
+    __tablename__ = "parent"
+    id = Column(Integer, primary_key=True)
+    children = relationship("Child")
+
+class Child(Base):
+    __tablename__ = "child"
+    id = Column(Integer, primary_key=True)
+    parent_id = Column(Integer, ForeignKey("parent.id"))
+"#;
+
+    fn at(needle: &str, delta: usize) -> Option<HoverTarget> {
+        let graph = link(
+            vec![Arc::new(facts::extract("models.py", MODELS))],
+            &LinkOptions::default(),
+        );
+        let offset = MODELS.find(needle).unwrap() + delta;
+        target_at(&graph, MODELS, 0, offset).map(|(target, _)| target)
+    }
+
+    #[test]
+    fn finds_the_innermost_element() {
+        assert!(matches!(
+            at("relationship(\"Child\")", 0),
+            Some(HoverTarget::Relationship(_))
+        ));
+        assert!(matches!(
+            at("relationship(\"Child\")", "relationship".len()),
+            Some(HoverTarget::Relationship(_))
+        ));
+        assert_eq!(at("relationship(\"Child\")", "relationship(".len()), None);
+        assert!(matches!(
+            at("children =", 2),
+            Some(HoverTarget::Relationship(_))
+        ));
+        assert!(matches!(
+            at("ForeignKey(\"parent", 3),
+            Some(HoverTarget::ForeignKey(_))
+        ));
+        assert!(matches!(at("Child(Base)", 1), Some(HoverTarget::Class(_))));
+        assert!(matches!(
+            at("Table(\"audit\"", 0),
+            Some(HoverTarget::Table(_))
+        ));
+        // The ForeignKey inside the Table call is the innermost.
+        assert!(matches!(
+            at("ForeignKey(\"other", 0),
+            Some(HoverTarget::ForeignKey(_))
+        ));
+        assert_eq!(at("__tablename__ = \"parent\"", 0), None);
+    }
+}

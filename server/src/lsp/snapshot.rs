@@ -1,0 +1,184 @@
+//! One project's inputs frozen for analysis, and what analysing them yields.
+//!
+//! A [`Snapshot`] owns everything it needs (shared texts, ropes and trees are
+//! cheap clones), so analysis runs on a blocking thread while the session
+//! keeps taking edits. The result carries the revision it was taken at; the
+//! session stores it only if nothing changed since.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ropey::Rope;
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+use tree_sitter::Tree;
+
+use super::convert;
+use super::encoding::Encoding;
+use crate::analysis;
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use crate::facts::{self, FileFacts};
+use crate::graph::{Graph, LinkOptions};
+use crate::syntax;
+use crate::workspace;
+
+/// A file as the analysis sees it: from disk, or an open document's buffer.
+#[derive(Clone)]
+pub struct SnapshotFile {
+    pub uri: Uri,
+    pub path: Option<PathBuf>,
+    /// The path module names derive from (relative to the project root).
+    pub module_path: String,
+    /// Relative to the configuration's base, for per-file ignores.
+    pub relative: Option<String>,
+    /// The document's version; `None` for a file read from disk.
+    pub version: Option<i32>,
+    pub text: Arc<str>,
+    pub rope: Rope,
+    /// Known facts of exactly `text`; `None` when the file must be parsed.
+    pub facts: Option<Arc<FileFacts>>,
+    /// An open document's tree, edited to match `text`, and whether it was
+    /// parsed from `text` already.
+    pub tree: Option<(Tree, bool)>,
+    /// The document's edit stamp, to store a new parse back.
+    pub stamp: Option<u64>,
+}
+
+pub struct Snapshot {
+    pub project: u64,
+    pub revision: u64,
+    /// The configuration with the editor's overrides applied.
+    pub config: Config,
+    pub encoding: Encoding,
+    pub files: Vec<SnapshotFile>,
+}
+
+/// A parse made during analysis, for the session to keep.
+pub struct Parsed {
+    pub uri: Uri,
+    pub stamp: u64,
+    pub module_path: String,
+    pub tree: Tree,
+    pub facts: Arc<FileFacts>,
+}
+
+/// A file of a finished analysis.
+#[derive(Clone)]
+pub struct AnalyzedFile {
+    pub uri: Uri,
+    pub path: Option<PathBuf>,
+    pub version: Option<i32>,
+    pub text: Arc<str>,
+    pub rope: Rope,
+    pub facts: Arc<FileFacts>,
+    pub relative: Option<String>,
+}
+
+pub struct ProjectAnalysis {
+    pub revision: u64,
+    pub encoding: Encoding,
+    pub config: Config,
+    pub files: Vec<AnalyzedFile>,
+    pub graph: Graph,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The diagnostics as published, by document.
+    pub published: BTreeMap<Uri, Vec<lsp::Diagnostic>>,
+}
+
+impl ProjectAnalysis {
+    pub fn file_of(&self, uri: &Uri) -> Option<usize> {
+        self.files.iter().position(|f| &f.uri == uri)
+    }
+
+    /// Re-runs the rules over changed texts (for fix-all), with the same
+    /// configuration.
+    pub fn reanalyze(&self, texts: &[Arc<str>], facts: &[Arc<FileFacts>]) -> analysis::Analysis {
+        run(&self.config, &self.files, texts, facts)
+    }
+}
+
+fn run(
+    config: &Config,
+    files: &[AnalyzedFile],
+    texts: &[Arc<str>],
+    facts: &[Arc<FileFacts>],
+) -> analysis::Analysis {
+    let pairs: Vec<(Arc<FileFacts>, Arc<str>)> =
+        facts.iter().cloned().zip(texts.iter().cloned()).collect();
+    let options = LinkOptions {
+        table_naming: config.table_naming,
+    };
+    analysis::analyze(&pairs, &options, config.dialect, |file, code| {
+        config.enabled(code, files[file].relative.as_deref())
+    })
+}
+
+/// Parses what needs parsing, links and checks. Pure apart from CPU time.
+pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
+    let mut parsed = Vec::new();
+    let mut files = Vec::with_capacity(snapshot.files.len());
+    for file in snapshot.files {
+        let facts = match file.facts {
+            Some(facts) => facts,
+            None => {
+                let tree = match &file.tree {
+                    Some((tree, true)) => tree.clone(),
+                    Some((tree, false)) => syntax::reparse(&file.text, tree),
+                    None => syntax::parse(&file.text),
+                };
+                let facts = Arc::new(facts::extract_from_tree(
+                    &file.module_path,
+                    &file.text,
+                    &tree,
+                ));
+                if let Some(stamp) = file.stamp {
+                    parsed.push(Parsed {
+                        uri: file.uri.clone(),
+                        stamp,
+                        module_path: file.module_path.clone(),
+                        tree,
+                        facts: facts.clone(),
+                    });
+                }
+                facts
+            }
+        };
+        // An open buffer passes the same prefilter as a file on disk, so
+        // that the editor and `check` see the same workspace.
+        if file.version.is_some() {
+            let path = file
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(&file.module_path));
+            if !workspace::may_hold_models(&path, file.text.as_bytes()) {
+                continue;
+            }
+        }
+        files.push(AnalyzedFile {
+            uri: file.uri,
+            path: file.path,
+            version: file.version,
+            text: file.text,
+            rope: file.rope,
+            facts,
+            relative: file.relative,
+        });
+    }
+    let texts: Vec<Arc<str>> = files.iter().map(|f| f.text.clone()).collect();
+    let facts: Vec<Arc<FileFacts>> = files.iter().map(|f| f.facts.clone()).collect();
+    let result = run(&snapshot.config, &files, &texts, &facts);
+    let published = convert::diagnostics(&result.diagnostics, &files, snapshot.encoding);
+    (
+        ProjectAnalysis {
+            revision: snapshot.revision,
+            encoding: snapshot.encoding,
+            config: snapshot.config,
+            files,
+            graph: result.graph,
+            diagnostics: result.diagnostics,
+            published,
+        },
+        parsed,
+    )
+}

@@ -1,0 +1,370 @@
+//! The protocol itself: lifecycle, encodings, and clients that get it
+//! wrong. After every mistake the server still answers.
+
+use serde_json::{json, Value};
+use sqla_analyzer::lsp::Hooks;
+
+use crate::support::*;
+
+fn sa203_workspace() -> tempfile::TempDir {
+    copy_workspace(&fixtures().join("rules/SA203/bad_missing_partner_two_files"))
+}
+
+/// A hover over `relationship(` in parent.py answers with its summary.
+async fn assert_hover_works(server: &mut TestServer, root: &std::path::Path) {
+    let hover = server.hover(&root.join("parent.py"), 12, 16).await;
+    let value = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        value.starts_with("**`Parent.children`**"),
+        "hover after the error: {hover}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_before_initialize_are_refused() {
+    let mut server = TestServer::start();
+    let response = server
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": "file:///a.py"}, "position": {"line": 0, "character": 0}}),
+        )
+        .await;
+    assert_eq!(response["error"]["code"], -32002, "{response}");
+    // A notification before initialize is dropped without a word.
+    server.open(std::path::Path::new("/a.py"), "x = 1\n", 1);
+    let result = server.initialize(json!({"capabilities": {}})).await;
+    assert_eq!(result["serverInfo"]["name"], "sqla-analyzer");
+    let again = server
+        .request("initialize", json!({"capabilities": {}}))
+        .await;
+    assert_eq!(again["error"]["code"], -32600, "{again}");
+    assert!(server.shutdown().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_methods_and_malformed_messages_get_errors() {
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    let mut server = TestServer::start();
+    server.initialize_folder(&root, None).await;
+    let response = server.request("textDocument/frobnicate", json!({})).await;
+    assert_eq!(response["error"]["code"], -32601, "{response}");
+    // Unknown notifications are ignored.
+    server.notify("custom/somethingHappened", json!({"x": 1}));
+    // Not JSON: a parse error with a null id.
+    server.send_raw(b"Content-Length: 9\r\n\r\n{not json");
+    let error = server
+        .wait_for("the parse error", |m| {
+            m["id"].is_null() && m.get("error").is_some()
+        })
+        .await;
+    assert_eq!(error["error"]["code"], -32700, "{error}");
+    // JSON, but not JSON-RPC: an invalid request, with its id.
+    let body = br#"{"jsonrpc":"2.0","id":77,"method":42}"#;
+    server.send_raw(
+        &[
+            format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
+            body,
+        ]
+        .concat(),
+    );
+    let error = server.response(77).await;
+    assert_eq!(error["error"]["code"], -32600, "{error}");
+    // Wrong parameters.
+    let response = server
+        .request("textDocument/hover", json!({"textDocument": 5}))
+        .await;
+    assert_eq!(response["error"]["code"], -32602, "{response}");
+    assert_hover_works(&mut server, &root).await;
+    assert!(server.shutdown().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn position_encodings_are_negotiated() {
+    for (offered, chosen) in [
+        (json!(null), "utf-16"),
+        (json!([]), "utf-16"),
+        (json!(["utf-8", "utf-16"]), "utf-8"),
+        (json!(["utf-32", "utf-8"]), "utf-32"),
+        (json!(["utf-7", "utf-16"]), "utf-16"),
+    ] {
+        let mut server = TestServer::start();
+        let mut capabilities = json!({});
+        if !offered.is_null() {
+            capabilities["general"] = json!({"positionEncodings": offered});
+        }
+        let result = server
+            .initialize(json!({"capabilities": capabilities}))
+            .await;
+        assert_eq!(
+            result["capabilities"]["positionEncoding"], chosen,
+            "offered {offered}"
+        );
+        assert!(server.shutdown().await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn positions_past_the_end_are_clamped() {
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    let parent = root.join("parent.py");
+    let mut server = TestServer::start();
+    server.initialize_folder(&root, None).await;
+    let text = std::fs::read_to_string(&parent).unwrap();
+    server.open(&parent, &text, 1);
+    let past_the_end = server.hover(&parent, 9999, 9999).await;
+    assert_eq!(past_the_end["result"], Value::Null, "{past_the_end}");
+    let past_the_line = server.hover(&parent, 0, 9999).await;
+    assert_eq!(past_the_line["result"], Value::Null, "{past_the_line}");
+    // An edit past the end appends.
+    server.change(
+        &parent,
+        2,
+        json!([{
+            "range": {"start": {"line": 500, "character": 3}, "end": {"line": 900, "character": 0}},
+            "text": "# appended\n"
+        }]),
+    );
+    // A code action over a range past the end.
+    let actions = server
+        .call(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri(&parent)},
+                "range": {"start": {"line": 12, "character": 0}, "end": {"line": 9999, "character": 0}},
+                "context": {"diagnostics": []}
+            }),
+        )
+        .await;
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Ignore SA203 on this line"]);
+    server.settle().await;
+    assert_eq!(server.published_version(&parent), Some(2));
+    assert_eq!(server.diagnostics(&parent).len(), 1);
+    assert_hover_works(&mut server, &root).await;
+    assert!(server.shutdown().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_to_unopened_documents_and_old_versions_are_ignored() {
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    let parent = root.join("parent.py");
+    let mut server = TestServer::start();
+    server.initialize_folder(&root, None).await;
+
+    server.change(
+        &root.join("child.py"),
+        4,
+        json!([{"text": "garbage that would clear everything"}]),
+    );
+    let warning = server.notification("window/logMessage").await;
+    assert_eq!(warning["params"]["type"], 2);
+    let text = warning["params"]["message"].as_str().unwrap();
+    assert!(
+        text.contains("child.py") && text.contains("not open"),
+        "{text}"
+    );
+
+    let text = std::fs::read_to_string(&parent).unwrap();
+    server.open(&parent, &text, 5);
+    server.change(&parent, 3, json!([{"text": "x = 1\n"}]));
+    let warning = server.notification("window/logMessage").await;
+    let message = warning["params"]["message"].as_str().unwrap();
+    assert!(message.contains("version 3 after version 5"), "{message}");
+    server.close(&root.join("never-opened.py"));
+    let warning = server.notification("window/logMessage").await;
+    assert!(warning["params"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("never-opened.py"));
+    server.settle().await;
+    // Neither change applied.
+    assert_eq!(server.published_version(&parent), Some(5));
+    assert_eq!(server.diagnostics(&parent).len(), 1);
+    assert_hover_works(&mut server, &root).await;
+    assert!(server.shutdown().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_file_that_is_not_toml_is_reported() {
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[tool.sqla-analyzer\nselect = \n",
+    )
+    .unwrap();
+    let mut server = TestServer::start();
+    server.initialize_folder(&root, None).await;
+    let message = server.notification("window/showMessage").await;
+    assert_eq!(message["params"]["type"], 1);
+    let text = message["params"]["message"].as_str().unwrap();
+    assert!(text.contains("pyproject.toml"), "{text}");
+    server.settle().await;
+    // The defaults apply.
+    assert_eq!(server.diagnostics(&root.join("parent.py")).len(), 1);
+    assert_hover_works(&mut server, &root).await;
+    assert!(server.shutdown().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_answers_with_an_error() {
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    let parent = root.join("parent.py");
+    let mut server = TestServer::start_with(Hooks {
+        panic_in_hover: true,
+    });
+    server.initialize_folder(&root, None).await;
+    let response = server.hover(&parent, 12, 16).await;
+    assert_eq!(response["error"]["code"], -32603, "{response}");
+    assert!(response["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("hover"));
+    // The server carries on.
+    let actions = server
+        .call(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri(&parent)},
+                "range": {"start": {"line": 12, "character": 16}, "end": {"line": 12, "character": 16}},
+                "context": {"diagnostics": []}
+            }),
+        )
+        .await;
+    assert_eq!(actions.as_array().unwrap().len(), 1);
+    assert!(server.shutdown().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_then_exit() {
+    let mut server = TestServer::start();
+    server.initialize(json!({"capabilities": {}})).await;
+    let result = server.call("shutdown", Value::Null).await;
+    assert_eq!(result, Value::Null);
+    let after = server
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": "file:///a.py"}, "position": {"line": 0, "character": 0}}),
+        )
+        .await;
+    assert_eq!(after["error"]["code"], -32600, "{after}");
+    server.notify("exit", Value::Null);
+    assert!(server.exit().await);
+
+    // Exit without shutdown: an unclean end.
+    let mut server = TestServer::start();
+    server.initialize(json!({"capabilities": {}})).await;
+    server.notify("exit", Value::Null);
+    assert!(!server.exit().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_folders_come_and_go() {
+    let first = sa203_workspace();
+    let second = copy_workspace(&lsp_fixtures().join("workspaces/cascade"));
+    let (first, second_root) = (root(&first), root(&second));
+    let mut server = TestServer::start();
+    server.initialize_folder(&first, None).await;
+    server.settle().await;
+    assert_eq!(server.rendered(&first).len(), 1);
+
+    server.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": uri(&second_root), "name": "second"}], "removed": []}}),
+    );
+    server.settle().await;
+    let parent = second_root.join("parent.py");
+    assert_eq!(server.diagnostics(&parent).len(), 1);
+    assert_eq!(server.diagnostics(&parent)[0]["code"], "SA106");
+
+    server.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [{"uri": uri(&first), "name": "first"}]}}),
+    );
+    server.settle().await;
+    assert_eq!(
+        server.published.get(&uri(&first.join("parent.py"))),
+        Some(&(None, vec![]))
+    );
+    assert_eq!(server.diagnostics(&parent).len(), 1);
+    assert!(server.shutdown().await);
+}
+
+/// The real binary over stdio: `shutdown` then `exit` ends with status 0,
+/// `exit` alone with 1.
+#[test]
+fn the_binary_serves_stdio() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    fn frame(message: Value) -> Vec<u8> {
+        let body = message.to_string();
+        format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+    }
+    fn read(reader: &mut impl BufRead) -> Value {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(value) = line.strip_prefix("Content-Length: ") {
+                length = value.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    for clean in [true, false] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sqla-analyzer"))
+            .arg("server")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdin
+            .write_all(&frame(json!({
+                "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                "params": {"capabilities": {}}
+            })))
+            .unwrap();
+        let response = read(&mut stdout);
+        assert_eq!(response["result"]["serverInfo"]["name"], "sqla-analyzer");
+        stdin
+            .write_all(&frame(
+                json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+            ))
+            .unwrap();
+        if clean {
+            stdin
+                .write_all(&frame(
+                    json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}),
+                ))
+                .unwrap();
+            let response = read(&mut stdout);
+            assert_eq!(response["id"], 2);
+            assert_eq!(response["result"], Value::Null);
+        }
+        stdin
+            .write_all(&frame(json!({"jsonrpc": "2.0", "method": "exit"})))
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(if clean { 0 } else { 1 }));
+    }
+}

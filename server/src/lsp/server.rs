@@ -28,6 +28,9 @@ use super::transport::InvalidMessage;
 /// at before answering from the latest one (a guard, not a debounce).
 const WAIT_FOR_ANALYSIS: Duration = Duration::from_secs(30);
 
+/// How long the server waits for the client to answer one of its requests.
+pub(super) const CLIENT_ANSWER: Duration = Duration::from_secs(10);
+
 /// Test hooks; not part of the protocol.
 #[doc(hidden)]
 #[derive(Debug, Clone, Default)]
@@ -205,15 +208,21 @@ impl LanguageServer for Server {
                 .await;
         }
         if watch {
-            if let Err(error) = self
-                .shared
-                .client
-                .register_capability(vec![lifecycle::watch_registration()])
-                .await
-            {
+            let registered = tokio::time::timeout(
+                CLIENT_ANSWER,
+                self.shared
+                    .client
+                    .register_capability(vec![lifecycle::watch_registration()]),
+            )
+            .await;
+            let failure = match registered {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(error.message.to_string()),
+                Err(_) => Some("no answer".to_string()),
+            };
+            if let Some(failure) = failure {
                 self.warn(format!(
-                    "sqla-analyzer: could not register file watchers: {}",
-                    error.message
+                    "sqla-analyzer: could not register file watchers: {failure}"
                 ))
                 .await;
             }
@@ -307,7 +316,9 @@ impl LanguageServer for Server {
             scope_uri: None,
             section: Some("sqla-analyzer".to_string()),
         }];
-        let Ok(values) = self.shared.client.configuration(items).await else {
+        let Ok(Ok(values)) =
+            tokio::time::timeout(CLIENT_ANSWER, self.shared.client.configuration(items)).await
+        else {
             return;
         };
         let value = values.into_iter().next().unwrap_or(Value::Null);

@@ -119,6 +119,20 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
     let mut parsed = Vec::new();
     let mut files = Vec::with_capacity(snapshot.files.len());
     for file in snapshot.files {
+        // An open buffer passes the same prefilter and size limit as a file
+        // on disk, so that the editor and `check` see the same workspace.
+        if file.version.is_some() {
+            if file.text.len() as u64 > workspace::MAX_FILE_SIZE {
+                continue;
+            }
+            let path = file
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(&file.module_path));
+            if !workspace::may_hold_models(&path, file.text.as_bytes()) {
+                continue;
+            }
+        }
         let facts = match file.facts {
             Some(facts) => facts,
             None => {
@@ -144,17 +158,6 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
                 facts
             }
         };
-        // An open buffer passes the same prefilter as a file on disk, so
-        // that the editor and `check` see the same workspace.
-        if file.version.is_some() {
-            let path = file
-                .path
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(&file.module_path));
-            if !workspace::may_hold_models(&path, file.text.as_bytes()) {
-                continue;
-            }
-        }
         files.push(AnalyzedFile {
             uri: file.uri,
             path: file.path,

@@ -13,7 +13,7 @@ use tower_lsp_server::ls_types::{MessageType, NumberOrString};
 use tower_lsp_server::{Bounded, NotCancellable, OngoingProgress};
 
 use super::disk;
-use super::server::{blocking, lock, panic_message, Shared};
+use super::server::{blocking, lock, panic_message, Shared, CLIENT_ANSWER};
 use super::session::{DiskWork, Publish};
 use super::snapshot;
 
@@ -123,10 +123,14 @@ impl Shared {
         }
         let number = self.progress_tokens.fetch_add(1, Ordering::Relaxed);
         let token = NumberOrString::String(format!("sqla-analyzer/scan/{number}"));
-        self.client
-            .create_work_done_progress(token.clone())
-            .await
-            .ok()?;
+        // A client that never answers must not stall the worker.
+        tokio::time::timeout(
+            CLIENT_ANSWER,
+            self.client.create_work_done_progress(token.clone()),
+        )
+        .await
+        .ok()?
+        .ok()?;
         Some(
             self.client
                 .progress(token, title)

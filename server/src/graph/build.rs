@@ -1064,7 +1064,7 @@ impl<'a> Linker<'a> {
                     };
                 }
                 if superclass.is_some() {
-                    self.graph.classes[id].inheritance = Some(if is_concrete(&class) {
+                    self.graph.classes[id].inheritance = Some(if is_concrete(class) {
                         Inheritance::Concrete
                     } else {
                         Inheritance::Joined

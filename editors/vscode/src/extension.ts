@@ -93,24 +93,26 @@ function currentSettings(warn = true): SettingsPayload {
     return payload;
 }
 
-async function showMissingServer(failure: ResolveFailure): Promise<void> {
+/** Logs the failure and shows it once; does not wait for the user's answer. */
+function showMissingServer(failure: ResolveFailure): void {
     log(failure.message);
     for (const place of failure.tried) {
         log(`  looked at ${place}`);
     }
-    const choice = await vscode.window.showErrorMessage(failure.message, "Open Settings", "Show Output");
-    if (choice === "Open Settings") {
-        await vscode.commands.executeCommand("workbench.action.openSettings", `${SECTION}.path`);
-    } else if (choice === "Show Output") {
-        output.show(true);
-    }
+    void vscode.window.showErrorMessage(failure.message, "Open Settings", "Show Output").then((choice) => {
+        if (choice === "Open Settings") {
+            void vscode.commands.executeCommand("workbench.action.openSettings", `${SECTION}.path`);
+        } else if (choice === "Show Output") {
+            output.show(true);
+        }
+    });
 }
 
 async function startClient(): Promise<void> {
     const found = findServer();
     if (!found.ok) {
         server = undefined;
-        await showMissingServer(found.failure);
+        showMissingServer(found.failure);
         return;
     }
     server = found.server;
@@ -148,13 +150,13 @@ async function startClient(): Promise<void> {
         client = undefined;
         const message = error instanceof Error ? error.message : String(error);
         log(`the server did not start: ${message}`);
-        const choice = await vscode.window.showErrorMessage(
-            `The sqla-analyzer server (${server.command}) did not start: ${message}`,
-            "Show Output",
-        );
-        if (choice === "Show Output") {
-            output.show(true);
-        }
+        void vscode.window
+            .showErrorMessage(`The sqla-analyzer server (${server.command}) did not start: ${message}`, "Show Output")
+            .then((choice) => {
+                if (choice === "Show Output") {
+                    output.show(true);
+                }
+            });
     }
 }
 
@@ -183,14 +185,17 @@ function restart(): Promise<void> {
     });
 }
 
-function sendSettings(): void {
-    const running = client;
-    if (running === undefined || !running.isRunning()) {
-        return;
-    }
-    const settings = currentSettings();
-    log(`settings changed: ${JSON.stringify(settings)}`);
-    void running.sendNotification(DidChangeConfigurationNotification.type, { settings });
+/** After a start in progress, so a change made meanwhile is not lost. */
+function sendSettings(): Promise<void> {
+    return serialized(async () => {
+        const running = client;
+        if (running === undefined || !running.isRunning()) {
+            return;
+        }
+        const settings = currentSettings();
+        log(`settings changed: ${JSON.stringify(settings)}`);
+        await running.sendNotification(DidChangeConfigurationNotification.type, { settings });
+    });
 }
 
 function runServer(args: string[]): Promise<string> {
@@ -263,7 +268,7 @@ async function showRuleDocumentation(): Promise<void> {
     if (server === undefined) {
         const found = findServer();
         if (!found.ok) {
-            await showMissingServer(found.failure);
+            showMissingServer(found.failure);
             return;
         }
         server = found.server;
@@ -312,7 +317,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
                     void restart();
                     break;
                 case "notify":
-                    sendSettings();
+                    void sendSettings();
                     break;
                 case "none":
                     break;

@@ -41,9 +41,10 @@ const fakeVscode = new Proxy(
                 show: () => {},
                 dispose: () => {},
             }),
-            showErrorMessage: async (message: string) => {
+            // Like a notification nobody answers: activation must not wait for it.
+            showErrorMessage: (message: string) => {
                 recorded.errors.push(message);
-                return undefined;
+                return new Promise(() => {});
             },
             showWarningMessage: async (message: string) => {
                 recorded.warnings.push(message);
@@ -88,7 +89,7 @@ describe("activation without a server binary", () => {
         fs.rmSync(extensionDir, { recursive: true, force: true });
     });
 
-    it("registers the commands and shows one notification saying what to do", async () => {
+    it("registers the commands and shows one notification saying what to do", { timeout: 5000 }, async () => {
         const extension = require("../extension");
         const context = { extensionPath: extensionDir, subscriptions: [] as unknown[] };
         await extension.activate(context);
@@ -106,7 +107,7 @@ describe("activation without a server binary", () => {
         await extension.deactivate();
     });
 
-    it("a setting naming a missing file is reported as such", async () => {
+    it("a setting naming a missing file is reported as such", { timeout: 5000 }, async () => {
         recorded.errors = [];
         recorded.config = { path: "/nowhere/sqla-analyzer" };
         const extension = require("../extension");

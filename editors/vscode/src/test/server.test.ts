@@ -105,7 +105,7 @@ class Connection {
 
 const available = fs.existsSync(BINARY);
 
-describe("settings reach the server", { skip: available ? false : `no server binary at ${BINARY}` }, () => {
+describe("settings reach the server", { skip: available ? false : `no server binary at ${BINARY}`, timeout: 60000 }, () => {
     let workspace: string;
     let child: ChildProcessWithoutNullStreams;
     let connection: Connection;

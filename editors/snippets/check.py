@@ -5,6 +5,8 @@ Each snippet must parse (JSON with json, TOML with tomllib, Lua with luac or
 Neovim, Emacs Lisp with emacs --batch; a missing tool skips its check with a
 message), say what the README says it does (the server command, the
 settings' shape), and appear verbatim in the README's "Editors" section.
+Where Emacs has Eglot, the Eglot snippet also runs against the server
+(test/eglot.el): $SQLA_ANALYZER_BIN, else target/release/sqla-analyzer.
 
 Prints one line per check and closes with "snippets: N passed, N failed, N skipped";
 exits 1 when a check fails.
@@ -13,9 +15,12 @@ exits 1 when a check fails.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Callable
@@ -85,6 +90,56 @@ def lua_syntax(name: str) -> None:
         raise Skip("neither luac nor nvim is installed")
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     expect(result.returncode == 0, (result.stderr or result.stdout).strip())
+
+
+def server_binary() -> Path:
+    """The binary under test, with its language server."""
+    binary = Path(
+        os.environ.get("SQLA_ANALYZER_BIN")
+        or Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "release" / "sqla-analyzer"
+    )
+    if not os.access(binary, os.X_OK):
+        raise Skip(f"no server binary at {binary} (cargo build --release, or set SQLA_ANALYZER_BIN)")
+    usage = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=60).stdout
+    if not re.search(r"^ +server ", usage, re.MULTILINE):
+        raise Skip(f"{binary} has no `server` command")
+    return binary.resolve()
+
+
+def eglot_end_to_end() -> None:
+    """test/eglot.el: the snippet in a real Emacs with Eglot, on a copy of a fixture."""
+    emacs = shutil.which("emacs")
+    if emacs is None:
+        raise Skip("emacs is not installed (Debian 12: apt-get install emacs-nox elpa-eglot)")
+    probe = subprocess.run(
+        [emacs, "--batch", "--eval", "(require 'eglot)"], capture_output=True, text=True, timeout=60
+    )
+    if probe.returncode != 0:
+        raise Skip("Emacs has no Eglot (built in from Emacs 29; Debian 12: apt-get install elpa-eglot)")
+    binary = server_binary()
+    with tempfile.TemporaryDirectory(prefix="sqla-eglot-") as project:
+        # The snippet runs `sqla-analyzer` from PATH: put the binary under test first.
+        bin_dir = Path(project, ".bin")
+        bin_dir.mkdir()
+        (bin_dir / "sqla-analyzer").symlink_to(binary)
+        path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+        shutil.copy(ROOT / "tests/fixtures/rules/SA208/bad_flask_one_way/models.py", project)
+        Path(project, "pyproject.toml").write_text('[project]\nname = "fixture"\n', encoding="utf-8")
+        result = subprocess.run(
+            [emacs, "--batch", "-l", str(HERE / "test" / "eglot.el"), project],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PATH": path},
+            cwd=project,
+            stdin=subprocess.DEVNULL,
+        )
+    for line in result.stdout.splitlines():
+        print(f"        {line}")
+    closing = re.search(r"^eglot: (\d+) passed, (\d+) failed$", result.stdout, re.MULTILINE)
+    if closing is None:
+        raise AssertionError(f"no closing line (exit status {result.returncode}): {result.stderr.strip()[-500:]}")
+    expect(result.returncode == 0 and closing.group(2) == "0", f"{closing.group(0)}")
 
 
 def elisp_syntax(name: str) -> None:
@@ -159,7 +214,7 @@ def readme() -> None:
     missing = [
         path.name
         for path in sorted(HERE.iterdir())
-        if path.suffix != ".py" and path.read_text(encoding="utf-8").strip() not in section
+        if path.is_file() and path.suffix != ".py" and path.read_text(encoding="utf-8").strip() not in section
     ]
     expect(missing == [], f"not verbatim in README.md's Editors section: {', '.join(missing)}")
 
@@ -172,6 +227,7 @@ def main() -> int:
     check("neovim.lua: Lua syntax", lambda: lua_syntax("neovim.lua"))
     check("neovim-setup.lua: Lua syntax", lambda: lua_syntax("neovim-setup.lua"))
     check("emacs-eglot.el: Emacs Lisp syntax", lambda: elisp_syntax("emacs-eglot.el"))
+    check("emacs-eglot.el: Eglot end to end (test/eglot.el)", eglot_end_to_end)
     check("README.md: every snippet verbatim in the Editors section", readme)
     print(f"snippets: {results['passed']} passed, {results['failed']} failed, {results['skipped']} skipped")
     return 1 if results["failed"] else 0

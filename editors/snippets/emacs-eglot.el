@@ -1,4 +1,4 @@
-;; init.el, Emacs 29+ (Eglot is built in)
+;; init.el: Eglot is built into Emacs 29+ (Emacs 28: package-install eglot, or Debian's elpa-eglot)
 (with-eval-after-load 'eglot
   (add-to-list 'eglot-server-programs
                '((python-mode python-ts-mode) . ("sqla-analyzer" "server"))))

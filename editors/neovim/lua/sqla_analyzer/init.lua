@@ -215,7 +215,12 @@ function M.update(opts)
   options = merged
   local settings = M.settings(options)
   for _, client in ipairs(M.clients()) do
+    -- Answers to workspace/configuration come from client.settings (0.10+)
+    -- or client.config.settings (before).
     client.config.settings = settings
+    if client.settings ~= nil then
+      client.settings = settings
+    end
     client_notify(client, "workspace/didChangeConfiguration", { settings = settings })
   end
   return true

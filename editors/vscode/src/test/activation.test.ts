@@ -74,19 +74,22 @@ describe("activation without a server binary", () => {
     const originalLoad = Module._load;
     const originalPath = process.env.PATH;
     let extensionDir: string;
+    let emptyPath: string;
 
     before(() => {
         Module._load = function (request: string, ...rest: unknown[]) {
             return request === "vscode" ? fakeVscode : originalLoad.call(this, request, ...rest);
         };
         extensionDir = fs.mkdtempSync(path.join(os.tmpdir(), "sqla-vscode-ext-"));
-        process.env.PATH = fs.mkdtempSync(path.join(os.tmpdir(), "sqla-vscode-empty-path-"));
+        emptyPath = fs.mkdtempSync(path.join(os.tmpdir(), "sqla-vscode-empty-path-"));
+        process.env.PATH = emptyPath;
     });
 
     after(() => {
         Module._load = originalLoad;
         process.env.PATH = originalPath;
         fs.rmSync(extensionDir, { recursive: true, force: true });
+        fs.rmSync(emptyPath, { recursive: true, force: true });
     });
 
     it("registers the commands and shows one notification saying what to do", { timeout: 5000 }, async () => {

@@ -1967,10 +1967,10 @@ impl<'a> Linker<'a> {
                     .collect();
             }
             _ => {
-                // Several paths: SQLAlchemy cannot choose without being told.
-                if foreign_keys.is_none() {
-                    relationship.join_problem = Some(JoinProblem::Ambiguous(candidates));
-                }
+                // Several paths: SQLAlchemy cannot choose without being told,
+                // and `foreign_keys` naming several separate constraints does
+                // not tell it either.
+                relationship.join_problem = Some(JoinProblem::Ambiguous(candidates));
             }
         }
     }

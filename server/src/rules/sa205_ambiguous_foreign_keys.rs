@@ -63,21 +63,31 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let mut d = diagnostic(
             relationship.location,
             format!(
-                "`{owner}.{}` can join {owner} and {target_name} through {} foreign keys ({}) and names neither \
-                 foreign_keys nor primaryjoin: configure_mappers() raises AmbiguousForeignKeysError",
+                "`{owner}.{}` can join {owner} and {target_name} through {} foreign keys ({}) and {}: \
+                 configure_mappers() raises AmbiguousForeignKeysError",
                 relationship.attribute,
                 candidates.len(),
-                paths.join("; ")
+                paths.join("; "),
+                if relationship.facts.option("foreign_keys").is_some() {
+                    "its foreign_keys name more than one of them (only a primaryjoin can pick the columns)"
+                } else {
+                    "names neither foreign_keys nor primaryjoin"
+                }
             ),
         );
         let file = relationship.location.file;
         let text = context.text(file);
         let quote = super::support::quote_of(text, relationship.facts.call.args.first());
+        let has_foreign_keys = relationship.facts.option("foreign_keys").is_some();
         for &fk_id in candidates {
             let fk = &graph.foreign_keys[fk_id];
             d.related
                 .push(related(fk.location, "a candidate foreign key"));
             let table = &graph.tables[fk.table];
+            // With `foreign_keys` already written, only a primaryjoin settles it.
+            if has_foreign_keys {
+                continue;
+            }
             let Some(holder) = table.class else { continue };
             let holder_name = &graph.classes[holder].name;
             let attributes: Option<Vec<String>> = fk

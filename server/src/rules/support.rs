@@ -247,6 +247,62 @@ pub fn set_keyword(
             {
                 return None;
             }
+            // SQLModel's Relationship() takes only its own keywords; the
+            // others go through `sa_relationship_kwargs`.
+            if relationship.facts.style == crate::facts::RelationshipStyle::SqlModel
+                && keyword == "cascade"
+                && value.trim_matches(['"', '\'']) == "all, delete-orphan"
+            {
+                return Some(add_keyword(
+                    file,
+                    text,
+                    &relationship.facts.call,
+                    "cascade_delete",
+                    "True",
+                ));
+            }
+            if relationship.facts.style == crate::facts::RelationshipStyle::SqlModel
+                && !matches!(
+                    keyword,
+                    "back_populates" | "cascade_delete" | "passive_deletes" | "link_model"
+                )
+            {
+                let quote = quote_of(text, relationship.facts.call.args.first());
+                return match relationship
+                    .facts
+                    .call
+                    .keyword_value("sa_relationship_kwargs")
+                {
+                    Some(dict) => match &dict.kind {
+                        crate::syntax::expr::ExprKind::Dict {
+                            entries,
+                            complete: true,
+                        } => {
+                            let entry = format!("{quote}{keyword}{quote}: {value}");
+                            Some(match entries.last() {
+                                Some((_, last)) => Edit {
+                                    file,
+                                    range: TextRange::empty_at(last.range.end()),
+                                    new_text: format!(", {entry}"),
+                                },
+                                None => Edit {
+                                    file,
+                                    range: TextRange::empty_at(dict.range.start() + 1),
+                                    new_text: entry,
+                                },
+                            })
+                        }
+                        _ => None,
+                    },
+                    None => Some(add_keyword(
+                        file,
+                        text,
+                        &relationship.facts.call,
+                        "sa_relationship_kwargs",
+                        &format!("{{{quote}{keyword}{quote}: {value}}}"),
+                    )),
+                };
+            }
             Some(add_keyword(
                 file,
                 text,

@@ -148,7 +148,7 @@ fn relationship(graph: &Graph, id: RelationshipId, dialect: Dialect) -> String {
         if let Some(parent) = parent {
             let name = &graph.classes[parent].name;
             out.push_str(&format!(
-                "\n**`session.delete({})`** ({}, the {name} loaded by primary key, its related rows not yet loaded):\n\n",
+                "\n**`session.delete({})`** and flush ({}): the {name} was loaded with `session.get()`, two rows that reference it exist and are not loaded yet:\n\n",
                 name.to_lowercase(),
                 dialect_label(dialect)
             ));

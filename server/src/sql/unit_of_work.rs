@@ -729,9 +729,20 @@ pub fn delete_parent_sequence(
             gaps.add(reason);
         }
         let mut statement = Statement::exact(sql);
-        let effect = database_effect(graph, relationship, dialect, children_left);
+        let mut effect = database_effect(graph, relationship, dialect, children_left);
         if effect.starts_with("the database refuses") {
             statement.database_error = Some(fk_violation(graph, relationship, dialect));
+        }
+        if let Some(driver) = driver {
+            let lazy = loading(graph, driver) != Loading::Eager;
+            if children_left && lazy && passive_deletes(graph, driver) == Ok(PassiveDeletes::On) {
+                let rel = &graph.relationships[driver];
+                effect.push_str(if rel.cascade.delete {
+                    "; children in a collection already loaded in the session are deleted by the ORM first"
+                } else {
+                    "; children in a collection already loaded in the session get the ORM's UPDATE ... SET NULL first"
+                });
+            }
         }
         statement.note = Some(effect);
         statements.push(statement);

@@ -241,6 +241,11 @@ fn foreign_key(graph: &Graph, id: ForeignKeyId, dialect: Dialect) -> String {
                 "drops it with its table (`DROP TABLE {}`).\n",
                 ddl::table_name(graph, foreign_key.table, dialect)
             ));
+            if let Some(warning) = ddl::drop_warning(graph, table.scope, dialect) {
+                out.push_str(&format!(
+                    "\nThe tables are dropped in no particular order, with a warning: `{warning}`\n"
+                ));
+            }
         }
     }
     out

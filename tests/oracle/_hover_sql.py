@@ -105,8 +105,10 @@ def _mock_engine(url, out):
 
     engine = create_mock_engine(url, executor)
     if engine.dialect.name == "mysql":
-        # What the dialect learns from a MySQL server when it connects.
+        # What the dialect learns from a MySQL 8 server when it connects
+        # (2.0 renders `DEFAULT (now())` only once it knows the version).
         engine.dialect.max_identifier_length = 64
+        engine.dialect.server_version_info = (8, 0, 36)
     holder["engine"] = engine
     return engine
 
@@ -129,7 +131,7 @@ def _describe(exc):
     return f"{type(exc).__name__}: {exc}"
 
 
-def _ddl_for(md, engine, mock_out=None):
+def _ddl_for(md, engine, mock_out=None, index=0):
     """create_all / drop_all of one MetaData, captured."""
     from sqlalchemy import text
 
@@ -144,7 +146,7 @@ def _ddl_for(md, engine, mock_out=None):
             out["create_error"] = "skipped: schemas need PostgreSQL"
             return out
     for stage in ("create", "drop"):
-        set_stage(f"hover_{stage}_all")
+        set_stage(f"hover_{stage}_all_{index}")
         try:
             if mock_out is not None:
                 del mock_out[:]
@@ -426,7 +428,7 @@ def run_hover_oracle(admin_url, sqlite_dir, dialects=("postgresql", "sqlite", "m
                 if dialect == "mysql":
                     mock_out = []
                     engine = _mock_engine("mysql://", mock_out)
-                    entry = _ddl_for(md, engine, mock_out)
+                    entry = _ddl_for(md, engine, mock_out, index)
                 else:
                     if dialect == "postgresql":
                         name = f"hover_{_uuid.uuid4().hex[:10]}_{index}"
@@ -437,7 +439,7 @@ def run_hover_oracle(admin_url, sqlite_dir, dialects=("postgresql", "sqlite", "m
                     engine = make_engine(url)
                     if dialect == "sqlite":
                         _sqlite_savepoints(engine)
-                    entry = _ddl_for(md, engine)
+                    entry = _ddl_for(md, engine, index=index)
                     # Leave the tables in place for the scenarios.
                     if "create_error" not in entry:
                         md.create_all(engine)

@@ -739,6 +739,42 @@ pub fn drop_plan(graph: &Graph, scope: ScopeId, dialect: Dialect) -> DropPlan {
     }
 }
 
+/// The warning `drop_all()` gives on a backend without ALTER (SQLite) when
+/// the tables form a cycle: it then drops them in no particular order.
+pub fn drop_warning(graph: &Graph, scope: ScopeId, dialect: Dialect) -> Option<String> {
+    if supports_alter(dialect) {
+        return None;
+    }
+    let tables = scope_tables(graph, scope);
+    let mut edges = Vec::new();
+    for &table in &tables {
+        for &fk in &graph.tables[table].foreign_keys {
+            let foreign_key = &graph.foreign_keys[fk];
+            if matches!(foreign_key.facts.use_alter, Some(Setting::Known(true, _))) {
+                continue;
+            }
+            if let Some(referred) = foreign_key.referred_table() {
+                if referred != table && graph.tables[referred].scope == scope {
+                    edges.push((referred, table));
+                }
+            }
+        }
+    }
+    let cycles = cycle_nodes(graph.tables.len(), &edges);
+    if cycles.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = cycles
+        .iter()
+        .map(|&t| graph.tables[t].full_name())
+        .collect();
+    names.sort();
+    Some(format!(
+        "SAWarning: Can't sort tables for DROP; an unresolvable foreign key dependency exists between tables: {}; and backend does not support ALTER.  To restore at least a partial sort, apply use_alter=True to ForeignKey and ForeignKeyConstraint objects involved in the cycle to mark these as known cycles that will be ignored.",
+        names.join(", ")
+    ))
+}
+
 /// `ALTER TABLE t DROP CONSTRAINT name` (MySQL: `DROP FOREIGN KEY`).
 pub fn drop_constraint(graph: &Graph, fk: ForeignKeyId, dialect: Dialect) -> Statement {
     let mut problems = Problems::default();
@@ -800,10 +836,10 @@ pub fn drop_statements(graph: &Graph, table: TableId, dialect: Dialect) -> Vec<S
                 .filter(|fk| constraints.contains(fk))
                 .map(|&fk| drop_constraint(graph, fk, dialect))
                 .collect();
-            statements.push(Statement::exact(format!(
-                "DROP TABLE {}",
-                table_name(graph, table, dialect)
-            )));
+            let mut drop =
+                Statement::exact(format!("DROP TABLE {}", table_name(graph, table, dialect)));
+            drop.note = drop_warning(graph, scope, dialect);
+            statements.push(drop);
             statements
         }
     }

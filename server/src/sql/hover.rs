@@ -148,7 +148,7 @@ fn relationship(graph: &Graph, id: RelationshipId, dialect: Dialect) -> String {
         if let Some(parent) = parent {
             let name = &graph.classes[parent].name;
             out.push_str(&format!(
-                "\n**`session.delete({})`** ({}, the {name} loaded by primary key, its related rows not yet loaded):\n\n",
+                "\n**`session.delete({})`** and flush ({}): the {name} was loaded with `session.get()`, two rows that reference it exist and are not loaded yet:\n\n",
                 name.to_lowercase(),
                 dialect_label(dialect)
             ));
@@ -241,6 +241,11 @@ fn foreign_key(graph: &Graph, id: ForeignKeyId, dialect: Dialect) -> String {
                 "drops it with its table (`DROP TABLE {}`).\n",
                 ddl::table_name(graph, foreign_key.table, dialect)
             ));
+            if let Some(warning) = ddl::drop_warning(graph, table.scope, dialect) {
+                out.push_str(&format!(
+                    "\nThe tables are dropped in no particular order, with a warning: `{warning}`\n"
+                ));
+            }
         }
     }
     out

@@ -145,7 +145,7 @@ fn delete_parent_with_cascade_and_passive_deletes() {
     );
     assert_eq!(
         statements[0].note.as_deref(),
-        Some("PostgreSQL deletes the `book` rows that still reference it (ON DELETE CASCADE)")
+        Some("PostgreSQL deletes the `book` rows that still reference it (ON DELETE CASCADE); children in a collection already loaded in the session are deleted by the ORM first")
     );
 }
 

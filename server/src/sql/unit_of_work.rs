@@ -729,9 +729,20 @@ pub fn delete_parent_sequence(
             gaps.add(reason);
         }
         let mut statement = Statement::exact(sql);
-        let effect = database_effect(graph, relationship, dialect, children_left);
+        let mut effect = database_effect(graph, relationship, dialect, children_left);
         if effect.starts_with("the database refuses") {
             statement.database_error = Some(fk_violation(graph, relationship, dialect));
+        }
+        if let Some(driver) = driver {
+            let lazy = loading(graph, driver) != Loading::Eager;
+            if children_left && lazy && passive_deletes(graph, driver) == Ok(PassiveDeletes::On) {
+                let rel = &graph.relationships[driver];
+                effect.push_str(if rel.cascade.delete {
+                    "; children in a collection already loaded in the session are deleted by the ORM first"
+                } else {
+                    "; children in a collection already loaded in the session get the ORM's UPDATE ... SET NULL first"
+                });
+            }
         }
         statement.note = Some(effect);
         statements.push(statement);
@@ -755,6 +766,274 @@ struct ChildOutcome {
     failed: bool,
     /// Children may still reference the parent when it is deleted.
     children_left: bool,
+}
+
+/// The SELECT that loads the relationship's collection for one parent row:
+/// `SELECT <target columns> FROM <target> WHERE %(param_1)s = <fk>` (through
+/// the secondary table for a many-to-many). `labelled` gives the columns the
+/// labels a legacy Query (a dynamic relationship) writes.
+fn lazy_select(
+    graph: &Graph,
+    relationship: RelationshipId,
+    labelled: bool,
+    dialect: Dialect,
+    gaps: &mut Gaps,
+) -> Option<String> {
+    let rel = &graph.relationships[relationship];
+    let target = rel.target_class()?;
+    let target_table = graph.classes[target].table?;
+    let parent_table = graph.classes[rel.class].table?;
+    let target_spec = table_spec(graph, target_table);
+    let parent_spec = table_spec(graph, parent_table);
+    let mut columns = select_list(graph, &target_spec, target, dialect, gaps);
+    if labelled {
+        columns = target_spec
+            .columns
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} AS {}",
+                    qualified_column(graph, target_table, &c.name, dialect),
+                    quote(&column_label(graph, target_table, &c.name), dialect)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+    let order_by = order_by_clause(graph, relationship, dialect, gaps);
+    if rel.direction == Some(Direction::ManyToMany) {
+        let secondary = rel.secondary?;
+        let (parent_side, target_side) =
+            association_columns(graph, secondary, parent_table, target_table);
+        if parent_side.is_empty() || target_side.is_empty() || parent_table == target_table {
+            gaps.add("the secondary table's links are not rendered");
+        }
+        let mut where_parts = Vec::new();
+        for (local, _, remote) in &parent_side {
+            let parent_type = gaps.typed(&parent_spec, remote);
+            where_parts.push(format!(
+                "{} = {}",
+                param(
+                    &format!("param_{}", where_parts.len() + 1),
+                    parent_type,
+                    dialect
+                ),
+                qualified_column(graph, secondary, local, dialect)
+            ));
+        }
+        for (local, _, remote) in &target_side {
+            where_parts.push(format!(
+                "{} = {}",
+                qualified_column(graph, target_table, remote, dialect),
+                qualified_column(graph, secondary, local, dialect)
+            ));
+        }
+        return Some(format!(
+            "SELECT {columns} \nFROM {}, {} \nWHERE {}{order_by}",
+            table_name(graph, target_table, dialect),
+            table_name(graph, secondary, dialect),
+            where_parts.join(" AND "),
+        ));
+    }
+    let pairs = join_pairs(graph, relationship, gaps);
+    let mut where_parts = Vec::new();
+    for (index, (parent_column, child_column, parent_left)) in pairs.iter().enumerate() {
+        let parent_type = if parent_column.0 == parent_table {
+            gaps.typed(&parent_spec, &parent_column.1)
+        } else {
+            gaps.add("the join goes through another table");
+            None
+        };
+        let bind = param(&format!("param_{}", index + 1), parent_type, dialect);
+        let column = qualified_column(graph, child_column.0, &child_column.1, dialect);
+        where_parts.push(if *parent_left {
+            format!("{bind} = {column}")
+        } else {
+            format!("{column} = {bind}")
+        });
+    }
+    Some(format!(
+        "SELECT {columns} \nFROM {} \nWHERE {}{order_by}",
+        table_name(graph, target_table, dialect),
+        where_parts.join(" AND "),
+    ))
+}
+
+/// The secondary table's columns that refer to the parent's table and to
+/// the target's: `(secondary column, referred table, referred column)`.
+type Association = Vec<(String, TableId, String)>;
+
+fn association_columns(
+    graph: &Graph,
+    secondary: TableId,
+    parent_table: TableId,
+    target_table: TableId,
+) -> (Association, Association) {
+    let mut parent_side = Vec::new();
+    let mut target_side = Vec::new();
+    for &fk in &graph.tables[secondary].foreign_keys {
+        let foreign_key = &graph.foreign_keys[fk];
+        if let ForeignKeyResolution::Resolved { table, columns } = &foreign_key.resolution {
+            for (local, remote) in foreign_key.columns.iter().zip(columns) {
+                let entry = (local.clone(), *table, remote.clone());
+                if *table == parent_table {
+                    parent_side.push(entry);
+                } else if *table == target_table {
+                    target_side.push(entry);
+                }
+            }
+        }
+    }
+    (parent_side, target_side)
+}
+
+/// How many children the delete scenario has: two, or one when the
+/// children's foreign key is unique (a one-to-one).
+fn child_count(graph: &Graph, relationship: RelationshipId) -> usize {
+    let rel = &graph.relationships[relationship];
+    if rel.direction == Some(Direction::ManyToMany) {
+        return 2;
+    }
+    let Some(&(table, _)) = rel.fk_columns.first() else {
+        return 2;
+    };
+    let mut columns: Vec<String> = rel.fk_columns.iter().map(|(_, c)| c.clone()).collect();
+    columns.sort();
+    let graph_table = &graph.tables[table];
+    let unique_column =
+        columns.len() == 1 && graph_table.column(&columns[0]).is_some_and(|c| c.unique);
+    let mut primary_key: Vec<String> = graph_table
+        .primary_key()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    primary_key.sort();
+    let unique_set = graph_table.unique_sets.iter().any(|set| {
+        let mut set = set.clone();
+        set.sort();
+        set == columns
+    });
+    if unique_column || unique_set || primary_key == columns {
+        1
+    } else {
+        2
+    }
+}
+
+/// What the unit of work loads for each deleted child: `session.delete()`
+/// cascades into the child's delete-cascade collections, child by child;
+/// the flush then loads the child's other collections. The children have
+/// no rows of their own in the scenario, so nothing follows those loads.
+fn nested_loads(
+    graph: &Graph,
+    child_class: ClassId,
+    driver: RelationshipId,
+    children: usize,
+    dialect: Dialect,
+    gaps: &mut Gaps,
+) -> Vec<Statement> {
+    let partner = graph.relationships[driver].pair;
+    let mut at_delete = Vec::new();
+    let mut at_flush = Vec::new();
+    for &id in &graph.classes[child_class].relationships {
+        let rel = &graph.relationships[id];
+        if rel.is_viewonly() {
+            continue;
+        }
+        match rel.direction {
+            Some(Direction::ManyToOne) => {
+                if rel.cascade.delete && Some(id) != partner {
+                    gaps.add(format!(
+                        "`{}` cascades the delete to another row: not rendered",
+                        graph.relationship_label(id)
+                    ));
+                }
+                continue;
+            }
+            None => {
+                gaps.add(format!(
+                    "the direction of `{}` is not known",
+                    graph.relationship_label(id)
+                ));
+                continue;
+            }
+            _ => {}
+        }
+        if rel.cascade.unknown {
+            gaps.add(format!(
+                "the cascade of `{}` is not known",
+                graph.relationship_label(id)
+            ));
+        }
+        let passive = match passive_deletes(graph, id) {
+            Ok(p) => p,
+            Err(reason) => {
+                gaps.add(reason);
+                continue;
+            }
+        };
+        match loading(graph, id) {
+            Loading::Eager => continue,
+            Loading::Lazy => {}
+            Loading::WriteOnly if passive == PassiveDeletes::Off => {
+                gaps.add(format!(
+                    "`{}` is write-only without passive_deletes: the flush raises",
+                    graph.relationship_label(id)
+                ));
+                continue;
+            }
+            Loading::WriteOnly => continue,
+            Loading::Dynamic | Loading::Other(_) => {
+                gaps.add(format!(
+                    "how `{}` is loaded for each deleted {} is not rendered",
+                    graph.relationship_label(id),
+                    graph.classes[child_class].name
+                ));
+                continue;
+            }
+        }
+        if let Some(problem) = lazy_option_problem(graph, id) {
+            gaps.add(problem);
+        }
+        if passive != PassiveDeletes::Off {
+            continue;
+        }
+        if rel.cascade.delete {
+            at_delete.push(id);
+        } else {
+            at_flush.push(id);
+        }
+    }
+    if at_flush.len() > 1 {
+        gaps.add(format!(
+            "the order in which the flush loads several collections of each deleted {} is not rendered",
+            graph.classes[child_class].name
+        ));
+    }
+    let mut statements = Vec::new();
+    let mut push = |id: RelationshipId, child: usize, gaps: &mut Gaps| {
+        if let Some(select) = lazy_select(graph, id, false, dialect, gaps) {
+            let mut statement = Statement::exact(select);
+            statement.note = Some(format!(
+                "loads `{}` of deleted {} {} of {children}",
+                graph.relationship_label(id),
+                graph.classes[child_class].name,
+                child + 1
+            ));
+            statements.push(statement);
+        }
+    };
+    for child in 0..children {
+        for &id in &at_delete {
+            push(id, child, gaps);
+        }
+    }
+    for &id in &at_flush {
+        for child in 0..children {
+            push(id, child, gaps);
+        }
+    }
+    statements
 }
 
 fn children_statements(
@@ -972,6 +1251,12 @@ fn children_statements(
         _ => outcome.statements.push(Statement::exact(select)),
     }
     if rel.cascade.delete {
+        let count = child_count(graph, driver);
+        let nested = nested_loads(graph, target, driver, count, dialect, gaps);
+        if mode == Loading::Dynamic && !nested.is_empty() {
+            gaps.add("where the children's own loads fall between the two queries is not rendered");
+        }
+        outcome.statements.extend(nested);
         let mut statement = Statement::exact(format!(
             "DELETE FROM {} WHERE {}",
             table_name(graph, target_table, dialect),
@@ -979,9 +1264,6 @@ fn children_statements(
         ));
         statement.note = Some("executemany: one parameter set per child".into());
         outcome.statements.push(statement);
-        if let Some(reason) = nested_work(graph, target, driver) {
-            gaps.add(reason);
-        }
         return outcome;
     }
     // No delete cascade: the children's foreign key is set to NULL.
@@ -1080,34 +1362,6 @@ fn onupdate_part(
             format!("{name}=<unknown>")
         }
     }
-}
-
-/// Deleting the children makes the unit of work process their own
-/// relationships too: say so when that adds statements not rendered here.
-fn nested_work(graph: &Graph, child: ClassId, via: RelationshipId) -> Option<String> {
-    let partner = graph.relationships[via].pair;
-    for &id in &graph.classes[child].relationships {
-        let rel = &graph.relationships[id];
-        if Some(id) == partner || rel.is_viewonly() {
-            continue;
-        }
-        let passive = passive_deletes(graph, id).unwrap_or(PassiveDeletes::Off);
-        let loads = match rel.direction {
-            Some(Direction::OneToMany) | Some(Direction::ManyToMany) => {
-                passive == PassiveDeletes::Off
-            }
-            Some(Direction::ManyToOne) => rel.cascade.delete,
-            None => true,
-        };
-        if loads {
-            return Some(format!(
-                "each deleted {} is itself processed: `{}` loads and updates its own rows (statements not rendered)",
-                graph.classes[child].name,
-                graph.relationship_label(id)
-            ));
-        }
-    }
-    None
 }
 
 /// What the database does when the parent row is deleted.

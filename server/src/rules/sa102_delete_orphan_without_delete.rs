@@ -7,8 +7,10 @@
 //!
 //! ## Why it matters
 //! SQLAlchemy warns when the mapper configures (`SAWarning: The
-//! 'delete-orphan' cascade option requires 'delete'.`) and adds `delete`
-//! itself: the cascade written is not the cascade in force.
+//! 'delete-orphan' cascade option requires 'delete'.`), and the cascade stays
+//! without `delete`: `session.delete(parent)` sets every child's foreign key
+//! to NULL (or fails on a NOT NULL column); only removing a child from the
+//! collection deletes it.
 //!
 //! ## Example
 //! ```python
@@ -42,7 +44,8 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             cascade_anchor(relationship),
             format!(
                 "cascade=\"{text}\" on `{}` has delete-orphan without delete: SQLAlchemy warns \
-                 (The 'delete-orphan' cascade option requires 'delete') and deletes children with the parent anyway",
+                 (The 'delete-orphan' cascade option requires 'delete'), and deleting the parent sets the children's foreign key \
+                 to NULL instead of deleting them",
                 graph.relationship_label(id)
             ),
         );

@@ -321,6 +321,7 @@ def _delete_scenario(engine, cls, prop):
                     session.add_all(children)
                     session.flush()
                 pk = parent_mapper.primary_key_from_instance(parent)
+                child_keys = [child_cls.__mapper__.primary_key_from_instance(c) for c in children]
                 session.commit()
             with _savepoint_session(conn) as session:
                 loaded = session.get(parent_cls, pk)
@@ -341,12 +342,39 @@ def _delete_scenario(engine, cls, prop):
                     except Exception as exc:  # noqa: BLE001 - reported
                         out["error"] = _describe(exc)
                 out["statements"] = [s.strip() for s in statements]
+                if "error" not in out:
+                    out["after"] = _children_after(session, prop, child_cls, child_keys, pk)
                 session.rollback()
         except LookupError as exc:
             out = {"skip": str(exc)}
         finally:
             outer.rollback()
     return out
+
+
+def _children_after(session, prop, child_cls, child_keys, parent_pk):
+    """What the database holds after the parent's DELETE: how many of the
+    children (association rows for a many-to-many) remain, how many with a
+    NULL foreign key."""
+    from sqlalchemy import and_, func, null, or_, select
+
+    if prop.direction.name == "MANYTOMANY":
+        parent_cols = [dest for _, dest in prop.synchronize_pairs]
+        rows = session.execute(
+            select(func.count()).select_from(prop.secondary).where(
+                and_(*[c == v for c, v in zip(parent_cols, parent_pk)])
+            )
+        ).scalar()
+        return {"of": len(child_keys), "remaining": rows, "nulled": 0}
+    table = child_cls.__mapper__.local_table
+    pk_cols = list(child_cls.__mapper__.primary_key)
+    fk_cols = list(prop.local_columns if prop.direction.name == "MANYTOONE" else prop.remote_side)
+    match = or_(*[and_(*[c == v for c, v in zip(pk_cols, key)]) for key in child_keys])
+    remaining = session.execute(select(func.count()).select_from(table).where(match)).scalar()
+    nulled = session.execute(
+        select(func.count()).select_from(table).where(match, and_(*[c.is_(null()) for c in fk_cols]))
+    ).scalar()
+    return {"of": len(child_keys), "remaining": remaining, "nulled": nulled}
 
 
 def _flush_scenario(engine, cls, prop):

@@ -375,8 +375,32 @@ def compare_sequence(label: str, expected: dict, statements: list[dict], counts:
         counts["error compared"] += 1
     else:
         assert not expected.get("error"), f"{label}: SQLAlchemy raised {expected['error']}"
+        after = expected.get("after")
+        note = statements[-1].get("note") or ""
+        if after is not None and note:
+            check_database_effect(label, note, after)
+            counts["database effect compared"] += 1
     counts["compared"] += 1
     counts["statements"] += len(got)
+
+
+def check_database_effect(label: str, note: str, after: dict) -> None:
+    """The last statement's note says what the database does with the rows
+    still referencing the deleted parent; the database's rows agree."""
+    of, remaining, nulled = after["of"], after["remaining"], after["nulled"]
+    state = f"{label}: {note}\nafter the delete: {after}"
+    if "children survive" in note:
+        assert remaining == of and nulled == of, state
+    elif "no row references the parent any more" in note:
+        assert remaining == 0 or nulled == of, state
+    elif "deletes the" in note:
+        assert remaining == 0, state
+    elif "(ON DELETE SET NULL)" in note:
+        assert remaining == of and nulled == of, state
+    elif "applies the foreign key's ON DELETE" in note:
+        pass
+    else:
+        raise AssertionError(f"unexpected note: {state}")
 
 
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])

@@ -1381,6 +1381,16 @@ fn database_effect(
         return format!("{database} applies the foreign key's ON DELETE to rows still referencing it (viewonly relationships change nothing)");
     }
     if !children_left {
+        let nulled = rel.direction != Some(Direction::ManyToMany) && !rel.cascade.delete && {
+            let (_, driver) = delete_driver(graph, relationship);
+            driver
+                .ok()
+                .flatten()
+                .is_some_and(|d| !graph.relationships[d].cascade.delete)
+        };
+        if nulled && matches!(ondelete(graph, relationship), Ok(Some(a)) if a == "CASCADE") {
+            return "the ORM has set the children's foreign key to NULL: ON DELETE CASCADE finds nothing to delete, the children survive".into();
+        }
         return "no row references the parent any more: ON DELETE has nothing to do".into();
     }
     let child = match rel.direction {

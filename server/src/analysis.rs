@@ -27,9 +27,21 @@ pub fn analyze(
     let facts: Vec<Arc<FileFacts>> = files.iter().map(|(f, _)| f.clone()).collect();
     let texts: Vec<&str> = files.iter().map(|(_, t)| t.as_ref()).collect();
     let graph = graph::link(facts, options);
+    let diagnostics = diagnose(&graph, &texts, dialect, enabled);
+    Analysis { graph, diagnostics }
+}
+
+/// Runs the rules on a linked graph, drops what is disabled or suppressed,
+/// and orders the rest.
+pub fn diagnose(
+    graph: &Graph,
+    texts: &[&str],
+    dialect: Dialect,
+    enabled: impl Fn(usize, &str) -> bool,
+) -> Vec<Diagnostic> {
     let context = Context {
-        graph: &graph,
-        texts: &texts,
+        graph,
+        texts,
         dialect,
     };
     let mut diagnostics = rules::run(&context, |_| true);
@@ -54,5 +66,5 @@ pub fn analyze(
         ))
     });
     diagnostics.dedup_by(|a, b| a.code == b.code && a.location == b.location);
-    Analysis { graph, diagnostics }
+    diagnostics
 }

@@ -2,7 +2,9 @@
 //! half of a check, shared by the CLI and the language server.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
@@ -210,7 +212,47 @@ enum Loaded {
     Filtered,
 }
 
-fn load_one(candidate: &Candidate, cache: Option<&FactsCache>, force: bool) -> Loaded {
+/// Time spent in each step of loading, summed over the threads that load
+/// files in parallel (the benchmark's breakdown of a check).
+#[derive(Debug, Default)]
+pub struct LoadTimings {
+    /// Reading, the size and encoding checks, the prefilter and the hash.
+    pub read_ns: AtomicU64,
+    /// Tree-sitter parsing.
+    pub parse_ns: AtomicU64,
+    /// Reading facts from the tree (or taking them from the cache).
+    pub extract_ns: AtomicU64,
+}
+
+fn add_elapsed(counter: Option<&AtomicU64>, since: Instant) -> Instant {
+    let now = Instant::now();
+    if let Some(counter) = counter {
+        counter.fetch_add((now - since).as_nanos() as u64, Ordering::Relaxed);
+    }
+    now
+}
+
+fn load_one(
+    candidate: &Candidate,
+    cache: Option<&FactsCache>,
+    force: bool,
+    timings: Option<&LoadTimings>,
+) -> Loaded {
+    let started = Instant::now();
+    let loaded = read_and_extract(candidate, cache, force, timings, started);
+    if let Loaded::Filtered | Loaded::Skipped(_) = loaded {
+        add_elapsed(timings.map(|t| &t.read_ns), started);
+    }
+    loaded
+}
+
+fn read_and_extract(
+    candidate: &Candidate,
+    cache: Option<&FactsCache>,
+    force: bool,
+    timings: Option<&LoadTimings>,
+    started: Instant,
+) -> Loaded {
     let display = display_path(&candidate.path);
     let skip = |reason: String| {
         Loaded::Skipped(Skipped {
@@ -254,10 +296,16 @@ fn load_one(candidate: &Candidate, cache: Option<&FactsCache>, force: bool) -> L
         .unwrap_or(text);
     let module = module_path(&candidate.path, &candidate.module_root);
     let hash = crate::cache::content_hash(text.as_bytes());
+    let mut now = add_elapsed(timings.map(|t| &t.read_ns), started);
     let facts = match cache.and_then(|c| c.get(&module, hash)) {
         Some(facts) => facts,
-        None => Arc::new(facts::extract(&module, &text)),
+        None => {
+            let tree = crate::syntax::parse(&text);
+            now = add_elapsed(timings.map(|t| &t.parse_ns), now);
+            Arc::new(facts::extract_from_tree(&module, &text, &tree))
+        }
     };
+    add_elapsed(timings.map(|t| &t.extract_ns), now);
     Loaded::File(SourceFile {
         display_path: display,
         absolute: candidate.path.clone(),
@@ -274,9 +322,18 @@ pub fn load(candidates: &[Candidate]) -> Workspace {
 
 /// Reads every candidate, taking the facts of unchanged files from `cache`.
 pub fn load_with_cache(candidates: &[Candidate], cache: Option<&FactsCache>) -> Workspace {
+    load_timed(candidates, cache, None)
+}
+
+/// [`load_with_cache`], adding the time of each step to `timings`.
+pub fn load_timed(
+    candidates: &[Candidate],
+    cache: Option<&FactsCache>,
+    timings: Option<&LoadTimings>,
+) -> Workspace {
     let loaded: Vec<Loaded> = candidates
         .par_iter()
-        .map(|c| load_one(c, cache, false))
+        .map(|c| load_one(c, cache, false, timings))
         .collect();
     let mut workspace = Workspace {
         files_checked: candidates.len(),
@@ -309,7 +366,7 @@ pub fn load_with_cache(candidates: &[Candidate], cache: Option<&FactsCache>) -> 
         }
         let loaded: Vec<Loaded> = wanted
             .par_iter()
-            .map(|c| load_one(c, cache, true))
+            .map(|c| load_one(c, cache, true, timings))
             .collect();
         for item in loaded {
             match item {

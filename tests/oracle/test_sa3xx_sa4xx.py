@@ -1177,12 +1177,6 @@ def test_seed_002_widget_entry(new_pg):
 # Where the analyzer disagrees with real SQLAlchemy or RULES.md: strict xfails
 # (an analyzer fix turns them into failures, and then they come off this list).
 ANALYZER_DISAGREEMENTS = {
-    ("fix", "SA401/bad_sqlmodel_team_captain"): (
-        "SA401's safe fix for a SQLModel Relationship() adds post_update=True as a keyword of "
-        "Relationship(), which has no such parameter: importing the fixed models raises TypeError: "
-        "Relationship() got an unexpected keyword argument 'post_update' (it belongs in "
-        "sa_relationship_kwargs)"
-    ),
 }
 
 

@@ -1,5 +1,7 @@
 //! Reading class members and `Table(...)` calls into model facts.
 
+use std::sync::Arc;
+
 use super::names::{Construct, Scope};
 use super::types::*;
 use crate::syntax::expr::{Call, Expr, ExprKind, Keyword};
@@ -665,7 +667,7 @@ pub fn read_column(
         autoincrement: call.keyword("autoincrement").cloned(),
         foreign_keys: Vec::new(),
         from_declared_attr: false,
-        call: Some(call.clone()),
+        call: Some(Arc::new(call.clone())),
     };
     if kind == ColumnKind::SqlModelField {
         if let Some(target) = call.keyword_value("foreign_key") {
@@ -680,7 +682,7 @@ pub fn read_column(
                 ondelete: string_setting(call, "ondelete"),
                 onupdate: None,
                 use_alter: None,
-                call: Some(call.clone()),
+                call: Some(Arc::new(call.clone())),
             });
         }
         if let Some(sa_column) = call.keyword_value("sa_column").and_then(|v| v.as_call()) {
@@ -819,7 +821,7 @@ pub fn read_foreign_key(call: &Call, range: TextRange) -> ForeignKeyFacts {
         ondelete: string_setting(call, "ondelete"),
         onupdate: string_setting(call, "onupdate"),
         use_alter: bool_setting(call, "use_alter"),
-        call: Some(call.clone()),
+        call: Some(Arc::new(call.clone())),
     }
 }
 
@@ -858,7 +860,7 @@ pub fn read_foreign_key_constraint(call: &Call, range: TextRange) -> ForeignKeyF
         ondelete: string_setting(call, "ondelete"),
         onupdate: string_setting(call, "onupdate"),
         use_alter: bool_setting(call, "use_alter"),
-        call: Some(call.clone()),
+        call: Some(Arc::new(call.clone())),
     }
 }
 
@@ -986,7 +988,7 @@ fn read_relationship(
         has_splat,
         backref,
         from_declared_attr,
-        call: call.clone(),
+        call: Arc::new(call.clone()),
     }
 }
 
@@ -1010,7 +1012,7 @@ fn read_backref(value: &Expr, scope: &Scope) -> Option<BackrefFacts> {
                 range: value.range,
                 keywords: call.keywords.clone(),
                 has_splat: call.has_splat,
-                call: Some((**call).clone()),
+                call: Some(Arc::new((**call).clone())),
             })
         }
         // A computed backref: a relationship we cannot name exists on the target.

@@ -1,6 +1,8 @@
 //! The model facts of one file: classes, columns, foreign keys, relationships
 //! and tables, as written.
 
+use std::sync::Arc;
+
 use crate::syntax::expr::{Call, Expr, Keyword};
 use crate::text::TextRange;
 
@@ -289,7 +291,7 @@ pub struct ColumnFacts {
     pub foreign_keys: Vec<ForeignKeyFacts>,
     pub from_declared_attr: bool,
     /// The call, for fixes that add keywords.
-    pub call: Option<Call>,
+    pub call: Option<Arc<Call>>,
 }
 
 impl ColumnFacts {
@@ -356,7 +358,7 @@ pub struct RelationshipFacts {
     pub has_splat: bool,
     pub backref: Option<BackrefFacts>,
     pub from_declared_attr: bool,
-    pub call: Call,
+    pub call: Arc<Call>,
 }
 
 impl RelationshipFacts {
@@ -397,7 +399,7 @@ pub struct BackrefFacts {
     pub keywords: Vec<Keyword>,
     pub has_splat: bool,
     /// The `backref(...)` call when written as one.
-    pub call: Option<Call>,
+    pub call: Option<Arc<Call>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -447,7 +449,7 @@ pub struct ForeignKeyFacts {
     pub ondelete: Option<Setting<String>>,
     pub onupdate: Option<Setting<String>>,
     pub use_alter: Option<Setting<bool>>,
-    pub call: Option<Call>,
+    pub call: Option<Arc<Call>>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

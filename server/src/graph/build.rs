@@ -2441,15 +2441,14 @@ fn backref_facts(
         backref: None,
         from_declared_attr: origin.from_declared_attr,
         // A backref written as a bare string has no call of its own.
-        call: backref
-            .call
-            .clone()
-            .unwrap_or_else(|| crate::syntax::expr::Call {
+        call: backref.call.clone().unwrap_or_else(|| {
+            Arc::new(crate::syntax::expr::Call {
                 callee: Expr::unknown(backref.range),
                 args: Vec::new(),
                 keywords: Vec::new(),
                 has_splat: false,
                 arguments_range: crate::text::TextRange::default(),
-            }),
+            })
+        }),
     }
 }

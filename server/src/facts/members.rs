@@ -196,7 +196,7 @@ fn interpret_attribute(
                     column.annotation = annotation_facts;
                     column.from_declared_attr = from_declared_attr;
                     fill_type_from_annotation(&mut column);
-                    class.columns.push(column);
+                    class.columns.push(Arc::new(column));
                     return;
                 }
                 Some(Construct::Deferred) => {
@@ -210,7 +210,7 @@ fn interpret_attribute(
                             column.attribute = Some(name.to_string());
                             column.attribute_range = name_range;
                             column.from_declared_attr = from_declared_attr;
-                            class.columns.push(column);
+                            class.columns.push(Arc::new(column));
                             return;
                         }
                     }
@@ -226,7 +226,7 @@ fn interpret_attribute(
                         from_declared_attr,
                         scope,
                     );
-                    class.relationships.push(relationship);
+                    class.relationships.push(Arc::new(relationship));
                     return;
                 }
                 Some(
@@ -276,7 +276,7 @@ fn interpret_attribute(
                     call: None,
                 };
                 fill_type_from_annotation(&mut column);
-                class.columns.push(column);
+                class.columns.push(Arc::new(column));
                 return;
             }
         }
@@ -603,7 +603,7 @@ pub fn read_table(value: &Expr, scope: &Scope, binding: Option<&str>) -> Option<
         match scope.construct(&inner.callee) {
             Some(construct @ (Construct::Column | Construct::MappedColumn)) => {
                 let column = read_column(inner, item.range, construct, scope);
-                table.columns.push(column);
+                table.columns.push(Arc::new(column));
             }
             Some(Construct::ForeignKeyConstraint) => table
                 .foreign_key_constraints

@@ -86,8 +86,8 @@ pub struct ClassFacts {
     /// `registry = registry(...)` on a declarative base class.
     pub registry: Option<Expr>,
     pub mapper_args: Option<Expr>,
-    pub columns: Vec<ColumnFacts>,
-    pub relationships: Vec<RelationshipFacts>,
+    pub columns: Vec<Arc<ColumnFacts>>,
+    pub relationships: Vec<Arc<RelationshipFacts>>,
     /// Every other member name: methods, properties, `column_property`, plain
     /// attributes. SA203/SA204 look these up.
     pub other_members: Vec<OtherMember>,
@@ -107,10 +107,14 @@ impl ClassFacts {
         self.columns
             .iter()
             .find(|c| c.attribute.as_deref() == Some(attribute))
+            .map(|c| &**c)
     }
 
     pub fn relationship(&self, attribute: &str) -> Option<&RelationshipFacts> {
-        self.relationships.iter().find(|r| r.attribute == attribute)
+        self.relationships
+            .iter()
+            .find(|r| r.attribute == attribute)
+            .map(|r| &**r)
     }
 }
 
@@ -462,7 +466,7 @@ pub struct TableFacts {
     /// The MetaData argument as written.
     pub metadata: Option<Expr>,
     pub schema: Option<Setting<String>>,
-    pub columns: Vec<ColumnFacts>,
+    pub columns: Vec<Arc<ColumnFacts>>,
     pub foreign_key_constraints: Vec<ForeignKeyFacts>,
     pub unique_constraints: Vec<Vec<String>>,
     pub primary_key_constraint: Option<Vec<String>>,

@@ -1487,7 +1487,7 @@ pub fn render_convention(
     Some(out)
 }
 
-fn make_column(facts: &crate::facts::ColumnFacts, file: FileId, sqlmodel: bool) -> Column {
+fn make_column(facts: &Arc<crate::facts::ColumnFacts>, file: FileId, sqlmodel: bool) -> Column {
     let primary_key = facts.is_primary_key();
     let nullable = match &facts.nullable {
         Some(Setting::Known(value, _)) => Some(*value),
@@ -1628,7 +1628,7 @@ impl<'a> Linker<'a> {
         &mut self,
         class: ClassId,
         file: FileId,
-        facts: crate::facts::RelationshipFacts,
+        facts: Arc<crate::facts::RelationshipFacts>,
         backref_of: Option<RelationshipId>,
     ) -> RelationshipId {
         let target = match backref_of {
@@ -2207,7 +2207,7 @@ impl<'a> Linker<'a> {
             {
                 continue;
             }
-            let facts = backref_facts(&relationship.facts, backref, name);
+            let facts = Arc::new(backref_facts(&relationship.facts, backref, name));
             let file = relationship.location.file;
             let created = self.add_relationship(target, file, facts, Some(id));
             self.graph.relationships[id].pair = Some(created);

@@ -24,6 +24,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod server;
+
 use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
 use sqla_analyzer::analysis;
@@ -66,13 +68,22 @@ struct Args {
     /// The Python that runs the generator.
     #[arg(long, default_value = "python3")]
     python: String,
-    /// Workloads: generated, mixed, projects, scaling.
+    /// Workloads: generated, mixed, projects, scaling, server.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "generated,mixed,projects,scaling"
+        default_value = "generated,mixed,projects,scaling,server"
     )]
     only: Vec<String>,
+    /// Model files of the server's workspace (one of them the open file).
+    #[arg(long, default_value_t = 500)]
+    server_files: usize,
+    /// Classes of the server's open models file (about 22 lines each).
+    #[arg(long, default_value_t = 250)]
+    server_open_classes: usize,
+    /// Edits of the server's scripted session.
+    #[arg(long, default_value_t = 200)]
+    server_edits: usize,
     /// Regenerate the workspaces even when present.
     #[arg(long)]
     regenerate: bool,
@@ -103,6 +114,14 @@ enum Child {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// The language server's scripted session; JSON on stdout.
+    #[command(hide = true)]
+    Server {
+        root: PathBuf,
+        open: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        edits: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -127,6 +146,10 @@ fn main() -> ExitCode {
         }
         Some(Child::Floor { path, runs }) => {
             println!("{}", floor(&path, runs));
+            ExitCode::SUCCESS
+        }
+        Some(Child::Server { root, open, edits }) => {
+            println!("{}", server::run(&root, &open, edits));
             ExitCode::SUCCESS
         }
         None => {
@@ -497,10 +520,17 @@ fn version_of(program: &Path) -> String {
 
 /// Generates a workspace unless one with the same parameters is there.
 fn generate(args: &Args, name: &str, files: usize, plain: usize) -> PathBuf {
+    generate_with(args, name, files, plain, 0)
+}
+
+/// [`generate`], with a first classic models file of `large` classes.
+fn generate_with(args: &Args, name: &str, files: usize, plain: usize, large: usize) -> PathBuf {
     let out = args.dir.join(name);
     let manifest = out.join("genapp/generated.json");
     let wanted = |m: &Value| {
-        m["files"].as_u64() == Some(files as u64) && m["plain_files"].as_u64() == Some(plain as u64)
+        m["files"].as_u64() == Some(files as u64)
+            && m["plain_files"].as_u64() == Some(plain as u64)
+            && m["large_file"].as_u64().unwrap_or(0) == large as u64
     };
     let existing = std::fs::read(&manifest)
         .ok()
@@ -518,6 +548,7 @@ fn generate(args: &Args, name: &str, files: usize, plain: usize) -> PathBuf {
         .arg(&out)
         .args(["--files", &files.to_string()])
         .args(["--plain-files", &plain.to_string()])
+        .args(["--large-file", &large.to_string()])
         .stdout(Stdio::null())
         .status()
         .expect("python runs the generator");
@@ -624,6 +655,29 @@ fn parent(args: &Args) {
             }));
         }
     }
+    let mut server_runs = Vec::new();
+    if wants("server") {
+        let root = generate_with(
+            args,
+            &format!("server-{}", args.server_files),
+            args.server_files,
+            0,
+            args.server_open_classes,
+        );
+        let open = root.join("genapp/classic/m0000.py");
+        eprintln!(
+            "measuring the server, {} model files, {} open",
+            args.server_files,
+            open.display()
+        );
+        let root_text = root.to_string_lossy().to_string();
+        let open_text = open.to_string_lossy().to_string();
+        let edits = args.server_edits.to_string();
+        for _ in 0..runner.runs {
+            server_runs
+                .push(runner.child_json(&["server", &root_text, &open_text, "--edits", &edits]));
+        }
+    }
     let load_after = load_average();
 
     let machine = json!({
@@ -637,7 +691,12 @@ fn parent(args: &Args) {
         "analyzer": env!("CARGO_PKG_VERSION"),
         "ruff": ruff.as_deref().map(version_of).unwrap_or_else(|| "not found".into()),
     });
-    let all = json!({ "machine": machine, "workloads": results, "scaling": scaling });
+    let all = json!({
+        "machine": machine,
+        "workloads": results,
+        "scaling": scaling,
+        "server": server_runs,
+    });
     if let Some(file) = &args.json {
         let _ = std::fs::write(file, serde_json::to_string_pretty(&all).unwrap_or_default());
     }
@@ -867,5 +926,72 @@ fn markdown(all: &Value) -> String {
             ));
         }
     }
+    let server = all["server"].as_array().cloned().unwrap_or_default();
+    if !server.is_empty() {
+        out.push_str(&server_markdown(&server));
+    }
+    out
+}
+
+/// The server's table: per measure, the median over the runs of each
+/// run's statistic.
+fn server_markdown(runs: &[Value]) -> String {
+    let over_runs = |pointer: &str| {
+        let mut values: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.pointer(pointer).and_then(Value::as_f64))
+            .collect();
+        median(&mut values)
+    };
+    let first = &runs[0];
+    let mut out = format!(
+        "\nServer: {} edits on an open models file of {} lines, each timed from `didChange` to \
+         the `publishDiagnostics` of its version (median of {} sessions):\n\n",
+        first["edits"]["count"],
+        first["open_file_lines"],
+        runs.len()
+    );
+    out.push_str("| measure | median | p90 | p99 | max |\n|---|--:|--:|--:|--:|\n");
+    let mut rows = vec![(
+        "didChange → publishDiagnostics, every edit".to_string(),
+        "/edits".to_string(),
+    )];
+    if let Some(kinds) = first["edits_by_kind"].as_object() {
+        for kind in kinds.keys() {
+            rows.push((format!("… {kind}"), format!("/edits_by_kind/{kind}")));
+        }
+    }
+    rows.push(("hover".into(), "/hover".into()));
+    rows.push(("code action".into(), "/code_action".into()));
+    rows.push((
+        "fix all, resolved when chosen".into(),
+        "/fix_all_resolve".into(),
+    ));
+    for (label, pointer) in rows {
+        let cell = |stat: &str| {
+            let value = over_runs(&format!("{pointer}/{stat}"));
+            if value.is_nan() {
+                "n/a".to_string()
+            } else {
+                format!("{value:.1} ms")
+            }
+        };
+        out.push_str(&format!(
+            "| {label} | {} | {} | {} | {} |\n",
+            cell("median_ms"),
+            cell("p90_ms"),
+            cell("p99_ms"),
+            cell("max_ms")
+        ));
+    }
+    out.push_str(&format!(
+        "\nInitial scan (initialize to the end of its progress) {}, opening the file {}; \
+         RSS after the scan {}, at the end {}, peak {}.\n",
+        millis(over_runs("/initial_scan_ms")),
+        millis(over_runs("/open_ms")),
+        mib(Some(over_runs("/rss_after_scan_kb"))),
+        mib(Some(over_runs("/rss_end_kb"))),
+        mib(Some(over_runs("/peak_rss_kb"))),
+    ));
     out
 }

@@ -26,6 +26,10 @@ use std::time::Instant;
 
 mod server;
 
+// The allocator of the `sqla-analyzer` binary, so that the children measure it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
 use sqla_analyzer::analysis;

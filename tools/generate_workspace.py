@@ -126,7 +126,10 @@ def plan(args, rng):
     for style, nfiles in zip(STYLES, per_style):
         classes = []
         for f in range(nfiles):
-            for _ in range(args.classes_per_file):
+            count = args.classes_per_file
+            if style == STYLES[0] and f == 0 and args.large_file:
+                count = args.large_file
+            for _ in range(count):
                 classes.append(Cls(gid, style, f, NOUNS[rng.randrange(len(NOUNS))]))
                 gid += 1
         styles[style] = classes
@@ -1000,6 +1003,10 @@ def main():
         "--plain-files", type=int, nargs="?", const=20000, default=0,
         help="ordinary non-model files (alone: 20000; default 0)",
     )
+    parser.add_argument(
+        "--large-file", type=int, default=0, metavar="CLASSES",
+        help=f"give the first {STYLES[0]} model file this many classes (the server benchmark's open file)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-bugs", dest="bugs", action="store_false", help="plant no deliberate findings")
     args = parser.parse_args()
@@ -1070,6 +1077,7 @@ def main():
         "files": args.files,
         "classes_per_file": args.classes_per_file,
         "plain_files": args.plain_files,
+        "large_file": args.large_file,
         "plain_files_passing_prefilter": hits,
         "styles": STYLES,
         "packages": [PACKAGES[s] for s in STYLES],

@@ -24,6 +24,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod server;
+
+// The allocator of the `sqla-analyzer` binary, so that the children measure it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
 use sqla_analyzer::analysis;
@@ -66,13 +72,22 @@ struct Args {
     /// The Python that runs the generator.
     #[arg(long, default_value = "python3")]
     python: String,
-    /// Workloads: generated, mixed, projects, scaling.
+    /// Workloads: generated, mixed, projects, scaling, server.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "generated,mixed,projects,scaling"
+        default_value = "generated,mixed,projects,scaling,server"
     )]
     only: Vec<String>,
+    /// Model files of the server's workspace (one of them the open file).
+    #[arg(long, default_value_t = 500)]
+    server_files: usize,
+    /// Classes of the server's open models file (about 22 lines each).
+    #[arg(long, default_value_t = 250)]
+    server_open_classes: usize,
+    /// Edits of the server's scripted session.
+    #[arg(long, default_value_t = 200)]
+    server_edits: usize,
     /// Regenerate the workspaces even when present.
     #[arg(long)]
     regenerate: bool,
@@ -103,6 +118,14 @@ enum Child {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// The language server's scripted session; JSON on stdout.
+    #[command(hide = true)]
+    Server {
+        root: PathBuf,
+        open: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        edits: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -115,7 +138,10 @@ fn main() -> ExitCode {
                     .chain(args),
             );
             let code = sqla_analyzer::cli::run(cli);
+            let (cpu_ns, wait_ns) = process_schedstat();
             eprintln!("bench-peak-rss-kb: {}", peak_rss_kb());
+            eprintln!("bench-cpu-ms: {}", cpu_ns as f64 / 1e6);
+            eprintln!("bench-wait-ms: {}", wait_ns as f64 / 1e6);
             code
         }
         Some(Child::Phases { path, cache }) => {
@@ -124,6 +150,10 @@ fn main() -> ExitCode {
         }
         Some(Child::Floor { path, runs }) => {
             println!("{}", floor(&path, runs));
+            ExitCode::SUCCESS
+        }
+        Some(Child::Server { root, open, edits }) => {
+            println!("{}", server::run(&root, &open, edits));
             ExitCode::SUCCESS
         }
         None => {
@@ -145,6 +175,29 @@ fn peak_rss_kb() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Time on a CPU and time runnable but waiting for one, in nanoseconds,
+/// from a `schedstat` file.
+fn schedstat(path: &Path) -> (u64, u64) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut fields = text
+        .split_whitespace()
+        .map(|f| f.parse::<u64>().unwrap_or(0));
+    (fields.next().unwrap_or(0), fields.next().unwrap_or(0))
+}
+
+/// The same, summed over every thread of this process.
+fn process_schedstat() -> (u64, u64) {
+    let mut total = (0, 0);
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for task in tasks.flatten() {
+            let (cpu, wait) = schedstat(&task.path().join("schedstat"));
+            total.0 += cpu;
+            total.1 += wait;
+        }
+    }
+    total
 }
 
 fn ms(since: Instant) -> f64 {
@@ -243,16 +296,21 @@ fn floor(path: &Path, runs: usize) -> Value {
     let texts: Vec<String> = loaded.files.iter().map(|f| f.text.to_string()).collect();
     drop(loaded);
     let mut times = Vec::new();
+    let mut cpu_times = Vec::new();
+    let thread = Path::new("/proc/thread-self/schedstat");
     for _ in 0..runs.max(1) {
+        let (cpu_before, _) = schedstat(thread);
         let start = Instant::now();
         for text in &texts {
             let tree = sqla_analyzer::syntax::parse(text);
             std::hint::black_box(&tree);
         }
         times.push(ms(start));
+        cpu_times.push((schedstat(thread).0 - cpu_before) as f64 / 1e6);
     }
     json!({
         "runs_ms": times,
+        "cpu_runs_ms": cpu_times,
         "files": texts.len(),
         "bytes": texts.iter().map(String::len).sum::<usize>(),
     })
@@ -313,6 +371,10 @@ struct Runner {
 struct Sample {
     wall_ms: f64,
     rss_kb: Option<u64>,
+    /// CPU time (user and system, every thread).
+    cpu_ms: Option<f64>,
+    /// Time runnable but waiting for a CPU (other work on the machine).
+    wait_ms: Option<f64>,
 }
 
 impl Runner {
@@ -328,14 +390,21 @@ impl Runner {
             .expect("the benchmark can run itself");
         let wall_ms = ms(start);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let rss_kb = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("bench-peak-rss-kb: "))
-            .and_then(|v| v.trim().parse().ok());
+        let value = |key: &str| {
+            stderr
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        };
         if !output.status.success() {
             eprintln!("warning: check {args:?} exited with {}", output.status);
         }
-        Sample { wall_ms, rss_kb }
+        Sample {
+            wall_ms,
+            rss_kb: value("bench-peak-rss-kb: ").map(|v| v as u64),
+            cpu_ms: value("bench-cpu-ms: "),
+            wait_ms: value("bench-wait-ms: "),
+        }
     }
 
     fn child_json(&self, args: &[&str]) -> Value {
@@ -354,7 +423,8 @@ impl Runner {
         let mut command = match &self.time_tool {
             Some(time) => {
                 let mut c = Command::new(time);
-                c.args(["-f", "bench-peak-rss-kb: %M"]).arg(program);
+                c.args(["-f", "bench-peak-rss-kb: %M\nbench-cpu-s: %U %S"])
+                    .arg(program);
                 c
             }
             None => Command::new(program),
@@ -372,7 +442,21 @@ impl Runner {
             .lines()
             .find_map(|l| l.strip_prefix("bench-peak-rss-kb: "))
             .and_then(|v| v.trim().parse().ok());
-        Sample { wall_ms, rss_kb }
+        let cpu_ms = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("bench-cpu-s: "))
+            .map(|v| {
+                v.split_whitespace()
+                    .filter_map(|s| s.parse::<f64>().ok())
+                    .sum::<f64>()
+                    * 1000.0
+            });
+        Sample {
+            wall_ms,
+            rss_kb,
+            cpu_ms,
+            wait_ms: None,
+        }
     }
 
     fn repeat(&self, mut run: impl FnMut() -> Sample) -> Value {
@@ -383,13 +467,31 @@ impl Runner {
             .filter_map(|s| s.rss_kb.map(|k| k as f64))
             .collect();
         let wall = median(&mut walls);
-        let rss = if rss.is_empty() {
-            Value::Null
-        } else {
-            json!(median(&mut rss))
+        let optional = |values: &mut Vec<f64>| {
+            if values.is_empty() {
+                Value::Null
+            } else {
+                json!(median(values))
+            }
         };
-        json!({ "wall_ms": wall, "walls_ms": walls, "rss_kb": rss })
+        let mut cpu: Vec<f64> = samples.iter().filter_map(|s| s.cpu_ms).collect();
+        let mut wait: Vec<f64> = samples.iter().filter_map(|s| s.wait_ms).collect();
+        json!({
+            "wall_ms": wall,
+            "walls_ms": walls,
+            "rss_kb": optional(&mut rss),
+            "cpu_ms": optional(&mut cpu),
+            "wait_ms": optional(&mut wait),
+        })
     }
+}
+
+fn median_array(values: &Value) -> f64 {
+    let mut values: Vec<f64> = values
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    median(&mut values)
 }
 
 fn median_of(samples: &[Value], key: &str) -> f64 {
@@ -422,10 +524,17 @@ fn version_of(program: &Path) -> String {
 
 /// Generates a workspace unless one with the same parameters is there.
 fn generate(args: &Args, name: &str, files: usize, plain: usize) -> PathBuf {
+    generate_with(args, name, files, plain, 0)
+}
+
+/// [`generate`], with a first classic models file of `large` classes.
+fn generate_with(args: &Args, name: &str, files: usize, plain: usize, large: usize) -> PathBuf {
     let out = args.dir.join(name);
     let manifest = out.join("genapp/generated.json");
     let wanted = |m: &Value| {
-        m["files"].as_u64() == Some(files as u64) && m["plain_files"].as_u64() == Some(plain as u64)
+        m["files"].as_u64() == Some(files as u64)
+            && m["plain_files"].as_u64() == Some(plain as u64)
+            && m["large_file"].as_u64().unwrap_or(0) == large as u64
     };
     let existing = std::fs::read(&manifest)
         .ok()
@@ -443,6 +552,7 @@ fn generate(args: &Args, name: &str, files: usize, plain: usize) -> PathBuf {
         .arg(&out)
         .args(["--files", &files.to_string()])
         .args(["--plain-files", &plain.to_string()])
+        .args(["--large-file", &large.to_string()])
         .stdout(Stdio::null())
         .status()
         .expect("python runs the generator");
@@ -536,20 +646,40 @@ fn parent(args: &Args) {
                 .collect();
             let floor =
                 runner.child_json(&["floor", &path_text, "--runs", &runner.runs.to_string()]);
-            let mut floor_runs: Vec<f64> = floor["runs_ms"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_f64).collect())
-                .unwrap_or_default();
             scaling.push(json!({
                 "files": size,
                 "classes": phases[0]["classes"],
                 "tables": phases[0]["tables"],
                 "bytes": phases[0]["bytes_parsed"],
                 "cold": cold,
-                "floor_ms": median(&mut floor_runs),
+                "floor_ms": median_array(&floor["runs_ms"]),
+                "floor_cpu_ms": median_array(&floor["cpu_runs_ms"]),
                 "link_ms": median_of(&phases, "link_ms"),
                 "rules_ms": median_of(&phases, "rules_ms"),
             }));
+        }
+    }
+    let mut server_runs = Vec::new();
+    if wants("server") {
+        let root = generate_with(
+            args,
+            &format!("server-{}", args.server_files),
+            args.server_files,
+            0,
+            args.server_open_classes,
+        );
+        let open = root.join("genapp/classic/m0000.py");
+        eprintln!(
+            "measuring the server, {} model files, {} open",
+            args.server_files,
+            open.display()
+        );
+        let root_text = root.to_string_lossy().to_string();
+        let open_text = open.to_string_lossy().to_string();
+        let edits = args.server_edits.to_string();
+        for _ in 0..runner.runs {
+            server_runs
+                .push(runner.child_json(&["server", &root_text, &open_text, "--edits", &edits]));
         }
     }
     let load_after = load_average();
@@ -565,7 +695,12 @@ fn parent(args: &Args) {
         "analyzer": env!("CARGO_PKG_VERSION"),
         "ruff": ruff.as_deref().map(version_of).unwrap_or_else(|| "not found".into()),
     });
-    let all = json!({ "machine": machine, "workloads": results, "scaling": scaling });
+    let all = json!({
+        "machine": machine,
+        "workloads": results,
+        "scaling": scaling,
+        "server": server_runs,
+    });
     if let Some(file) = &args.json {
         let _ = std::fs::write(file, serde_json::to_string_pretty(&all).unwrap_or_default());
     }
@@ -603,10 +738,6 @@ fn measure(runner: &Runner, ruff: Option<&Path>, workload: &Workload) -> Value {
         let _ = std::fs::remove_dir_all(&cache_dir);
     }
     let floor = runner.child_json(&["floor", &path, "--runs", &runner.runs.to_string()]);
-    let mut floor_runs: Vec<f64> = floor["runs_ms"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_f64).collect())
-        .unwrap_or_default();
     let ruff = ruff.map(|ruff| {
         runner.repeat(|| {
             runner.external(
@@ -634,7 +765,8 @@ fn measure(runner: &Runner, ruff: Option<&Path>, workload: &Workload) -> Value {
         "phases": phase_medians,
         "cold": cold,
         "warm": warm,
-        "floor_ms": median(&mut floor_runs),
+        "floor_ms": median_array(&floor["runs_ms"]),
+        "floor_cpu_ms": median_array(&floor["cpu_runs_ms"]),
         "ruff": ruff,
     })
 }
@@ -705,21 +837,24 @@ fn markdown(all: &Value) -> String {
     let workloads = all["workloads"].as_array().cloned().unwrap_or_default();
     if !workloads.is_empty() {
         out.push_str(
-            "| workload | .py files | parsed | check cold | check warm | parse floor (1 thread) \
-             | cold / floor | ruff E,F | cold / ruff | RSS cold | RSS warm | RSS ruff |\n",
+            "| workload | .py files | parsed | check cold | CPU | waiting | check warm \
+             | parse floor (1 thread) | cold / floor | ruff E,F | cold / ruff \
+             | RSS cold | RSS warm | RSS ruff |\n",
         );
-        out.push_str("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        out.push_str("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
         for w in &workloads {
             let cold = w["cold"]["wall_ms"].as_f64().unwrap_or(f64::NAN);
             let warm = w["warm"]["wall_ms"].as_f64().unwrap_or(f64::NAN);
             let floor = w["floor_ms"].as_f64().unwrap_or(f64::NAN);
             let ruff = w["ruff"]["wall_ms"].as_f64().unwrap_or(f64::NAN);
             out.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 w["label"].as_str().unwrap_or("?"),
                 thousands(w["files_checked"].as_u64().unwrap_or(0)),
                 thousands(w["files_parsed"].as_u64().unwrap_or(0)),
                 seconds(cold),
+                seconds(w["cold"]["cpu_ms"].as_f64().unwrap_or(f64::NAN)),
+                seconds(w["cold"]["wait_ms"].as_f64().unwrap_or(f64::NAN)),
                 seconds(warm),
                 seconds(floor),
                 ratio(cold, floor),
@@ -730,6 +865,10 @@ fn markdown(all: &Value) -> String {
                 mib(w["ruff"]["rss_kb"].as_f64()),
             ));
         }
+        out.push_str(
+            "\nCPU is the check's time on a CPU, every thread summed; waiting, its \
+             threads' time runnable but waiting for a CPU that other work held.\n",
+        );
         out.push_str(
             "\nPhases of a cold check, in one process (read, parse and extract run on \
              every core: their columns share the load's wall time by their summed thread time):\n\n",
@@ -764,21 +903,22 @@ fn markdown(all: &Value) -> String {
              include the classes' own and the association tables):\n\n",
         );
         out.push_str(
-            "| model files | classes | tables | check cold | per 1,000 files | parse floor \
+            "| model files | classes | tables | check cold | CPU | per 1,000 files | parse floor \
              | cold / floor | link | rules | RSS | RSS per file |\n",
         );
-        out.push_str("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        out.push_str("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
         for s in &scaling {
             let files = s["files"].as_f64().unwrap_or(f64::NAN);
             let cold = s["cold"]["wall_ms"].as_f64().unwrap_or(f64::NAN);
             let floor = s["floor_ms"].as_f64().unwrap_or(f64::NAN);
             let rss = s["cold"]["rss_kb"].as_f64();
             out.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 thousands(files as u64),
                 thousands(s["classes"].as_u64().unwrap_or(0)),
                 thousands(s["tables"].as_u64().unwrap_or(0)),
                 seconds(cold),
+                seconds(s["cold"]["cpu_ms"].as_f64().unwrap_or(f64::NAN)),
                 seconds(cold / files * 1000.0),
                 seconds(floor),
                 ratio(cold, floor),
@@ -790,5 +930,72 @@ fn markdown(all: &Value) -> String {
             ));
         }
     }
+    let server = all["server"].as_array().cloned().unwrap_or_default();
+    if !server.is_empty() {
+        out.push_str(&server_markdown(&server));
+    }
+    out
+}
+
+/// The server's table: per measure, the median over the runs of each
+/// run's statistic.
+fn server_markdown(runs: &[Value]) -> String {
+    let over_runs = |pointer: &str| {
+        let mut values: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.pointer(pointer).and_then(Value::as_f64))
+            .collect();
+        median(&mut values)
+    };
+    let first = &runs[0];
+    let mut out = format!(
+        "\nServer: {} edits on an open models file of {} lines, each timed from `didChange` to \
+         the `publishDiagnostics` of its version (median of {} sessions):\n\n",
+        first["edits"]["count"],
+        first["open_file_lines"],
+        runs.len()
+    );
+    out.push_str("| measure | median | p90 | p99 | max |\n|---|--:|--:|--:|--:|\n");
+    let mut rows = vec![(
+        "didChange → publishDiagnostics, every edit".to_string(),
+        "/edits".to_string(),
+    )];
+    if let Some(kinds) = first["edits_by_kind"].as_object() {
+        for kind in kinds.keys() {
+            rows.push((format!("… {kind}"), format!("/edits_by_kind/{kind}")));
+        }
+    }
+    rows.push(("hover".into(), "/hover".into()));
+    rows.push(("code action".into(), "/code_action".into()));
+    rows.push((
+        "fix all, resolved when chosen".into(),
+        "/fix_all_resolve".into(),
+    ));
+    for (label, pointer) in rows {
+        let cell = |stat: &str| {
+            let value = over_runs(&format!("{pointer}/{stat}"));
+            if value.is_nan() {
+                "n/a".to_string()
+            } else {
+                format!("{value:.1} ms")
+            }
+        };
+        out.push_str(&format!(
+            "| {label} | {} | {} | {} | {} |\n",
+            cell("median_ms"),
+            cell("p90_ms"),
+            cell("p99_ms"),
+            cell("max_ms")
+        ));
+    }
+    out.push_str(&format!(
+        "\nInitial scan (initialize to the end of its progress) {}, opening the file {}; \
+         RSS after the scan {}, at the end {}, peak {}.\n",
+        millis(over_runs("/initial_scan_ms")),
+        millis(over_runs("/open_ms")),
+        mib(Some(over_runs("/rss_after_scan_kb"))),
+        mib(Some(over_runs("/rss_end_kb"))),
+        mib(Some(over_runs("/peak_rss_kb"))),
+    ));
     out
 }

@@ -1,6 +1,7 @@
 //! One analysis of a workspace: link the facts, run the enabled rules, drop
 //! what the user suppressed, and order the result.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::Dialect;
@@ -45,13 +46,16 @@ pub fn diagnose(
         dialect,
     };
     let mut diagnostics = rules::run(&context, |_| true);
-    let indexes: Vec<LineIndex> = texts.iter().map(|t| LineIndex::new(t)).collect();
+    // Lines are indexed only in the files that have findings.
+    let mut indexes: HashMap<usize, LineIndex> = HashMap::new();
     diagnostics.retain(|d| {
         let file = d.location.file;
         if !enabled(file, d.code) {
             return false;
         }
-        let index = &indexes[file];
+        let index = indexes
+            .entry(file)
+            .or_insert_with(|| LineIndex::new(texts[file]));
         let line = index.line_of(d.location.range.start());
         !suppress::is_suppressed(index.line_text(texts[file], line), d.code)
     });

@@ -390,13 +390,24 @@ fn check(args: CheckArgs) -> ExitCode {
         OutputFormat::Github => report::github::render(&report),
     };
     print(&rendered);
-    if workspace.errors.iter().any(|e| !e.starts_with("warning:")) {
-        return ExitCode::from(EXIT_ERROR);
-    }
-    if !analysis.diagnostics.is_empty() && !args.exit_zero {
-        return ExitCode::from(EXIT_FINDINGS);
-    }
-    ExitCode::SUCCESS
+    let code = if workspace.errors.iter().any(|e| !e.starts_with("warning:")) {
+        ExitCode::from(EXIT_ERROR)
+    } else if !analysis.diagnostics.is_empty() && !args.exit_zero {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    };
+    leave_to_exit(report_files);
+    leave_to_exit(analysis);
+    leave_to_exit(workspace);
+    code
+}
+
+/// The command is done and the process exits next: its memory goes back to
+/// the system at once, instead of millions of small allocations (every
+/// file's facts, the graph) being freed one by one first.
+fn leave_to_exit<T>(value: T) {
+    std::mem::forget(value);
 }
 
 fn graph_command(args: GraphArgs) -> ExitCode {
@@ -441,11 +452,14 @@ fn graph_command(args: GraphArgs) -> ExitCode {
         GraphFormat::Dot => graph::json::to_dot(&linked),
     };
     print(&rendered);
-    if workspace.errors.iter().any(|e| !e.starts_with("warning:")) {
+    let code = if workspace.errors.iter().any(|e| !e.starts_with("warning:")) {
         ExitCode::from(EXIT_ERROR)
     } else {
         ExitCode::SUCCESS
-    }
+    };
+    leave_to_exit(linked);
+    leave_to_exit(workspace);
+    code
 }
 
 fn sql_command(args: SqlArgs) -> ExitCode {

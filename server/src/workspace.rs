@@ -352,13 +352,19 @@ pub fn load_timed(
     // without them those names would look like another library's.
     for _ in 0..3 {
         let imported = imported_modules(&workspace.files);
+        // A module is wanted when it is imported, or when an import's dotted
+        // name ends with `.module`: every dotted tail of every import.
+        let mut names: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for import in &imported {
+            names.insert(import);
+            for (dot, _) in import.match_indices('.') {
+                names.insert(&import[dot + 1..]);
+            }
+        }
         let (wanted, rest): (Vec<&Candidate>, Vec<&Candidate>) =
             filtered.into_iter().partition(|c| {
                 let module = facts::module_name(&module_path(&c.path, &c.module_root)).0;
-                !module.is_empty()
-                    && imported
-                        .iter()
-                        .any(|i| *i == module || i.ends_with(&format!(".{module}")))
+                !module.is_empty() && names.contains(module.as_str())
             });
         filtered = rest;
         if wanted.is_empty() {

@@ -231,6 +231,62 @@ async fn fix_all_applies_every_safe_fix_and_uses_changes_without_document_change
     assert!(server.shutdown().await);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fix_all_waits_for_resolve_when_the_client_resolves_edits() {
+    let dir = copy_workspace(&lsp_fixtures().join("workspaces/cascade"));
+    let root = root(&dir);
+    let parent = root.join("parent.py");
+    let mut server = TestServer::start();
+    server
+        .initialize(json!({
+            "capabilities": {"textDocument": {"codeAction": {
+                "resolveSupport": {"properties": ["edit"]}
+            }}},
+            "workspaceFolders": [{"uri": uri(&root), "name": "w"}]
+        }))
+        .await;
+    let text = std::fs::read_to_string(&parent).unwrap();
+    server.open(&parent, &text, 1);
+    let nowhere = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    // Offered without its edit in the lightbulb's list...
+    let actions = server
+        .call(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri(&parent)},
+                "range": nowhere,
+                "context": {"diagnostics": []}
+            }),
+        )
+        .await;
+    let deferred = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "source.fixAll.sqla-analyzer")
+        .expect("the fix-all action is offered")
+        .clone();
+    assert_eq!(deferred.get("edit"), None, "{deferred}");
+    // ...and resolved to the same edit a request for the kind gets at once.
+    let resolved = server.call("codeAction/resolve", deferred).await;
+    let eager = server
+        .call(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri(&parent)},
+                "range": nowhere,
+                "context": {"diagnostics": [], "only": ["source.fixAll.sqla-analyzer"]}
+            }),
+        )
+        .await;
+    assert!(
+        resolved["edit"]["changes"][uri(&parent)].is_array(),
+        "{resolved}"
+    );
+    assert_eq!(resolved["edit"], eager[0]["edit"]);
+    assert!(server.shutdown().await);
+}
+
 /// The byte offset of an LSP position (UTF-16) in `text`.
 fn offset(text: &str, position: &Value) -> usize {
     let line = position["line"].as_u64().unwrap() as u32;

@@ -1,5 +1,7 @@
 //! Reading class members and `Table(...)` calls into model facts.
 
+use std::sync::Arc;
+
 use super::names::{Construct, Scope};
 use super::types::*;
 use crate::syntax::expr::{Call, Expr, ExprKind, Keyword};
@@ -194,7 +196,7 @@ fn interpret_attribute(
                     column.annotation = annotation_facts;
                     column.from_declared_attr = from_declared_attr;
                     fill_type_from_annotation(&mut column);
-                    class.columns.push(column);
+                    class.columns.push(Arc::new(column));
                     return;
                 }
                 Some(Construct::Deferred) => {
@@ -208,7 +210,7 @@ fn interpret_attribute(
                             column.attribute = Some(name.to_string());
                             column.attribute_range = name_range;
                             column.from_declared_attr = from_declared_attr;
-                            class.columns.push(column);
+                            class.columns.push(Arc::new(column));
                             return;
                         }
                     }
@@ -224,7 +226,7 @@ fn interpret_attribute(
                         from_declared_attr,
                         scope,
                     );
-                    class.relationships.push(relationship);
+                    class.relationships.push(Arc::new(relationship));
                     return;
                 }
                 Some(
@@ -274,7 +276,7 @@ fn interpret_attribute(
                     call: None,
                 };
                 fill_type_from_annotation(&mut column);
-                class.columns.push(column);
+                class.columns.push(Arc::new(column));
                 return;
             }
         }
@@ -601,7 +603,7 @@ pub fn read_table(value: &Expr, scope: &Scope, binding: Option<&str>) -> Option<
         match scope.construct(&inner.callee) {
             Some(construct @ (Construct::Column | Construct::MappedColumn)) => {
                 let column = read_column(inner, item.range, construct, scope);
-                table.columns.push(column);
+                table.columns.push(Arc::new(column));
             }
             Some(Construct::ForeignKeyConstraint) => table
                 .foreign_key_constraints
@@ -665,7 +667,7 @@ pub fn read_column(
         autoincrement: call.keyword("autoincrement").cloned(),
         foreign_keys: Vec::new(),
         from_declared_attr: false,
-        call: Some(call.clone()),
+        call: Some(Arc::new(call.clone())),
     };
     if kind == ColumnKind::SqlModelField {
         if let Some(target) = call.keyword_value("foreign_key") {
@@ -680,7 +682,7 @@ pub fn read_column(
                 ondelete: string_setting(call, "ondelete"),
                 onupdate: None,
                 use_alter: None,
-                call: Some(call.clone()),
+                call: Some(Arc::new(call.clone())),
             });
         }
         if let Some(sa_column) = call.keyword_value("sa_column").and_then(|v| v.as_call()) {
@@ -819,7 +821,7 @@ pub fn read_foreign_key(call: &Call, range: TextRange) -> ForeignKeyFacts {
         ondelete: string_setting(call, "ondelete"),
         onupdate: string_setting(call, "onupdate"),
         use_alter: bool_setting(call, "use_alter"),
-        call: Some(call.clone()),
+        call: Some(Arc::new(call.clone())),
     }
 }
 
@@ -858,7 +860,7 @@ pub fn read_foreign_key_constraint(call: &Call, range: TextRange) -> ForeignKeyF
         ondelete: string_setting(call, "ondelete"),
         onupdate: string_setting(call, "onupdate"),
         use_alter: bool_setting(call, "use_alter"),
-        call: Some(call.clone()),
+        call: Some(Arc::new(call.clone())),
     }
 }
 
@@ -986,7 +988,7 @@ fn read_relationship(
         has_splat,
         backref,
         from_declared_attr,
-        call: call.clone(),
+        call: Arc::new(call.clone()),
     }
 }
 
@@ -1010,7 +1012,7 @@ fn read_backref(value: &Expr, scope: &Scope) -> Option<BackrefFacts> {
                 range: value.range,
                 keywords: call.keywords.clone(),
                 has_splat: call.has_splat,
-                call: Some((**call).clone()),
+                call: Some(Arc::new((**call).clone())),
             })
         }
         // A computed backref: a relationship we cannot name exists on the target.

@@ -22,7 +22,7 @@ pub use names::{Construct, Origin, Scope};
 pub use types::*;
 
 use crate::syntax::expr::{node_range, node_text, read_expr, Expr, ExprKind, Keyword};
-use crate::syntax::{self, queries};
+use crate::syntax::{self, QueryFile};
 use crate::text::TextRange;
 
 /// Everything the analyzer knows about one file.
@@ -138,12 +138,20 @@ pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
         has_syntax_errors: root.has_error(),
         ..FileFacts::default()
     };
-    read_imports(root, source, &mut facts);
+    let mut found = find_nodes(root, source);
+    for node in &found.imports {
+        facts.imports.extend(imports::read_import(
+            *node,
+            source,
+            &facts.module,
+            facts.is_package,
+        ));
+    }
     facts.future_annotations = facts
         .imports
         .iter()
         .any(|i| i.module == "__future__" && i.member.as_deref() == Some("annotations"));
-    read_definitions(root, source, &mut facts);
+    read_definitions(&mut found, source, &mut facts);
     let locals = facts.local_names();
     let imports = std::mem::take(&mut facts.imports);
     // Names bound exactly once, to a string literal.
@@ -188,87 +196,156 @@ pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
         .iter()
         .filter_map(|binding| members::read_table(&binding.value, &scope, Some(&binding.name)))
         .collect();
-    read_calls(root, source, &scope, &mut facts);
+    read_calls(&found, source, &scope, &mut facts);
     drop(scope);
     facts.imports = imports;
     facts
 }
 
-fn read_imports(root: Node, source: &str, facts: &mut FileFacts) {
-    let query = &queries().imports;
-    let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&query.query, root, source.as_bytes());
-    while let Some(m) = matches.next() {
-        for capture in m.captures {
-            facts.imports.extend(imports::read_import(
-                capture.node,
-                source,
-                &facts.module,
-                facts.is_package,
-            ));
-        }
-    }
+/// The nodes the model query found in one file, sorted by what they are,
+/// each list in the order the query reported them.
+#[derive(Default)]
+struct FoundNodes<'tree> {
+    imports: Vec<Node<'tree>>,
+    /// A class and, when decorated, its `decorated_definition`.
+    classes: Vec<(Node<'tree>, Option<Node<'tree>>)>,
+    /// Assignment target and value, at any depth.
+    bindings: Vec<(Node<'tree>, Node<'tree>)>,
+    /// Module-level `a.b = value`: target and value.
+    attribute_assignments: Vec<(Node<'tree>, Node<'tree>)>,
+    /// Members of every block that looks like a class body, by the block's id.
+    members: HashMap<usize, Vec<MemberMatch<'tree>>>,
+    /// Call and callee.
+    calls: Vec<(Node<'tree>, Node<'tree>)>,
+    pragmas: Vec<Node<'tree>>,
 }
 
-fn read_definitions(root: Node, source: &str, facts: &mut FileFacts) {
-    let query = &queries().definitions;
-    let class_index = query.capture("class");
-    let decorated_index = query.capture("decorated");
-    let target_index = query.capture("target");
-    let value_index = query.capture("value");
-    let attribute_target_index = query.capture("attribute_target");
-    let attribute_value_index = query.capture("attribute_value");
+enum MemberMatch<'tree> {
+    Attribute {
+        member: Node<'tree>,
+        name: Node<'tree>,
+        annotation: Option<Node<'tree>>,
+        value: Option<Node<'tree>>,
+    },
+    /// One match per decorator of a decorated method.
+    Method {
+        method: Node<'tree>,
+        name: Node<'tree>,
+        decorator: Option<Node<'tree>>,
+        return_type: Option<Node<'tree>>,
+        body: Option<Node<'tree>>,
+    },
+    PlainMethod {
+        method: Node<'tree>,
+        name: Node<'tree>,
+    },
+}
 
-    let mut seen_classes: HashMap<usize, usize> = HashMap::new();
+/// Runs the model query over the whole tree once.
+fn find_nodes<'tree>(root: Node<'tree>, source: &str) -> FoundNodes<'tree> {
+    let model = syntax::model_query();
+    let c = &model.captures;
+    let mut found = FoundNodes::default();
     let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&query.query, root, source.as_bytes());
+    let mut matches = cursor.matches(&model.query, root, source.as_bytes());
     while let Some(m) = matches.next() {
-        let capture = |index: u32| m.captures.iter().find(|c| c.index == index).map(|c| c.node);
-        if let Some(class_node) = capture(class_index) {
-            let decorated = capture(decorated_index);
-            match seen_classes.get(&class_node.id()) {
-                Some(&at) => {
-                    if let Some(decorated) = decorated {
-                        facts.classes[at].decorators = read_decorators(decorated, source);
-                    }
-                }
-                None => {
-                    let mut class = read_class(class_node, source);
-                    if let Some(decorated) = decorated {
-                        class.decorators = read_decorators(decorated, source);
-                    }
-                    seen_classes.insert(class_node.id(), facts.classes.len());
-                    facts.classes.push(class);
+        let capture = |index: u32| m.captures.iter().find(|x| x.index == index).map(|x| x.node);
+        match model.file_of_pattern(m.pattern_index) {
+            QueryFile::Imports => found.imports.extend(m.captures.iter().map(|x| x.node)),
+            QueryFile::Definitions => {
+                if let Some(class) = capture(c.class) {
+                    found.classes.push((class, capture(c.decorated)));
+                } else if let (Some(target), Some(value)) = (capture(c.target), capture(c.value)) {
+                    found.bindings.push((target, value));
+                } else if let (Some(target), Some(value)) =
+                    (capture(c.attribute_target), capture(c.attribute_value))
+                {
+                    found.attribute_assignments.push((target, value));
                 }
             }
+            QueryFile::ClassBody => {
+                let Some(body) = capture(c.body) else {
+                    continue;
+                };
+                let member = if let (Some(member), Some(name)) =
+                    (capture(c.member), capture(c.member_name))
+                {
+                    MemberMatch::Attribute {
+                        member,
+                        name,
+                        annotation: capture(c.member_annotation),
+                        value: capture(c.member_value),
+                    }
+                } else if let (Some(method), Some(name)) =
+                    (capture(c.method), capture(c.method_name))
+                {
+                    MemberMatch::Method {
+                        method,
+                        name,
+                        decorator: capture(c.method_decorator),
+                        return_type: capture(c.method_return_type),
+                        body: capture(c.method_body),
+                    }
+                } else if let (Some(method), Some(name)) =
+                    (capture(c.plain_method), capture(c.plain_method_name))
+                {
+                    MemberMatch::PlainMethod { method, name }
+                } else {
+                    continue;
+                };
+                found.members.entry(body.id()).or_default().push(member);
+            }
+            QueryFile::Calls => {
+                if let Some(pragma) = capture(c.pragma) {
+                    found.pragmas.push(pragma);
+                } else if let (Some(call), Some(callee)) = (capture(c.call), capture(c.callee)) {
+                    found.calls.push((call, callee));
+                }
+            }
+        }
+    }
+    found
+}
+
+fn read_definitions(found: &mut FoundNodes, source: &str, facts: &mut FileFacts) {
+    let mut seen_classes: HashMap<usize, usize> = HashMap::new();
+    for &(class_node, decorated) in &found.classes {
+        match seen_classes.get(&class_node.id()) {
+            Some(&at) => {
+                if let Some(decorated) = decorated {
+                    facts.classes[at].decorators = read_decorators(decorated, source);
+                }
+            }
+            None => {
+                let mut class = read_class(class_node, source, &mut found.members);
+                if let Some(decorated) = decorated {
+                    class.decorators = read_decorators(decorated, source);
+                }
+                seen_classes.insert(class_node.id(), facts.classes.len());
+                facts.classes.push(class);
+            }
+        }
+    }
+    for &(target, value) in &found.bindings {
+        if !at_module_level(target) {
             continue;
         }
-        if let (Some(target), Some(value)) = (capture(target_index), capture(value_index)) {
-            if !at_module_level(target) {
-                continue;
-            }
-            let value = read_expr(value, source);
-            // `a = b = value` and tuple targets: bind every plain name.
-            if target.kind() == "identifier" {
-                facts.bindings.push(Binding {
-                    name: node_text(target, source).to_string(),
-                    name_range: node_range(target),
-                    value,
-                });
-            }
-            continue;
+        // `a = b = value` and tuple targets: bind every plain name.
+        if target.kind() == "identifier" {
+            facts.bindings.push(Binding {
+                name: node_text(target, source).to_string(),
+                name_range: node_range(target),
+                value: read_expr(value, source),
+            });
         }
-        if let (Some(target), Some(value)) = (
-            capture(attribute_target_index),
-            capture(attribute_value_index),
-        ) {
-            if let Some(name) = read_expr(target, source).dotted() {
-                facts.attribute_assignments.push(Binding {
-                    name,
-                    name_range: node_range(target),
-                    value: read_expr(value, source),
-                });
-            }
+    }
+    for &(target, value) in &found.attribute_assignments {
+        if let Some(name) = read_expr(target, source).dotted() {
+            facts.attribute_assignments.push(Binding {
+                name,
+                name_range: node_range(target),
+                value: read_expr(value, source),
+            });
         }
     }
     // Classes in source order (the query may report a decorated class first).
@@ -292,7 +369,11 @@ fn read_decorators(decorated: Node, source: &str) -> Vec<Expr> {
     decorators
 }
 
-fn read_class(node: Node, source: &str) -> ClassFacts {
+fn read_class(
+    node: Node,
+    source: &str,
+    members: &mut HashMap<usize, Vec<MemberMatch>>,
+) -> ClassFacts {
     let name_node = node.child_by_field_name("name");
     let mut class = ClassFacts {
         name: name_node
@@ -328,7 +409,8 @@ fn read_class(node: Node, source: &str) -> ClassFacts {
     }
     if let Some(body) = node.child_by_field_name("body") {
         class.body_range = node_range(body);
-        read_class_body(node, body, source, &mut class);
+        let matches = members.remove(&body.id()).unwrap_or_default();
+        read_class_body(matches, source, &mut class);
     }
     class
 }
@@ -371,78 +453,64 @@ fn inside_function(node: Node) -> bool {
     false
 }
 
-fn read_class_body(class_node: Node, body: Node, source: &str, class: &mut ClassFacts) {
-    let query = &queries().class_body;
-    let body_index = query.capture("body");
-    let member_index = query.capture("member");
-    let name_index = query.capture("member_name");
-    let annotation_index = query.capture("member_annotation");
-    let value_index = query.capture("member_value");
-    let method_index = query.capture("method");
-    let decorator_index = query.capture("method_decorator");
-    let method_name_index = query.capture("method_name");
-    let method_body_index = query.capture("method_body");
-    let return_type_index = query.capture("method_return_type");
-    let plain_method_index = query.capture("plain_method");
-    let plain_method_name_index = query.capture("plain_method_name");
-
+/// Reads the members the query found in the class's own body (nested
+/// classes' bodies have their own entries).
+fn read_class_body(matches: Vec<MemberMatch>, source: &str, class: &mut ClassFacts) {
     let mut methods: HashMap<usize, usize> = HashMap::new();
-    let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&query.query, class_node, source.as_bytes());
-    while let Some(m) = matches.next() {
-        let capture = |index: u32| m.captures.iter().find(|c| c.index == index).map(|c| c.node);
-        if capture(body_index).map(|b| b.id()) != Some(body.id()) {
-            continue;
-        }
-        if let (Some(member), Some(name)) = (capture(member_index), capture(name_index)) {
-            class.raw_members.push(RawMember::Attribute {
+    for found in matches {
+        match found {
+            MemberMatch::Attribute {
+                member,
+                name,
+                annotation,
+                value,
+            } => class.raw_members.push(RawMember::Attribute {
                 name: node_text(name, source).to_string(),
                 name_range: node_range(name),
-                annotation: capture(annotation_index).map(|a| read_expr(a, source)),
-                value: capture(value_index).map(|v| read_expr(v, source)),
+                annotation: annotation.map(|a| read_expr(a, source)),
+                value: value.map(|v| read_expr(v, source)),
                 range: node_range(member),
-            });
-            continue;
-        }
-        if let (Some(method), Some(name)) = (capture(method_index), capture(method_name_index)) {
-            let decorator = capture(decorator_index).and_then(|d| {
-                let mut inner = d.walk();
-                let expr = d.named_children(&mut inner).find(|n| n.kind() != "comment");
-                expr.map(|e| read_expr(e, source))
-            });
-            // One match per decorator: collect them on one method.
-            let at = *methods.entry(method.id()).or_insert_with(|| {
+            }),
+            MemberMatch::Method {
+                method,
+                name,
+                decorator,
+                return_type,
+                body,
+            } => {
+                let decorator = decorator.and_then(|d| {
+                    let mut inner = d.walk();
+                    let expr = d.named_children(&mut inner).find(|n| n.kind() != "comment");
+                    expr.map(|e| read_expr(e, source))
+                });
+                // One match per decorator: collect them on one method.
+                let at = *methods.entry(method.id()).or_insert_with(|| {
+                    class.raw_members.push(RawMember::Method {
+                        name: node_text(name, source).to_string(),
+                        name_range: node_range(name),
+                        decorators: Vec::new(),
+                        return_type: return_type.map(|t| read_expr(t, source)),
+                        returns: body.map(|b| read_returns(b, source)).unwrap_or_default(),
+                        range: node_range(method),
+                    });
+                    class.raw_members.len() - 1
+                });
+                if let (Some(decorator), RawMember::Method { decorators, .. }) =
+                    (decorator, &mut class.raw_members[at])
+                {
+                    decorators.push(decorator);
+                }
+            }
+            MemberMatch::PlainMethod { method, name } => {
                 class.raw_members.push(RawMember::Method {
                     name: node_text(name, source).to_string(),
                     name_range: node_range(name),
                     decorators: Vec::new(),
-                    return_type: capture(return_type_index).map(|t| read_expr(t, source)),
-                    returns: capture(method_body_index)
-                        .map(|b| read_returns(b, source))
-                        .unwrap_or_default(),
+                    return_type: None,
+                    returns: Vec::new(),
                     range: node_range(method),
-                });
-                class.raw_members.len() - 1
-            });
-            if let (Some(decorator), RawMember::Method { decorators, .. }) =
-                (decorator, &mut class.raw_members[at])
-            {
-                decorators.push(decorator);
+                })
             }
-            continue;
-        }
-        if let (Some(method), Some(name)) = (
-            capture(plain_method_index),
-            capture(plain_method_name_index),
-        ) {
-            class.raw_members.push(RawMember::Method {
-                name: node_text(name, source).to_string(),
-                name_range: node_range(name),
-                decorators: Vec::new(),
-                return_type: None,
-                returns: Vec::new(),
-                range: node_range(method),
-            });
         }
     }
     class.raw_members.sort_by_key(|m| m.range().start);
@@ -546,36 +614,25 @@ fn read_imperative_mapping(
     })
 }
 
-fn read_calls(root: Node, source: &str, scope: &Scope, facts: &mut FileFacts) {
-    let query = &queries().calls;
-    let call_index = query.capture("call");
-    let callee_index = query.capture("callee");
-    let pragma_index = query.capture("pragma");
-    let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&query.query, root, source.as_bytes());
-    while let Some(m) = matches.next() {
-        let capture = |index: u32| m.captures.iter().find(|c| c.index == index).map(|c| c.node);
-        if let Some(pragma) = capture(pragma_index) {
-            facts.foreign_key_pragmas.push(node_range(pragma));
+fn read_calls(found: &FoundNodes, source: &str, scope: &Scope, facts: &mut FileFacts) {
+    facts
+        .foreign_key_pragmas
+        .extend(found.pragmas.iter().map(|&pragma| node_range(pragma)));
+    for &(call, callee) in &found.calls {
+        let callee = read_expr(callee, source);
+        let construct = scope.construct(&callee);
+        if construct == Some(Construct::MapImperatively) {
+            if let Some(mapping) = read_imperative_mapping(&read_expr(call, source), &callee, scope)
+            {
+                facts.imperative_mappings.push(mapping);
+            }
             continue;
         }
-        if let (Some(call), Some(callee)) = (capture(call_index), capture(callee_index)) {
-            let callee = read_expr(callee, source);
-            let construct = scope.construct(&callee);
-            if construct == Some(Construct::MapImperatively) {
-                if let Some(mapping) =
-                    read_imperative_mapping(&read_expr(call, source), &callee, scope)
-                {
-                    facts.imperative_mappings.push(mapping);
-                }
-                continue;
-            }
-            facts.call_sites.push(CallSite {
-                function_range: enclosing_function(call).map(node_range),
-                construct,
-                callee,
-                call: read_expr(call, source),
-            });
-        }
+        facts.call_sites.push(CallSite {
+            function_range: enclosing_function(call).map(node_range),
+            construct,
+            callee,
+            call: read_expr(call, source),
+        });
     }
 }

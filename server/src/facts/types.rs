@@ -1,6 +1,8 @@
 //! The model facts of one file: classes, columns, foreign keys, relationships
 //! and tables, as written.
 
+use std::sync::Arc;
+
 use crate::syntax::expr::{Call, Expr, Keyword};
 use crate::text::TextRange;
 
@@ -84,8 +86,8 @@ pub struct ClassFacts {
     /// `registry = registry(...)` on a declarative base class.
     pub registry: Option<Expr>,
     pub mapper_args: Option<Expr>,
-    pub columns: Vec<ColumnFacts>,
-    pub relationships: Vec<RelationshipFacts>,
+    pub columns: Vec<Arc<ColumnFacts>>,
+    pub relationships: Vec<Arc<RelationshipFacts>>,
     /// Every other member name: methods, properties, `column_property`, plain
     /// attributes. SA203/SA204 look these up.
     pub other_members: Vec<OtherMember>,
@@ -105,10 +107,14 @@ impl ClassFacts {
         self.columns
             .iter()
             .find(|c| c.attribute.as_deref() == Some(attribute))
+            .map(|c| &**c)
     }
 
     pub fn relationship(&self, attribute: &str) -> Option<&RelationshipFacts> {
-        self.relationships.iter().find(|r| r.attribute == attribute)
+        self.relationships
+            .iter()
+            .find(|r| r.attribute == attribute)
+            .map(|r| &**r)
     }
 }
 
@@ -289,7 +295,7 @@ pub struct ColumnFacts {
     pub foreign_keys: Vec<ForeignKeyFacts>,
     pub from_declared_attr: bool,
     /// The call, for fixes that add keywords.
-    pub call: Option<Call>,
+    pub call: Option<Arc<Call>>,
 }
 
 impl ColumnFacts {
@@ -356,7 +362,7 @@ pub struct RelationshipFacts {
     pub has_splat: bool,
     pub backref: Option<BackrefFacts>,
     pub from_declared_attr: bool,
-    pub call: Call,
+    pub call: Arc<Call>,
 }
 
 impl RelationshipFacts {
@@ -397,7 +403,7 @@ pub struct BackrefFacts {
     pub keywords: Vec<Keyword>,
     pub has_splat: bool,
     /// The `backref(...)` call when written as one.
-    pub call: Option<Call>,
+    pub call: Option<Arc<Call>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -447,7 +453,7 @@ pub struct ForeignKeyFacts {
     pub ondelete: Option<Setting<String>>,
     pub onupdate: Option<Setting<String>>,
     pub use_alter: Option<Setting<bool>>,
-    pub call: Option<Call>,
+    pub call: Option<Arc<Call>>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -460,7 +466,7 @@ pub struct TableFacts {
     /// The MetaData argument as written.
     pub metadata: Option<Expr>,
     pub schema: Option<Setting<String>>,
-    pub columns: Vec<ColumnFacts>,
+    pub columns: Vec<Arc<ColumnFacts>>,
     pub foreign_key_constraints: Vec<ForeignKeyFacts>,
     pub unique_constraints: Vec<Vec<String>>,
     pub primary_key_constraint: Option<Vec<String>>,

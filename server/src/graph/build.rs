@@ -326,7 +326,8 @@ impl<'a> Linker<'a> {
             },
         );
         let (file, index) = class_ref;
-        let class = &self.files[file].classes[index];
+        let files = self.files;
+        let class = &files[file].classes[index];
         let mut lineage = Lineage::default();
         let mut candidates: Vec<usize> = Vec::new();
         let own_key = format!("{}:{}", self.files[file].path, class.name);
@@ -335,11 +336,8 @@ impl<'a> Linker<'a> {
             range: class.name_range,
         });
 
-        for decorator in class.decorators.clone() {
-            let target = decorator
-                .as_call()
-                .map(|c| c.callee.clone())
-                .unwrap_or(decorator);
+        for decorator in &class.decorators {
+            let target = decorator.as_call().map(|c| &c.callee).unwrap_or(decorator);
             let Some(dotted) = target.dotted() else {
                 continue;
             };
@@ -356,10 +354,10 @@ impl<'a> Linker<'a> {
             }
         }
 
-        for base in class.bases.clone() {
+        for base in &class.bases {
             let base_expr = match &base.kind {
-                ExprKind::Subscript(value, _) => (**value).clone(),
-                _ => base.clone(),
+                ExprKind::Subscript(value, _) => value,
+                _ => base,
             };
             let Some(dotted) = base_expr.dotted() else {
                 lineage.unresolved_base = true;
@@ -688,6 +686,19 @@ impl<'a> Linker<'a> {
         file: FileId,
         class: Option<ClassId>,
     ) -> Option<TableId> {
+        self.add_table_with(scope, facts, file, class, true)
+    }
+
+    /// Adds a table, with its `ForeignKeyConstraint`s unless `constraints`
+    /// is false (a class's table gets them from its `__table_args__`).
+    fn add_table_with(
+        &mut self,
+        scope: ScopeId,
+        facts: &TableFacts,
+        file: FileId,
+        class: Option<ClassId>,
+        constraints: bool,
+    ) -> Option<TableId> {
         let Some(name) = facts.name.clone() else {
             self.scopes_with_unknown_tables.insert(scope);
             return None;
@@ -751,8 +762,10 @@ impl<'a> Linker<'a> {
                 self.add_foreign_key(id, fk, file);
             }
         }
-        for fk in &facts.foreign_key_constraints {
-            self.add_foreign_key(id, fk.clone(), file);
+        if constraints {
+            for fk in &facts.foreign_key_constraints {
+                self.add_foreign_key(id, fk.clone(), file);
+            }
         }
         Some(id)
     }
@@ -779,9 +792,9 @@ impl<'a> Linker<'a> {
     }
 
     fn collect_core_tables(&mut self) {
-        for file in 0..self.files.len() {
-            let files = self.files;
-            for table in &files[file].tables {
+        let files = self.files;
+        for (file, facts) in files.iter().enumerate() {
+            for table in &facts.tables {
                 let Some(scope) = self.scope_of_table_metadata(file, table.metadata.as_ref())
                 else {
                     continue;
@@ -875,6 +888,7 @@ impl<'a> Linker<'a> {
     ) {
         let (file, index) = class_ref;
         let scope = self.graph.classes[id].scope;
+        // The facts outlive the linker: read them in place while it changes.
         let files = self.files;
         let class = &files[file].classes[index];
         let sources = self.member_sources(class_ref, lineage);
@@ -931,7 +945,7 @@ impl<'a> Linker<'a> {
         let own_tablename = class.tablename.clone();
         let tablename = sources
             .iter()
-            .find_map(|&(f, i)| self.files[f].classes[i].tablename.clone().map(|t| (t, f)))
+            .find_map(|&(f, i)| files[f].classes[i].tablename.clone().map(|t| (t, f)))
             .map(|(name, source_file)| self.resolve_imported_pattern(name, source_file));
         let has_own_pk = columns.iter().any(|(c, _)| c.is_primary_key());
         enum Decision {
@@ -1005,58 +1019,53 @@ impl<'a> Linker<'a> {
         };
 
         let schema = sources.iter().find_map(|&(f, i)| {
-            self.files[f].classes[i]
+            files[f].classes[i]
                 .table_args
                 .as_ref()
                 .map(|a| a.schema.clone())
         });
         let table_args = sources
             .iter()
-            .find_map(|&(f, i)| self.files[f].classes[i].table_args.clone().map(|a| (a, f)));
+            .find_map(|&(f, i)| files[f].classes[i].table_args.as_ref().map(|a| (a, f)));
 
         let table_id = match decision {
             Own(name) => {
-                let inline = match &class.table {
-                    Some(ClassTable::Inline(facts)) => Some(facts.clone()),
-                    _ => None,
-                };
-                let facts = match inline {
-                    Some(facts) => facts,
-                    None => TableFacts {
-                        name: Some(name),
-                        name_range: class.name_range,
-                        range: class.name_range,
-                        binding: None,
-                        metadata: None,
-                        schema: schema.flatten(),
-                        columns: Vec::new(),
-                        foreign_key_constraints: table_args
-                            .as_ref()
-                            .map(|(a, _)| a.foreign_key_constraints.clone())
-                            .unwrap_or_default(),
-                        unique_constraints: table_args
-                            .as_ref()
-                            .map(|(a, _)| a.unique_constraints.clone())
-                            .unwrap_or_default(),
-                        primary_key_constraint: table_args
-                            .as_ref()
-                            .and_then(|(a, _)| a.primary_key_constraint.clone()),
-                        incomplete,
-                    },
+                // An inline `__table__ = Table(...)`, or one declarative builds
+                // from the class; its constraints are added after its columns.
+                let synthesized;
+                let (facts, constraints) = match &class.table {
+                    Some(ClassTable::Inline(facts)) => (facts, &facts.foreign_key_constraints),
+                    _ => {
+                        synthesized = TableFacts {
+                            name: Some(name),
+                            name_range: class.name_range,
+                            range: class.name_range,
+                            binding: None,
+                            metadata: None,
+                            schema: schema.flatten(),
+                            columns: Vec::new(),
+                            foreign_key_constraints: Vec::new(),
+                            unique_constraints: table_args
+                                .as_ref()
+                                .map(|(a, _)| a.unique_constraints.clone())
+                                .unwrap_or_default(),
+                            primary_key_constraint: table_args
+                                .as_ref()
+                                .and_then(|(a, _)| a.primary_key_constraint.clone()),
+                            incomplete,
+                        };
+                        let constraints = match &table_args {
+                            Some((a, _)) => &a.foreign_key_constraints,
+                            None => &synthesized.foreign_key_constraints,
+                        };
+                        (&synthesized, constraints)
+                    }
                 };
                 let constraint_file = table_args.as_ref().map(|(_, f)| *f).unwrap_or(file);
-                let table = self.add_table(
-                    scope,
-                    &TableFacts {
-                        foreign_key_constraints: Vec::new(),
-                        ..facts.clone()
-                    },
-                    file,
-                    Some(id),
-                );
+                let table = self.add_table_with(scope, facts, file, Some(id), false);
                 if let Some(table) = table {
-                    for fk in facts.foreign_key_constraints {
-                        self.add_foreign_key(table, fk, constraint_file);
+                    for fk in constraints {
+                        self.add_foreign_key(table, fk.clone(), constraint_file);
                     }
                     self.graph.tables[table].location = Location {
                         file,
@@ -1478,7 +1487,7 @@ pub fn render_convention(
     Some(out)
 }
 
-fn make_column(facts: &crate::facts::ColumnFacts, file: FileId, sqlmodel: bool) -> Column {
+fn make_column(facts: &Arc<crate::facts::ColumnFacts>, file: FileId, sqlmodel: bool) -> Column {
     let primary_key = facts.is_primary_key();
     let nullable = match &facts.nullable {
         Some(Setting::Known(value, _)) => Some(*value),
@@ -1581,13 +1590,13 @@ impl<'a> Linker<'a> {
                 .push(id);
         }
         for class in 0..self.graph.classes.len() {
+            let files = self.files;
             if let Some(&(file, index)) = self.imperative.get(&class) {
-                for facts in self.files[file].imperative_mappings[index]
+                for facts in &files[file].imperative_mappings[index]
                     .properties
                     .relationships
-                    .clone()
                 {
-                    self.add_relationship(class, file, facts, None);
+                    self.add_relationship(class, file, facts.clone(), None);
                 }
                 continue;
             }
@@ -1619,7 +1628,7 @@ impl<'a> Linker<'a> {
         &mut self,
         class: ClassId,
         file: FileId,
-        facts: crate::facts::RelationshipFacts,
+        facts: Arc<crate::facts::RelationshipFacts>,
         backref_of: Option<RelationshipId>,
     ) -> RelationshipId {
         let target = match backref_of {
@@ -1770,7 +1779,7 @@ impl<'a> Linker<'a> {
         let Some(target) = relationship.target_class() else {
             return;
         };
-        let facts = relationship.facts.clone();
+        let facts = &relationship.facts;
         if facts.has_splat {
             return;
         }
@@ -2186,7 +2195,7 @@ impl<'a> Linker<'a> {
         // attribute of that name exists (SQLAlchemy refuses: SA204).
         let count = self.graph.relationships.len();
         for id in 0..count {
-            let relationship = self.graph.relationships[id].clone();
+            let relationship = &self.graph.relationships[id];
             let Some(backref) = &relationship.facts.backref else {
                 continue;
             };
@@ -2198,7 +2207,7 @@ impl<'a> Linker<'a> {
             {
                 continue;
             }
-            let facts = backref_facts(&relationship.facts, backref, name);
+            let facts = Arc::new(backref_facts(&relationship.facts, backref, name));
             let file = relationship.location.file;
             let created = self.add_relationship(target, file, facts, Some(id));
             self.graph.relationships[id].pair = Some(created);
@@ -2432,15 +2441,14 @@ fn backref_facts(
         backref: None,
         from_declared_attr: origin.from_declared_attr,
         // A backref written as a bare string has no call of its own.
-        call: backref
-            .call
-            .clone()
-            .unwrap_or_else(|| crate::syntax::expr::Call {
+        call: backref.call.clone().unwrap_or_else(|| {
+            Arc::new(crate::syntax::expr::Call {
                 callee: Expr::unknown(backref.range),
                 args: Vec::new(),
                 keywords: Vec::new(),
                 has_splat: false,
                 arguments_range: crate::text::TextRange::default(),
-            }),
+            })
+        }),
     }
 }

@@ -183,7 +183,7 @@ pub struct Column {
     pub primary_key: bool,
     pub unique: bool,
     pub location: Location,
-    pub facts: ColumnFacts,
+    pub facts: Arc<ColumnFacts>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -302,7 +302,7 @@ pub struct Relationship {
     pub location: Location,
     /// The facts as written; for a backref-created relationship, the
     /// originating relationship's facts with the backref's keywords.
-    pub facts: RelationshipFacts,
+    pub facts: Arc<RelationshipFacts>,
 }
 
 impl Relationship {

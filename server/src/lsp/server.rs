@@ -360,11 +360,12 @@ impl LanguageServer for Server {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         self.caught_up().await;
-        let (analysis, document_changes) = {
+        let (analysis, document_changes, defer_fix_all) = {
             let session = lock(&self.shared.session);
             (
                 session.analysis_of(&params.text_document.uri),
                 session.flags.document_changes,
+                session.flags.resolves_code_action_edits,
             )
         };
         let Some(analysis) = analysis else {
@@ -377,10 +378,30 @@ impl LanguageServer for Server {
                 params.range,
                 params.context.only.as_deref(),
                 document_changes,
+                defer_fix_all,
             )
         })
         .await
         .map(Some)
         .map_err(|message| internal_error("codeAction", message))
+    }
+
+    async fn code_action_resolve(&self, action: CodeAction) -> Result<CodeAction> {
+        self.caught_up().await;
+        let uri = action
+            .data
+            .as_ref()
+            .and_then(|d| serde_json::from_value::<code_action::FixAllData>(d.clone()).ok())
+            .map(|d| d.fix_all);
+        let (analysis, document_changes) = {
+            let session = lock(&self.shared.session);
+            (
+                uri.and_then(|uri| session.analysis_of(&uri)),
+                session.flags.document_changes,
+            )
+        };
+        blocking(move || code_action::resolve(analysis.as_deref(), action, document_changes))
+            .await
+            .map_err(|message| internal_error("codeAction/resolve", message))
     }
 }

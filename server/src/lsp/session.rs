@@ -29,6 +29,9 @@ pub struct ClientFlags {
     pub watch_files: bool,
     pub document_changes: bool,
     pub configuration: bool,
+    /// The client resolves a code action's `edit` later
+    /// (`codeAction/resolve`), so costly edits can wait until chosen.
+    pub resolves_code_action_edits: bool,
 }
 
 pub struct DiskFile {

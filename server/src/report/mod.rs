@@ -5,6 +5,8 @@ pub mod json;
 pub mod sarif;
 pub mod text;
 
+use std::sync::OnceLock;
+
 use crate::diagnostic::Diagnostic;
 use crate::text::{LineColumn, LineIndex};
 
@@ -12,7 +14,8 @@ use crate::text::{LineColumn, LineIndex};
 pub struct ReportFile<'a> {
     pub path: &'a str,
     pub text: &'a str,
-    pub index: LineIndex,
+    /// Built on first use: most files of a workspace have no finding.
+    index: OnceLock<LineIndex>,
 }
 
 impl<'a> ReportFile<'a> {
@@ -20,12 +23,16 @@ impl<'a> ReportFile<'a> {
         Self {
             path,
             text,
-            index: LineIndex::new(text),
+            index: OnceLock::new(),
         }
     }
 
+    pub fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::new(self.text))
+    }
+
     pub fn position(&self, offset: usize) -> LineColumn {
-        self.index.line_column(self.text, offset)
+        self.index().line_column(self.text, offset)
     }
 }
 

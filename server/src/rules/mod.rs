@@ -38,6 +38,8 @@ mod sa404_post_update_without_cycle;
 mod sa405_composite_fk_autoincrement;
 pub(crate) mod support;
 
+use rayon::prelude::*;
+
 use crate::config::Dialect;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::graph::Graph;
@@ -402,22 +404,26 @@ pub fn is_known_selector(selector: &str) -> bool {
 }
 
 /// Runs the rules `enabled` accepts over the graph.
-pub fn run(context: &Context, enabled: impl Fn(&str) -> bool) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    for rule in RULES {
-        if !enabled(rule.code) {
-            continue;
-        }
-        let mut found = Vec::new();
-        (rule.check)(context, &mut found);
-        for diagnostic in &mut found {
-            diagnostic.code = rule.code;
-            diagnostic.name = rule.name;
-            diagnostic.severity = rule.severity;
-        }
-        diagnostics.extend(found);
-    }
-    diagnostics
+pub fn run(context: &Context, enabled: impl Fn(&str) -> bool + Sync) -> Vec<Diagnostic> {
+    // The rules only read the graph: they run on every core, and their
+    // findings are concatenated in the order of RULES.
+    let found: Vec<Vec<Diagnostic>> = RULES
+        .par_iter()
+        .map(|rule| {
+            if !enabled(rule.code) {
+                return Vec::new();
+            }
+            let mut found = Vec::new();
+            (rule.check)(context, &mut found);
+            for diagnostic in &mut found {
+                diagnostic.code = rule.code;
+                diagnostic.name = rule.name;
+                diagnostic.severity = rule.severity;
+            }
+            found
+        })
+        .collect();
+    found.into_iter().flatten().collect()
 }
 
 #[cfg(test)]

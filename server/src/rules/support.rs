@@ -105,8 +105,10 @@ pub fn replace_range(file: usize, range: TextRange, new_text: impl Into<String>)
     }
 }
 
-/// Levenshtein distance, for "did you mean" suggestions.
-pub fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance (a case change costs one), the plain definition
+/// [`closest`] computes in bounded form.
+#[cfg(test)]
+fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
@@ -126,18 +128,74 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate within a distance that still reads as a typo.
+///
+/// Candidates are every class or table of a registry (thousands in a large
+/// workspace, on every keystroke in the editor), so the distance is only
+/// computed for those whose length allows it, and each computation stops
+/// once it cannot come within the limit.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(2);
+    let name_chars: Vec<char> = name.chars().collect();
+    let limit = (name_chars.len() / 3).max(2);
     let mut best: Option<(usize, &str)> = None;
+    let mut candidate_chars = Vec::new();
+    let mut rows = (Vec::new(), Vec::new());
     for candidate in candidates {
-        let distance = edit_distance(name, candidate);
-        if distance <= limit
-            && best.is_none_or(|(d, c)| distance < d || (distance == d && candidate < c))
+        // A distance is at least the difference of the lengths: compare the
+        // byte lengths first (each char is 1 to 4 bytes), then the chars.
+        if candidate.len() + 4 * limit < name_chars.len()
+            || candidate.len() > 4 * (name_chars.len() + limit)
         {
+            continue;
+        }
+        candidate_chars.clear();
+        candidate_chars.extend(candidate.chars());
+        if candidate_chars.len().abs_diff(name_chars.len()) > limit {
+            continue;
+        }
+        // Ties keep the alphabetically first candidate, so a candidate
+        // only needs to beat or equal the best distance so far.
+        let bound = best.map_or(limit, |(d, _)| d.min(limit));
+        let Some(distance) = bounded_distance(&name_chars, &candidate_chars, bound, &mut rows)
+        else {
+            continue;
+        };
+        if best.is_none_or(|(d, c)| distance < d || (distance == d && candidate < c)) {
             best = Some((distance, candidate));
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// [`edit_distance`] over chars, or `None` as soon as it must exceed `bound`
+/// (every cell of a row past it: later rows only grow).
+fn bounded_distance(
+    a: &[char],
+    b: &[char],
+    bound: usize,
+    (previous, current): &mut (Vec<usize>, Vec<usize>),
+) -> Option<usize> {
+    previous.clear();
+    previous.extend(0..=b.len());
+    current.clear();
+    current.resize(b.len() + 1, 0);
+    for i in 1..=a.len() {
+        current[0] = i;
+        let mut row_min = current[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(!a[i - 1].eq_ignore_ascii_case(&b[j - 1]));
+            let case_cost = usize::from(a[i - 1] != b[j - 1] && cost == 0);
+            current[j] = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost + case_cost);
+            row_min = row_min.min(current[j]);
+        }
+        if row_min > bound {
+            return None;
+        }
+        std::mem::swap(previous, current);
+    }
+    let distance = previous[b.len()];
+    (distance <= bound).then_some(distance)
 }
 
 /// Does `class` inherit from (or equal) `ancestor` among mapped classes?
@@ -461,6 +519,72 @@ mod tests {
     fn suggestions_stay_close() {
         assert_eq!(closest("Chlid", ["Child", "Parent"]), Some("Child"));
         assert_eq!(closest("Order", ["Child", "Parent"]), None);
+        // Ties go to the alphabetically first; a closer one wins.
+        assert_eq!(closest("Chil", ["Chilx", "Chila"]), Some("Chila"));
+        assert_eq!(closest("Chil", ["Chilxy", "Chila"]), Some("Chila"));
+        assert_eq!(
+            closest("user_account", ["user_acount", "users"]),
+            Some("user_acount")
+        );
+        // Case alone costs one: "user" and "User" are at distance 1.
+        assert_eq!(closest("user", ["User", "Users"]), Some("User"));
+        assert_eq!(closest("ab", ["abcdefgh"]), None);
+    }
+
+    #[test]
+    fn closest_equals_the_plain_search() {
+        fn plain<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+            let limit = (name.chars().count() / 3).max(2);
+            let mut best: Option<(usize, &str)> = None;
+            for &candidate in candidates {
+                let distance = edit_distance(name, candidate);
+                if distance <= limit
+                    && best.is_none_or(|(d, c)| distance < d || (distance == d && candidate < c))
+                {
+                    best = Some((distance, candidate));
+                }
+            }
+            best.map(|(_, c)| c)
+        }
+        let words = [
+            "",
+            "a",
+            "ab",
+            "user",
+            "User",
+            "users",
+            "user_account",
+            "useraccount",
+            "account",
+            "parent",
+            "Parent",
+            "parents",
+            "child",
+            "Chlid",
+            "children",
+            "émile",
+            "emile",
+            "naïve_table",
+            "naive_table",
+            "order_item",
+            "orderitem",
+            "order",
+            "x",
+        ];
+        for name in words {
+            for start in 0..words.len() {
+                let candidates: Vec<&str> = words[start..]
+                    .iter()
+                    .copied()
+                    .filter(|w| *w != name)
+                    .collect();
+                assert_eq!(
+                    closest(name, candidates.iter().copied()),
+                    plain(name, &candidates),
+                    "{name} among {candidates:?}"
+                );
+            }
+        }
         assert_eq!(edit_distance("user", "User"), 1);
     }
 }

@@ -1,7 +1,7 @@
 //! Parsing with tree-sitter-python and the compiled `.scm` queries.
 //!
 //! Queries live in `queries/python/` and are embedded at build time, compiled
-//! once per process, and looked up by capture name once.
+//! once per process into one query, and looked up by capture name once.
 
 pub mod expr;
 
@@ -47,34 +47,7 @@ pub fn reparse(text: &str, old: &Tree) -> Tree {
     })
 }
 
-/// One `.scm` file: its name, its source and the compiled query.
-pub struct NamedQuery {
-    pub name: &'static str,
-    pub query: Query,
-}
-
-impl NamedQuery {
-    fn compile(name: &'static str, source: &'static str) -> Self {
-        let query = Query::new(&language(), source)
-            .unwrap_or_else(|error| panic!("query {name} does not compile: {error}"));
-        Self { name, query }
-    }
-
-    /// Index of a capture; every name asked for is in the query (checked by a test).
-    pub fn capture(&self, name: &str) -> u32 {
-        self.query
-            .capture_index_for_name(name)
-            .unwrap_or_else(|| panic!("query {} has no capture @{name}", self.name))
-    }
-}
-
-pub struct Queries {
-    pub imports: NamedQuery,
-    pub definitions: NamedQuery,
-    pub class_body: NamedQuery,
-    pub calls: NamedQuery,
-}
-
+/// The `.scm` files, in the order their patterns are numbered in [`ModelQuery`].
 pub const QUERY_SOURCES: &[(&str, &str)] = &[
     (
         "imports.scm",
@@ -94,23 +67,147 @@ pub const QUERY_SOURCES: &[(&str, &str)] = &[
     ),
 ];
 
-pub fn queries() -> &'static Queries {
-    static QUERIES: OnceLock<Queries> = OnceLock::new();
-    QUERIES.get_or_init(|| {
-        let source = |name: &str| {
-            QUERY_SOURCES
-                .iter()
-                .find(|(file, _)| *file == name)
-                .map(|(_, source)| *source)
-                .expect("every query file is listed")
-        };
-        Queries {
-            imports: NamedQuery::compile("imports.scm", source("imports.scm")),
-            definitions: NamedQuery::compile("definitions.scm", source("definitions.scm")),
-            class_body: NamedQuery::compile("class_body.scm", source("class_body.scm")),
-            calls: NamedQuery::compile("calls.scm", source("calls.scm")),
+/// Every `.scm` file compiled into one query, so that extraction walks the
+/// tree once: a query cursor's cost is mostly the walk itself, and four
+/// separate passes cost about twice as much as parsing the file.
+///
+/// Capture names are unique across the files (checked when compiling), so a
+/// capture says which file's pattern matched.
+pub struct ModelQuery {
+    pub query: Query,
+    pub captures: Captures,
+    /// The file each pattern comes from, by pattern index.
+    pattern_files: Vec<QueryFile>,
+}
+
+/// The `.scm` file a pattern of [`ModelQuery`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryFile {
+    Imports,
+    Definitions,
+    ClassBody,
+    Calls,
+}
+
+impl QueryFile {
+    fn named(name: &str) -> Self {
+        match name {
+            "imports.scm" => Self::Imports,
+            "definitions.scm" => Self::Definitions,
+            "class_body.scm" => Self::ClassBody,
+            "calls.scm" => Self::Calls,
+            other => panic!("no extractor reads the query file {other}"),
         }
-    })
+    }
+}
+
+/// The index of every capture the extractor reads, looked up once.
+pub struct Captures {
+    // imports.scm
+    pub import: u32,
+    pub import_from: u32,
+    // definitions.scm
+    pub class: u32,
+    pub decorated: u32,
+    pub target: u32,
+    pub value: u32,
+    pub attribute_target: u32,
+    pub attribute_value: u32,
+    // class_body.scm
+    pub body: u32,
+    pub member: u32,
+    pub member_name: u32,
+    pub member_annotation: u32,
+    pub member_value: u32,
+    pub method: u32,
+    pub method_decorator: u32,
+    pub method_name: u32,
+    pub method_body: u32,
+    pub method_return_type: u32,
+    pub plain_method: u32,
+    pub plain_method_name: u32,
+    // calls.scm
+    pub call: u32,
+    pub callee: u32,
+    pub pragma: u32,
+}
+
+impl ModelQuery {
+    fn compile() -> Self {
+        let mut source = String::new();
+        // Where each file's text ends in the combined source.
+        let mut file_ends = Vec::new();
+        for (name, text) in QUERY_SOURCES {
+            // Each file compiles on its own first, so that an error names it.
+            if let Err(error) = Query::new(&language(), text) {
+                panic!("query {name} does not compile: {error}");
+            }
+            source.push_str(text);
+            source.push('\n');
+            file_ends.push((source.len(), QueryFile::named(name)));
+        }
+        let query = Query::new(&language(), &source)
+            .unwrap_or_else(|error| panic!("the combined queries do not compile: {error}"));
+        let mut seen = std::collections::HashSet::new();
+        for name in query.capture_names() {
+            assert!(seen.insert(*name), "capture @{name} is defined twice");
+        }
+        let capture = |name: &str| {
+            query
+                .capture_index_for_name(name)
+                .unwrap_or_else(|| panic!("no query has a capture @{name}"))
+        };
+        let captures = Captures {
+            import: capture("import"),
+            import_from: capture("import_from"),
+            class: capture("class"),
+            decorated: capture("decorated"),
+            target: capture("target"),
+            value: capture("value"),
+            attribute_target: capture("attribute_target"),
+            attribute_value: capture("attribute_value"),
+            body: capture("body"),
+            member: capture("member"),
+            member_name: capture("member_name"),
+            member_annotation: capture("member_annotation"),
+            member_value: capture("member_value"),
+            method: capture("method"),
+            method_decorator: capture("method_decorator"),
+            method_name: capture("method_name"),
+            method_body: capture("method_body"),
+            method_return_type: capture("method_return_type"),
+            plain_method: capture("plain_method"),
+            plain_method_name: capture("plain_method_name"),
+            call: capture("call"),
+            callee: capture("callee"),
+            pragma: capture("pragma"),
+        };
+        let pattern_files = (0..query.pattern_count())
+            .map(|pattern| {
+                let start = query.start_byte_for_pattern(pattern);
+                file_ends
+                    .iter()
+                    .find(|(end, _)| start < *end)
+                    .map(|(_, file)| *file)
+                    .expect("every pattern starts inside one of the files")
+            })
+            .collect();
+        Self {
+            query,
+            captures,
+            pattern_files,
+        }
+    }
+
+    /// The file the pattern of a match comes from.
+    pub fn file_of_pattern(&self, pattern: usize) -> QueryFile {
+        self.pattern_files[pattern]
+    }
+}
+
+pub fn model_query() -> &'static ModelQuery {
+    static QUERY: OnceLock<ModelQuery> = OnceLock::new();
+    QUERY.get_or_init(ModelQuery::compile)
 }
 
 #[cfg(test)]
@@ -124,8 +221,8 @@ mod tests {
                 panic!("{name}: {error}");
             }
         }
-        // Forces the lazily built set too, with its capture look-ups.
-        let _ = queries();
+        // Forces the combined query too, with its capture look-ups.
+        let _ = model_query();
     }
 
     #[test]

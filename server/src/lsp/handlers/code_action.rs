@@ -33,12 +33,20 @@ fn requested(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
     })
 }
 
+/// What a deferred action's `data` carries to `codeAction/resolve`.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FixAllData {
+    pub fix_all: Uri,
+}
+
 pub fn code_actions(
     analysis: &ProjectAnalysis,
     uri: &Uri,
     range: Range,
     only: Option<&[CodeActionKind]>,
     document_changes: bool,
+    defer_fix_all: bool,
 ) -> Vec<CodeActionOrCommand> {
     let Some(file) = analysis.file_of(uri) else {
         return Vec::new();
@@ -104,7 +112,30 @@ pub fn code_actions(
         actions.extend(ignores);
     }
     let kind = fix_all_kind();
-    if requested(only, &kind) {
+    // Fixing everything re-checks the project after each round: on every
+    // cursor move that is too slow, so a client that resolves edits gets
+    // the action now and its edit when it is chosen. A request for this
+    // very kind (fix on save) is answered in full.
+    let asked_for_fix_all = only.is_some_and(|only| only.contains(&kind));
+    if requested(only, &kind) && defer_fix_all && !asked_for_fix_all {
+        let fixable = analysis.diagnostics.iter().any(|d| {
+            d.file() == file
+                && d.fixes
+                    .iter()
+                    .any(|f| f.applicability == Applicability::Safe)
+        });
+        if fixable {
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: "Fix all safe sqla-analyzer problems".to_string(),
+                kind: Some(kind),
+                data: serde_json::to_value(FixAllData {
+                    fix_all: uri.clone(),
+                })
+                .ok(),
+                ..CodeAction::default()
+            }));
+        }
+    } else if requested(only, &kind) {
         if let Some(edit) = fix_all(analysis, file, document_changes) {
             actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: "Fix all safe sqla-analyzer problems".to_string(),
@@ -115,6 +146,28 @@ pub fn code_actions(
         }
     }
     actions
+}
+
+/// Fills in the edit of a deferred fix-all action; other actions come back
+/// as they are (they carry their edit already).
+pub fn resolve(
+    analysis: Option<&ProjectAnalysis>,
+    mut action: CodeAction,
+    document_changes: bool,
+) -> CodeAction {
+    let Some(data) = action
+        .data
+        .as_ref()
+        .and_then(|d| serde_json::from_value::<FixAllData>(d.clone()).ok())
+    else {
+        return action;
+    };
+    let file = analysis.and_then(|a| Some((a, a.file_of(&data.fix_all)?)));
+    action.edit = Some(
+        file.and_then(|(analysis, file)| fix_all(analysis, file, document_changes))
+            .unwrap_or_default(),
+    );
+    action
 }
 
 /// Every safe fix of the file's diagnostics, re-checking after each round

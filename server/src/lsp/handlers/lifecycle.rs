@@ -42,6 +42,12 @@ pub fn client_flags(capabilities: &ClientCapabilities) -> ClientFlags {
             .and_then(|e| e.document_changes)
             .unwrap_or(false),
         configuration: workspace.and_then(|w| w.configuration).unwrap_or(false),
+        resolves_code_action_edits: capabilities
+            .text_document
+            .as_ref()
+            .and_then(|t| t.code_action.as_ref())
+            .and_then(|c| c.resolve_support.as_ref())
+            .is_some_and(|r| r.properties.iter().any(|p| p == "edit")),
     }
 }
 
@@ -78,7 +84,7 @@ pub fn initialize_result(encoding: Encoding) -> InitializeResult {
             hover_provider: Some(HoverProviderCapability::Simple(true)),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                 code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, fix_all_kind()]),
-                resolve_provider: Some(false),
+                resolve_provider: Some(true),
                 ..CodeActionOptions::default()
             })),
             workspace: Some(WorkspaceServerCapabilities {

@@ -55,6 +55,20 @@ fn check(body: &[u8]) -> Vec<u8> {
     replacement(id, -32600)
 }
 
+/// The value of the last `Content-Length:` header in a line, wherever it
+/// starts: `Some(None)` when it is not a number.
+///
+/// A header normally starts its line. But after a body that was shorter
+/// than its Content-Length said (or longer), the rest of one message runs
+/// into the next message's header on one line (bodies end without a line
+/// break): looking for the header anywhere in the line finds the next
+/// message again, instead of losing every message after the bad one.
+fn content_length(line: &str) -> Option<Option<usize>> {
+    const NAME: &str = "content-length:";
+    let at = line.to_ascii_lowercase().rfind(NAME)?;
+    Some(line[at + NAME.len()..].trim().parse().ok())
+}
+
 /// Copies LSP messages from `input` to `output`, replacing invalid ones.
 pub async fn filter<I, O>(input: I, mut output: O)
 where
@@ -80,19 +94,22 @@ where
                 continue;
             }
             headers = true;
-            if let Some((name, value)) = text.split_once(':') {
-                if name.trim().eq_ignore_ascii_case("content-length") {
-                    length = Some(value.trim().parse().ok());
-                }
+            if let Some(value) = content_length(text) {
+                length = Some(value);
             }
         }
         let forward = match length {
             Some(Some(length)) if length <= MAX_BODY => {
-                let mut body = vec![0; length];
-                if reader.read_exact(&mut body).await.is_err() {
-                    return;
+                // Read as it comes, not allocated up front from the header.
+                let mut body = Vec::new();
+                match (&mut reader)
+                    .take(length as u64)
+                    .read_to_end(&mut body)
+                    .await
+                {
+                    Ok(read) if read == length => check(&body),
+                    _ => return,
                 }
-                check(&body)
             }
             // Headers without a usable length: the body cannot be found.
             _ => replacement(Value::Null, -32700),
@@ -124,5 +141,73 @@ mod tests {
         let invalid = unframe(&check(br#"{"jsonrpc":"2.0","id":7,"method":42}"#));
         assert_eq!(invalid["id"], 7);
         assert_eq!(invalid["params"]["code"], -32600);
+    }
+
+    /// What the filter forwards for `input`: each message's method, or
+    /// the error code that replaces it.
+    fn forwarded(input: &[u8]) -> Vec<String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut output = Vec::new();
+        runtime.block_on(filter(input, &mut output));
+        let mut messages = Vec::new();
+        let mut rest = output.as_slice();
+        while !rest.is_empty() {
+            let text = std::str::from_utf8(rest).unwrap();
+            let (header, after) = text.split_once("\r\n\r\n").unwrap();
+            let length: usize = header["Content-Length: ".len()..].parse().unwrap();
+            let message: Value = serde_json::from_str(&after[..length]).unwrap();
+            messages.push(match message["method"].as_str() {
+                Some(INVALID_MESSAGE) => message["params"]["code"].to_string(),
+                Some(method) => method.to_string(),
+                None => "response".to_string(),
+            });
+            rest = &rest[text.len() - after.len() + length..];
+        }
+        messages
+    }
+
+    fn message(method: &str) -> Vec<u8> {
+        frame(format!(r#"{{"jsonrpc":"2.0","method":"{method}","params":{{}}}}"#).as_bytes())
+    }
+
+    fn with_length(method: &str, change: isize) -> Vec<u8> {
+        let body = format!(r#"{{"jsonrpc":"2.0","method":"{method}","params":{{}}}}"#);
+        let length = body.len() as isize + change;
+        format!("Content-Length: {length}\r\n\r\n{body}").into_bytes()
+    }
+
+    #[test]
+    fn wrong_lengths_lose_only_the_messages_they_overlap() {
+        // Too short: the cut message is a parse error, the next one passes.
+        let input = [with_length("a", -5), message("b"), message("c")].concat();
+        assert_eq!(forwarded(&input), ["-32700", "b", "c"]);
+        // Too long: the start of the next message is swallowed with it.
+        let input = [with_length("a", 20), message("b"), message("c")].concat();
+        assert_eq!(forwarded(&input), ["-32700", "c"]);
+        // Not a number, no length, a length past the limit, garbage.
+        let huge = format!("Content-Length: {}\r\n\r\n{{}}", MAX_BODY + 1).into_bytes();
+        for bad in [
+            b"Content-Length: twelve\r\n\r\n{}".to_vec(),
+            b"Content-Type: application/json\r\n\r\n{}".to_vec(),
+            huge,
+            b"\x00\xff garbage\r\n\r\n".to_vec(),
+        ] {
+            let input = [message("a"), bad, message("b")].concat();
+            assert_eq!(forwarded(&input), ["a", "-32700", "b"]);
+        }
+        // Headers in any case, with other headers around.
+        let body = br#"{"jsonrpc":"2.0","method":"a","params":{}}"#;
+        let input = [
+            format!(
+                "content-length:{}\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+            body,
+        ]
+        .concat();
+        assert_eq!(forwarded(&input), ["a"]);
     }
 }

@@ -237,15 +237,20 @@ impl LanguageServer for Server {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let document = params.text_document;
-        self.mutate("didOpen", |session| {
-            session.open(
-                document.uri,
-                document.text,
-                document.version,
-                document.language_id,
-            )
-        })
-        .await;
+        let skipped = self
+            .mutate("didOpen", |session| {
+                session.open(
+                    document.uri,
+                    document.text,
+                    document.version,
+                    document.language_id,
+                )
+            })
+            .await
+            .flatten();
+        if let Some(message) = skipped {
+            self.warn(message).await;
+        }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -256,8 +261,10 @@ impl LanguageServer for Server {
                 session.change(&uri, version, &params.content_changes)
             })
             .await;
-        if let Some(Err(message)) = result {
-            self.warn(format!("sqla-analyzer: {message}")).await;
+        match result {
+            Some(Err(message)) => self.warn(format!("sqla-analyzer: {message}")).await,
+            Some(Ok(Some(skipped))) => self.warn(skipped).await,
+            _ => {}
         }
     }
 

@@ -1,7 +1,7 @@
-//! Input no editor should send, and disks that hold what no model file
-//! should: huge, deeply nested, binary and mis-encoded files. Each is
-//! ignored with a `window/logMessage` (or handled), and the server still
-//! answers a hover afterwards.
+//! Input no editor should send, and disks that change under the server:
+//! huge, deeply nested, binary and mis-encoded files, folders that vanish.
+//! Each is ignored with a `window/logMessage` (or handled), and the server
+//! still answers a hover afterwards.
 
 use std::path::Path;
 
@@ -196,4 +196,74 @@ async fn nul_bytes_and_invalid_utf8_are_skipped_with_a_log_line() {
     assert_eq!(hover["result"], Value::Null, "{hover}");
     assert_hover_works(&mut server, &root).await;
     assert!(server.shutdown().await);
+}
+
+/// A workspace folder deleted while the server runs: the client reports
+/// the deleted files (or only the folder), then edits that name it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workspace_folder_that_disappears() {
+    for per_file in [true, false] {
+        let kept = sa203_workspace();
+        let doomed = copy_workspace(&lsp_fixtures().join("workspaces/cascade"));
+        let (kept, doomed_root) = (root(&kept), root(&doomed));
+        let mut server = TestServer::start();
+        server.initialize(json!({
+            "capabilities": {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}},
+            "workspaceFolders": [
+                {"uri": uri(&kept), "name": "kept"},
+                {"uri": uri(&doomed_root), "name": "doomed"}
+            ]
+        }))
+        .await;
+        server.settle().await;
+        let doomed_parent = doomed_root.join("parent.py");
+        assert_eq!(server.diagnostics(&doomed_parent).len(), 1);
+
+        let files: Vec<_> = std::fs::read_dir(&doomed_root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        drop(doomed);
+        assert!(!doomed_root.exists());
+        let changes: Vec<Value> = if per_file {
+            files
+                .iter()
+                .map(|f| json!({"uri": uri(f), "type": 3}))
+                .collect()
+        } else {
+            vec![json!({"uri": uri(&doomed_root), "type": 3})]
+        };
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": changes}),
+        );
+        server.settle().await;
+        assert_eq!(
+            server.published.get(&uri(&doomed_parent)),
+            Some(&(None, vec![])),
+            "per file: {per_file}"
+        );
+
+        // Events for files in the vanished folder: a configuration file, a
+        // new module, a change.
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [
+                {"uri": uri(&doomed_root.join("pyproject.toml")), "type": 2},
+                {"uri": uri(&doomed_root.join("new.py")), "type": 1},
+                {"uri": uri(&doomed_parent), "type": 2}
+            ]}),
+        );
+        server.settle().await;
+        assert!(server.diagnostics(&doomed_parent).is_empty());
+        assert!(
+            !logged(&mut server, &[doomed_root.to_str().unwrap()]).is_empty(),
+            "per file: {per_file}: {:?}",
+            server.log
+        );
+        // The other folder is untouched.
+        assert_eq!(server.diagnostics(&kept.join("parent.py")).len(), 1);
+        assert_hover_works(&mut server, &kept).await;
+        assert!(server.shutdown().await);
+    }
 }

@@ -469,7 +469,31 @@ impl Session {
                 self.config_changed();
             } else if is_python(&path) {
                 self.disk_changed(&path, event.typ == FileChangeType::DELETED);
+            } else if event.typ == FileChangeType::DELETED {
+                self.directory_deleted(&path);
             }
+        }
+    }
+
+    /// A deleted directory: clients report it alone, not each file in it.
+    /// Its files leave every project that read them, a workspace folder's
+    /// own root included.
+    fn directory_deleted(&mut self, directory: &Path) {
+        let mut touched = Vec::new();
+        for (id, project) in &mut self.projects {
+            if !project.folder || project.removed {
+                continue;
+            }
+            let before = project.candidates.len() + project.disk.len();
+            project.candidates.retain(|p| !p.starts_with(directory));
+            project.disk.retain(|p, _| !p.starts_with(directory));
+            project.reload.retain(|p| !p.starts_with(directory));
+            if project.candidates.len() + project.disk.len() != before {
+                touched.push(*id);
+            }
+        }
+        for id in touched {
+            self.touch(id);
         }
     }
 

@@ -1,7 +1,8 @@
 //! Input no editor should send, and disks that change under the server:
-//! huge, deeply nested, binary and mis-encoded files, folders that vanish.
-//! Each is ignored with a `window/logMessage` (or handled), and the server
-//! still answers a hover afterwards.
+//! huge, deeply nested, binary and mis-encoded files, folders that vanish,
+//! notifications nobody knows. Each is answered with the protocol's error
+//! or ignored with a `window/logMessage`, and the server still answers a
+//! hover afterwards.
 
 use std::path::Path;
 
@@ -266,4 +267,75 @@ async fn a_workspace_folder_that_disappears() {
         assert_hover_works(&mut server, &kept).await;
         assert!(server.shutdown().await);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_notifications_are_ignored_with_a_log_line() {
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    let mut server = TestServer::start();
+    server.initialize_folder(&root, None).await;
+    server.notify("custom/somethingHappened", json!({"x": 1}));
+    let message = server.notification("window/logMessage").await;
+    let text = message["params"]["message"].as_str().unwrap();
+    assert_eq!(
+        text,
+        "sqla-analyzer: ignored the notification custom/somethingHappened: the server does not handle it"
+    );
+    // `$/` notifications may be ignored silently.
+    server.notify("$/somethingElse", json!({}));
+    server.settle().await;
+    assert!(logged(&mut server, &["$/somethingElse"]).is_empty());
+    assert_hover_works(&mut server, &root).await;
+    assert!(server.shutdown().await);
+}
+
+/// Notifications whose params do not read as their type: without a word,
+/// a lost didChange would leave the server with another text than the
+/// editor's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_with_invalid_params_are_ignored_with_a_log_line() {
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    let parent = root.join("parent.py");
+    let mut server = TestServer::start();
+    server.initialize_folder(&root, None).await;
+    let text = std::fs::read_to_string(&parent).unwrap();
+    server.open(&parent, &text, 1);
+    server.change(
+        &parent,
+        2,
+        json!([{"range": {"start": {"line": 0, "character": -1}, "end": {"line": 0, "character": 0}},
+                "text": "x"}]),
+    );
+    server.notify("textDocument/didClose", json!({"textDocument": 42}));
+    server.notify("workspace/didChangeWatchedFiles", Value::Null);
+    server.settle().await;
+    for method in [
+        "textDocument/didChange",
+        "textDocument/didClose",
+        "workspace/didChangeWatchedFiles",
+    ] {
+        assert_eq!(
+            logged(
+                &mut server,
+                &["ignored the notification", method, "invalid params"]
+            )
+            .len(),
+            1,
+            "{method}: {:?}",
+            server.log
+        );
+    }
+    assert_eq!(server.published_version(&parent), Some(1));
+    // Positions beyond u32 in a request: the protocol's invalid params.
+    let response = server
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&parent)}, "position": {"line": 1u64 << 40, "character": 0}}),
+        )
+        .await;
+    assert_eq!(response["error"]["code"], -32602, "{response}");
+    assert_hover_works(&mut server, &root).await;
+    assert!(server.shutdown().await);
 }

@@ -22,7 +22,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use super::handlers::{code_action, hover, lifecycle, workspace as workspace_handlers};
 use super::session::Session;
 use super::settings::Overrides;
-use super::transport::InvalidMessage;
+use super::transport::{IgnoredNotification, InvalidMessage};
 
 /// How long a request waits for the analysis of the revision it arrived
 /// at before answering from the latest one (a guard, not a debounce).
@@ -150,6 +150,16 @@ impl Server {
             -32700 => Error::parse_error(),
             _ => Error::invalid_request(),
         })
+    }
+
+    /// A notification the server ignores (unknown, or its params do not
+    /// read), said in the log.
+    pub async fn ignored_notification(&self, params: IgnoredNotification) {
+        self.warn(format!(
+            "sqla-analyzer: ignored the notification {}: {}",
+            params.method, params.reason
+        ))
+        .await;
     }
 
     async fn warn(&self, message: String) {

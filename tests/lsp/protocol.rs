@@ -32,12 +32,15 @@ async fn requests_before_initialize_are_refused() {
     assert_eq!(response["error"]["code"], -32002, "{response}");
     // A notification before initialize is dropped without a word.
     server.open(std::path::Path::new("/a.py"), "x = 1\n", 1);
-    let result = server.initialize(json!({"capabilities": {}})).await;
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    let result = server.initialize_folder(&root, None).await;
     assert_eq!(result["serverInfo"]["name"], "sqla-analyzer");
     let again = server
         .request("initialize", json!({"capabilities": {}}))
         .await;
     assert_eq!(again["error"]["code"], -32600, "{again}");
+    assert_hover_works(&mut server, &root).await;
     assert!(server.shutdown().await);
 }
 
@@ -117,14 +120,27 @@ async fn positions_past_the_end_are_clamped() {
     assert_eq!(past_the_end["result"], Value::Null, "{past_the_end}");
     let past_the_line = server.hover(&parent, 0, 9999).await;
     assert_eq!(past_the_line["result"], Value::Null, "{past_the_line}");
-    // An edit past the end appends.
+    // An edit past the end appends; so does a reversed range that starts
+    // past the end (read as empty at its start), and one past the end of
+    // the last line, in the middle of nowhere.
     server.change(
         &parent,
         2,
-        json!([{
-            "range": {"start": {"line": 500, "character": 3}, "end": {"line": 900, "character": 0}},
-            "text": "# appended\n"
-        }]),
+        json!([
+            {
+                "range": {"start": {"line": 500, "character": 3}, "end": {"line": 900, "character": 0}},
+                "text": "# appended\n"
+            },
+            {
+                "range": {"start": {"line": 9999, "character": 0}, "end": {"line": 0, "character": 0}},
+                "text": "# reversed\n"
+            },
+            {
+                "range": {"start": {"line": 4294967295u32, "character": 4294967295u32},
+                          "end": {"line": 4294967295u32, "character": 4294967295u32}},
+                "text": "# at the limit\n"
+            }
+        ]),
     );
     // A code action over a range past the end.
     let actions = server
@@ -257,6 +273,11 @@ async fn shutdown_then_exit() {
         )
         .await;
     assert_eq!(after["error"]["code"], -32600, "{after}");
+    let twice = server.request("shutdown", Value::Null).await;
+    assert_eq!(twice["error"]["code"], -32600, "{twice}");
+    // Notifications other than exit are dropped.
+    server.open(std::path::Path::new("/a.py"), "x = 1\n", 1);
+    server.notify("custom/late", json!({}));
     server.notify("exit", Value::Null);
     assert!(server.exit().await);
 

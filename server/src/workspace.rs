@@ -152,10 +152,14 @@ pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Candidate>, Vec<Stri
     }
     // One file reached through two spellings (`check . ../app`, a path
     // given twice) is one module: read twice, its classes would look
-    // defined twice, and `--fix` would write it twice.
-    let mut seen = std::collections::HashSet::new();
-    candidates
-        .retain(|c| seen.insert(std::fs::canonicalize(&c.path).unwrap_or_else(|_| c.path.clone())));
+    // defined twice, and `--fix` would write it twice. (One walk, which
+    // follows no links, finds each file once.)
+    if paths.len() > 1 {
+        let mut seen = std::collections::HashSet::new();
+        candidates.retain(|c| {
+            seen.insert(std::fs::canonicalize(&c.path).unwrap_or_else(|_| c.path.clone()))
+        });
+    }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     (candidates, errors)
 }

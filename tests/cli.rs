@@ -269,6 +269,29 @@ fn fix_writes_atomically_and_diff_writes_nothing() {
 }
 
 #[test]
+fn a_file_reached_twice_is_checked_and_fixed_once() {
+    let dir = workspace(&[("app/models.py", BAD_MODELS)]);
+    let paths = ["app", "./app/../app", "app/models.py"];
+    let output = run(dir.path(), &[&["check"], &paths[..]].concat());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("Found 1 problem") && text.contains("in 1 file checked"),
+        "{text}"
+    );
+    let fixed = run(
+        dir.path(),
+        &[&["check", "--fix", "--unsafe-fixes"], &paths[..]].concat(),
+    );
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    assert!(stderr(&fixed).is_empty(), "{}", stderr(&fixed));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app/models.py")).unwrap(),
+        BAD_MODELS.replace("parnet", "parent")
+    );
+}
+
+#[test]
 fn bad_input_is_skipped_with_a_message() {
     let mut large = String::from("from sqlalchemy import Column\n");
     while large.len() < 50 * 1024 * 1024 {

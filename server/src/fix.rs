@@ -88,19 +88,41 @@ impl std::fmt::Display for WriteError {
 }
 
 /// Writes `new_text` to `path` through a temporary file in the same
-/// directory and a rename, keeping the file's permissions, but only if the
-/// file still holds `expected` (what the fixes were computed from).
+/// directory and a rename, keeping the file's permissions (and a leading
+/// byte order mark), but only if the file still holds `expected` (what the
+/// fixes were computed from). A symbolic link is followed: its target is
+/// rewritten, the link stays.
 pub fn write_atomically(path: &Path, expected: &str, new_text: &str) -> Result<(), WriteError> {
+    write_atomically_with(path, expected, new_text, || {})
+}
+
+/// Reads the file and checks that it holds `expected` (a byte order mark
+/// aside); returns whether it starts with one.
+fn still_expected(path: &Path, expected: &str) -> Result<bool, WriteError> {
     let current = std::fs::read(path).map_err(WriteError::Io)?;
-    let current = current
-        .strip_prefix("\u{feff}".as_bytes())
-        .unwrap_or(&current);
-    if current != expected.as_bytes() {
+    let bom = "\u{feff}".as_bytes();
+    let had_bom = current.starts_with(bom);
+    let text = current.strip_prefix(bom).unwrap_or(&current);
+    if text != expected.as_bytes() {
         return Err(WriteError::ChangedOnDisk);
     }
-    let had_bom = std::fs::read(path)
-        .map(|b| b.starts_with("\u{feff}".as_bytes()))
-        .unwrap_or(false);
+    Ok(had_bom)
+}
+
+/// [`write_atomically`], calling `before_rename` once the temporary file is
+/// written (tests change the file there). The file is compared with
+/// `expected` again just before the rename, so a change made while the
+/// temporary file was written is not overwritten either.
+#[doc(hidden)]
+pub fn write_atomically_with(
+    path: &Path,
+    expected: &str,
+    new_text: &str,
+    before_rename: impl FnOnce(),
+) -> Result<(), WriteError> {
+    let resolved = std::fs::canonicalize(path).map_err(WriteError::Io)?;
+    let path = resolved.as_path();
+    let had_bom = still_expected(path, expected)?;
     let permissions = std::fs::metadata(path)
         .map_err(WriteError::Io)?
         .permissions();
@@ -114,19 +136,25 @@ pub fn write_atomically(path: &Path, expected: &str, new_text: &str) -> Result<(
         .unwrap_or_default();
     let temporary = directory.join(format!(".{name}.sqla-analyzer-{}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
+        let mut file = std::fs::File::create(&temporary).map_err(WriteError::Io)?;
         if had_bom {
-            file.write_all("\u{feff}".as_bytes())?;
+            file.write_all("\u{feff}".as_bytes())
+                .map_err(WriteError::Io)?;
         }
-        file.write_all(new_text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::set_permissions(&temporary, permissions)?;
-        std::fs::rename(&temporary, path)
+        file.write_all(new_text.as_bytes())
+            .map_err(WriteError::Io)?;
+        file.sync_all().map_err(WriteError::Io)?;
+        std::fs::set_permissions(&temporary, permissions).map_err(WriteError::Io)?;
+        before_rename();
+        if still_expected(path, expected)? != had_bom {
+            return Err(WriteError::ChangedOnDisk);
+        }
+        std::fs::rename(&temporary, path).map_err(WriteError::Io)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
-    result.map_err(WriteError::Io)
+    result
 }
 
 #[cfg(test)]
@@ -167,6 +195,77 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "changed");
         write_atomically(&path, "changed", "fixed").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "fixed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("sqla-fix-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn a_change_while_writing_is_not_overwritten() {
+        let dir = scratch("race");
+        let path = dir.join("models.py");
+        std::fs::write(&path, "original").unwrap();
+        // The file changes after the first comparison, while the temporary
+        // file is written: the rename does not happen.
+        let result = write_atomically_with(&path, "original", "fixed", || {
+            std::fs::write(&path, "edited meanwhile").unwrap();
+        });
+        assert!(
+            matches!(result, Err(WriteError::ChangedOnDisk)),
+            "{result:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "edited meanwhile");
+        assert_eq!(leftovers(&dir), Vec::<String>::new());
+        // Gone meanwhile: an error, nothing written.
+        let result = write_atomically_with(&path, "edited meanwhile", "fixed", || {
+            std::fs::remove_file(&path).unwrap();
+        });
+        assert!(matches!(result, Err(WriteError::Io(_))), "{result:?}");
+        assert!(!path.exists());
+        assert_eq!(leftovers(&dir), Vec::<String>::new());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_the_byte_order_mark_permissions_and_links() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("keep");
+        let path = dir.join("models.py");
+        std::fs::write(&path, "\u{feff}original").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&path, "original", "fixed").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), "\u{feff}fixed".as_bytes());
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        // A link is followed: the target changes, the link stays a link.
+        let link = dir.join("link.py");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        write_atomically(&link, "fixed", "fixed again").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            "\u{feff}fixed again".as_bytes()
+        );
+        assert_eq!(leftovers(&dir), Vec::<String>::new());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -150,9 +150,49 @@ pub fn discover(paths: &[PathBuf], config: &Config) -> (Vec<Candidate>, Vec<Stri
             }
         }
     }
+    // One file reached through two spellings (`check . ../app`, a path
+    // given twice) is one module: read twice, its classes would look
+    // defined twice, and `--fix` would write it twice. (One walk, which
+    // follows no links, finds each file once.)
+    if paths.len() > 1 {
+        let mut seen = std::collections::HashSet::new();
+        candidates.retain(|c| {
+            seen.insert(std::fs::canonicalize(&c.path).unwrap_or_else(|_| c.path.clone()))
+        });
+    }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
-    candidates.dedup_by(|a, b| a.path == b.path);
     (candidates, errors)
+}
+
+/// Why a file of `len` bytes is not read: over [`MAX_FILE_SIZE`].
+pub fn too_large(len: u64) -> Option<String> {
+    (len > MAX_FILE_SIZE).then(|| {
+        format!(
+            "skipped: {} MiB is larger than the {} MiB limit for a source file",
+            len / (1024 * 1024),
+            MAX_FILE_SIZE / (1024 * 1024)
+        )
+    })
+}
+
+/// Why a file that passed the prefilter is not analysed: NUL bytes.
+pub const BINARY: &str = "skipped: binary file (contains NUL bytes)";
+
+/// Why a text an editor holds (not read from disk) is not analysed, as
+/// `check` would skip the file: too large or binary (both said, with the
+/// reason), or no model code (`Some(None)`: nothing to say). `None` when it
+/// is analysed.
+pub fn buffer_skip(path: &Path, text: &str) -> Option<Option<String>> {
+    if let Some(reason) = too_large(text.len() as u64) {
+        return Some(Some(reason));
+    }
+    if !may_hold_models(path, text.as_bytes()) {
+        return Some(None);
+    }
+    if memchr::memchr(0, text.as_bytes()).is_some() {
+        return Some(Some(BINARY.into()));
+    }
+    None
 }
 
 /// Bytes that any file holding models, tables or the engine mentions.
@@ -264,12 +304,8 @@ fn read_and_extract(
         Ok(metadata) => metadata,
         Err(error) => return skip(format!("cannot read: {error}")),
     };
-    if metadata.len() > MAX_FILE_SIZE {
-        return skip(format!(
-            "skipped: {} MiB is larger than the {} MiB limit for a source file",
-            metadata.len() / (1024 * 1024),
-            MAX_FILE_SIZE / (1024 * 1024)
-        ));
+    if let Some(reason) = too_large(metadata.len()) {
+        return skip(reason);
     }
     let bytes = match std::fs::read(&candidate.path) {
         Ok(bytes) => bytes,
@@ -279,7 +315,7 @@ fn read_and_extract(
         return Loaded::Filtered;
     }
     if memchr::memchr(0, &bytes).is_some() {
-        return skip("skipped: binary file (contains NUL bytes)".into());
+        return skip(BINARY.into());
     }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod abuse;
 mod diagnostics;
 mod edits;
 mod features;

@@ -32,12 +32,15 @@ async fn requests_before_initialize_are_refused() {
     assert_eq!(response["error"]["code"], -32002, "{response}");
     // A notification before initialize is dropped without a word.
     server.open(std::path::Path::new("/a.py"), "x = 1\n", 1);
-    let result = server.initialize(json!({"capabilities": {}})).await;
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    let result = server.initialize_folder(&root, None).await;
     assert_eq!(result["serverInfo"]["name"], "sqla-analyzer");
     let again = server
         .request("initialize", json!({"capabilities": {}}))
         .await;
     assert_eq!(again["error"]["code"], -32600, "{again}");
+    assert_hover_works(&mut server, &root).await;
     assert!(server.shutdown().await);
 }
 
@@ -117,14 +120,27 @@ async fn positions_past_the_end_are_clamped() {
     assert_eq!(past_the_end["result"], Value::Null, "{past_the_end}");
     let past_the_line = server.hover(&parent, 0, 9999).await;
     assert_eq!(past_the_line["result"], Value::Null, "{past_the_line}");
-    // An edit past the end appends.
+    // An edit past the end appends; so does a reversed range that starts
+    // past the end (read as empty at its start), and one past the end of
+    // the last line, in the middle of nowhere.
     server.change(
         &parent,
         2,
-        json!([{
-            "range": {"start": {"line": 500, "character": 3}, "end": {"line": 900, "character": 0}},
-            "text": "# appended\n"
-        }]),
+        json!([
+            {
+                "range": {"start": {"line": 500, "character": 3}, "end": {"line": 900, "character": 0}},
+                "text": "# appended\n"
+            },
+            {
+                "range": {"start": {"line": 9999, "character": 0}, "end": {"line": 0, "character": 0}},
+                "text": "# reversed\n"
+            },
+            {
+                "range": {"start": {"line": 4294967295u32, "character": 4294967295u32},
+                          "end": {"line": 4294967295u32, "character": 4294967295u32}},
+                "text": "# at the limit\n"
+            }
+        ]),
     );
     // A code action over a range past the end.
     let actions = server
@@ -257,6 +273,11 @@ async fn shutdown_then_exit() {
         )
         .await;
     assert_eq!(after["error"]["code"], -32600, "{after}");
+    let twice = server.request("shutdown", Value::Null).await;
+    assert_eq!(twice["error"]["code"], -32600, "{twice}");
+    // Notifications other than exit are dropped.
+    server.open(std::path::Path::new("/a.py"), "x = 1\n", 1);
+    server.notify("custom/late", json!({}));
     server.notify("exit", Value::Null);
     assert!(server.exit().await);
 
@@ -367,4 +388,170 @@ fn the_binary_serves_stdio() {
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(if clean { 0 } else { 1 }));
     }
+}
+
+/// The real binary over stdio, for what only a byte stream can get wrong:
+/// messages are read on a thread and handed over with a deadline.
+struct StdioServer {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    messages: std::sync::mpsc::Receiver<Value>,
+}
+
+impl StdioServer {
+    fn start() -> Self {
+        use std::io::{BufRead, BufReader, Read};
+        use std::process::{Command, Stdio};
+
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sqla-analyzer"))
+            .arg("server")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (deliver, messages) = std::sync::mpsc::channel();
+        std::thread::spawn(move || loop {
+            let mut length = None;
+            loop {
+                let mut line = String::new();
+                if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(value) = line.strip_prefix("Content-Length: ") {
+                    length = value.parse::<usize>().ok();
+                }
+            }
+            let mut body = vec![0; length.expect("the server frames every message")];
+            if stdout.read_exact(&mut body).is_err() {
+                return;
+            }
+            let message: Value = serde_json::from_slice(&body).expect("the server writes JSON");
+            if deliver.send(message).is_err() {
+                return;
+            }
+        });
+        StdioServer {
+            child,
+            stdin,
+            messages,
+        }
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn send(&mut self, message: Value) {
+        self.send_raw(&stdio_frame(&message));
+    }
+
+    /// The next message matching `matches`, skipping the others.
+    fn wait_for(&self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.messages.recv_timeout(left) {
+                Ok(message) if matches(&message) => return message,
+                Ok(_) => {}
+                Err(error) => panic!("waiting for {what}: {error}"),
+            }
+        }
+    }
+
+    fn response(&self, id: i64) -> Value {
+        self.wait_for(&format!("the response to {id}"), |m| {
+            m.get("method").is_none() && m["id"] == id
+        })
+    }
+
+    fn parse_error(&self) -> Value {
+        let error = self.wait_for("a parse error", |m| {
+            m.get("method").is_none() && m["id"].is_null()
+        });
+        assert_eq!(error["error"]["code"], -32700, "{error}");
+        error
+    }
+}
+
+fn stdio_frame(message: &Value) -> Vec<u8> {
+    let body = message.to_string();
+    format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+}
+
+fn hover_request(id: i64, root: &std::path::Path) -> Value {
+    json!({
+        "jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+        "params": {
+            "textDocument": {"uri": uri(&root.join("parent.py"))},
+            "position": {"line": 12, "character": 16}
+        }
+    })
+}
+
+fn assert_stdio_hover(server: &mut StdioServer, id: i64, root: &std::path::Path) {
+    server.send(hover_request(id, root));
+    let hover = server.response(id);
+    let value = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        value.starts_with("**`Parent.children`**"),
+        "hover {id}: {hover}"
+    );
+}
+
+/// Content-Length headers that do not match the body, or that are not
+/// numbers: a parse error (id null) for what cannot be read, then the
+/// server finds the next header and answers again.
+#[test]
+fn wrong_content_lengths_get_parse_errors_and_the_server_resynchronises() {
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    let mut server = StdioServer::start();
+    server.send(json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"capabilities": {}, "rootUri": uri(&root)}
+    }));
+    server.response(1);
+    server.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    assert_stdio_hover(&mut server, 2, &root);
+
+    // Too short: the body is cut, its rest runs into the next header.
+    let body = hover_request(3, &root).to_string();
+    server.send_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len() - 7).as_bytes());
+    server.parse_error();
+    assert_stdio_hover(&mut server, 4, &root);
+
+    // Too long: the body swallows the start of the next message, which is
+    // lost; the one after it is answered.
+    let body = hover_request(5, &root).to_string();
+    server.send_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len() + 30).as_bytes());
+    server.send(hover_request(6, &root));
+    server.parse_error();
+    assert_stdio_hover(&mut server, 7, &root);
+
+    // Not a number, and no length at all.
+    for header in ["Content-Length: twelve", "Content-Type: application/json"] {
+        let body = hover_request(8, &root).to_string();
+        server.send_raw(format!("{header}\r\n\r\n{body}").as_bytes());
+        server.parse_error();
+        assert_stdio_hover(&mut server, 9, &root);
+    }
+
+    // Garbage between messages.
+    server.send_raw(b"\x00\xffnot a header at all\r\n\r\n");
+    server.parse_error();
+    assert_stdio_hover(&mut server, 10, &root);
+
+    server.send(json!({"jsonrpc": "2.0", "id": 11, "method": "shutdown"}));
+    assert_eq!(server.response(11)["result"], Value::Null);
+    server.send(json!({"jsonrpc": "2.0", "method": "exit"}));
+    assert_eq!(server.child.wait().unwrap().code(), Some(0));
 }

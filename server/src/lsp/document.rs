@@ -26,6 +26,9 @@ pub struct Document {
     pub tree_current: bool,
     /// Facts extracted at an edit stamp, with the module path used.
     pub facts: Option<(u64, String, Arc<FileFacts>)>,
+    /// Why the text is not analysed (too large, binary), as last told to
+    /// the client: said again only when it changes.
+    pub skipped: Option<String>,
 }
 
 impl Document {
@@ -39,6 +42,7 @@ impl Document {
             stamp: 0,
             tree_current: false,
             facts: None,
+            skipped: None,
         }
     }
 

@@ -39,6 +39,10 @@ where
     let flag = shutdown.clone();
     let (service, socket) = LspService::build(move |client| Server::new(client, flag, hooks))
         .custom_method(transport::INVALID_MESSAGE, Server::invalid_message)
+        .custom_method(
+            transport::IGNORED_NOTIFICATION,
+            Server::ignored_notification,
+        )
         .finish();
     let (filtered, server_input) = tokio::io::duplex(1 << 16);
     let filter = tokio::spawn(transport::filter(input, filtered));

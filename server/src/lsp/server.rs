@@ -22,7 +22,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use super::handlers::{code_action, hover, lifecycle, workspace as workspace_handlers};
 use super::session::Session;
 use super::settings::Overrides;
-use super::transport::InvalidMessage;
+use super::transport::{IgnoredNotification, InvalidMessage};
 
 /// How long a request waits for the analysis of the revision it arrived
 /// at before answering from the latest one (a guard, not a debounce).
@@ -152,6 +152,16 @@ impl Server {
         })
     }
 
+    /// A notification the server ignores (unknown, or its params do not
+    /// read), said in the log.
+    pub async fn ignored_notification(&self, params: IgnoredNotification) {
+        self.warn(format!(
+            "sqla-analyzer: ignored the notification {}: {}",
+            params.method, params.reason
+        ))
+        .await;
+    }
+
     async fn warn(&self, message: String) {
         self.shared
             .client
@@ -237,15 +247,20 @@ impl LanguageServer for Server {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let document = params.text_document;
-        self.mutate("didOpen", |session| {
-            session.open(
-                document.uri,
-                document.text,
-                document.version,
-                document.language_id,
-            )
-        })
-        .await;
+        let skipped = self
+            .mutate("didOpen", |session| {
+                session.open(
+                    document.uri,
+                    document.text,
+                    document.version,
+                    document.language_id,
+                )
+            })
+            .await
+            .flatten();
+        if let Some(message) = skipped {
+            self.warn(message).await;
+        }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -256,8 +271,10 @@ impl LanguageServer for Server {
                 session.change(&uri, version, &params.content_changes)
             })
             .await;
-        if let Some(Err(message)) = result {
-            self.warn(format!("sqla-analyzer: {message}")).await;
+        match result {
+            Some(Err(message)) => self.warn(format!("sqla-analyzer: {message}")).await,
+            Some(Ok(Some(skipped))) => self.warn(skipped).await,
+            _ => {}
         }
     }
 

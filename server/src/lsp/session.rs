@@ -327,23 +327,54 @@ impl Session {
         document.language_id == "python" || uri_path(uri).is_some_and(|p| is_python(&p))
     }
 
-    pub fn open(&mut self, uri: Uri, text: String, version: i32, language_id: String) {
-        let document = Document::new(text, version, language_id);
+    /// Notes why a document's text is skipped, as `check` would skip the
+    /// file; the message to log when the reason is new.
+    fn note_skipped(uri: &Uri, document: &mut Document) -> Option<String> {
+        let path = uri_path(uri).unwrap_or_else(|| {
+            PathBuf::from(uri.path().as_str().rsplit('/').next().unwrap_or_default())
+        });
+        let reason = if Self::is_analysed(uri, document) {
+            workspace::buffer_skip(&path, &document.text).flatten()
+        } else {
+            None
+        };
+        if reason == document.skipped {
+            return None;
+        }
+        document.skipped = reason.clone();
+        let shown = uri_path(uri)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| uri.as_str().to_string());
+        reason.map(|reason| format!("sqla-analyzer: {shown}: {reason}"))
+    }
+
+    /// Opens a document; a message to log when its text is skipped.
+    pub fn open(
+        &mut self,
+        uri: Uri,
+        text: String,
+        version: i32,
+        language_id: String,
+    ) -> Option<String> {
+        let mut document = Document::new(text, version, language_id);
         let analysed = Self::is_analysed(&uri, &document);
+        let skipped = Self::note_skipped(&uri, &mut document);
         self.documents.insert(uri.clone(), document);
         if analysed {
             let id = self.ensure_project(&uri);
             self.touch(id);
         }
+        skipped
     }
 
-    /// Applies a `didChange`; an error message when it cannot be applied.
+    /// Applies a `didChange`; an error message when it cannot be applied,
+    /// a message to log when the text is now skipped.
     pub fn change(
         &mut self,
         uri: &Uri,
         version: i32,
         changes: &[lsp::TextDocumentContentChangeEvent],
-    ) -> Result<(), String> {
+    ) -> Result<Option<String>, String> {
         let encoding = self.encoding;
         let Some(document) = self.documents.get_mut(uri) else {
             return Err(format!(
@@ -360,12 +391,13 @@ impl Session {
         }
         document.apply(changes, encoding);
         document.version = version;
+        let skipped = Self::note_skipped(uri, document);
         if Self::is_analysed(uri, document) {
             if let Some(id) = self.project_of(uri) {
                 self.touch(id);
             }
         }
-        Ok(())
+        Ok(skipped)
     }
 
     /// A saved document: its file on disk is current again.
@@ -440,7 +472,31 @@ impl Session {
                 self.config_changed();
             } else if is_python(&path) {
                 self.disk_changed(&path, event.typ == FileChangeType::DELETED);
+            } else if event.typ == FileChangeType::DELETED {
+                self.directory_deleted(&path);
             }
+        }
+    }
+
+    /// A deleted directory: clients report it alone, not each file in it.
+    /// Its files leave every project that read them, a workspace folder's
+    /// own root included.
+    fn directory_deleted(&mut self, directory: &Path) {
+        let mut touched = Vec::new();
+        for (id, project) in &mut self.projects {
+            if !project.folder || project.removed {
+                continue;
+            }
+            let before = project.candidates.len() + project.disk.len();
+            project.candidates.retain(|p| !p.starts_with(directory));
+            project.disk.retain(|p, _| !p.starts_with(directory));
+            project.reload.retain(|p| !p.starts_with(directory));
+            if project.candidates.len() + project.disk.len() != before {
+                touched.push(*id);
+            }
+        }
+        for id in touched {
+            self.touch(id);
         }
     }
 

@@ -119,17 +119,15 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
     let mut parsed = Vec::new();
     let mut files = Vec::with_capacity(snapshot.files.len());
     for file in snapshot.files {
-        // An open buffer passes the same prefilter and size limit as a file
-        // on disk, so that the editor and `check` see the same workspace.
+        // An open buffer passes the same size limit, prefilter and binary
+        // check as a file on disk, so that the editor and `check` see the
+        // same workspace (the session says why when it skips one).
         if file.version.is_some() {
-            if file.text.len() as u64 > workspace::MAX_FILE_SIZE {
-                continue;
-            }
             let path = file
                 .path
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(&file.module_path));
-            if !workspace::may_hold_models(&path, file.text.as_bytes()) {
+            if workspace::buffer_skip(&path, &file.text).is_some() {
                 continue;
             }
         }

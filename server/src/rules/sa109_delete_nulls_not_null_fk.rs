@@ -31,10 +31,13 @@
 //! ```python
 //!     items = relationship("OrderItem", cascade="all, delete-orphan")
 //! ```
+//! When the many-to-one side cascades delete too (SA104), the fix also
+//! removes that cascade: with both, deleting one child would delete its
+//! parent and every sibling (SA115).
 
 use super::support::{
     backref_with_keywords, diagnostic, fix, ondelete, one_to_many, passive_deletes, quote_in,
-    related, safe, set_keyword,
+    related, remove_keyword, safe, set_keyword,
 };
 use super::Context;
 use crate::diagnostic::Diagnostic;
@@ -104,9 +107,66 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         } else {
             backref_with_keywords(context, relationship, &keywords).map(|e| vec![e])
         };
+        // The reverse many-to-one must stop cascading delete, or deleting a
+        // child deletes the parent and, now, every sibling. Its cascade is
+        // removed when written in its own call; otherwise no fix.
+        let reverse = relationship
+            .pair
+            .filter(|&p| graph.relationships[p].cascade.delete);
+        let edits = match (edits, reverse) {
+            (Some(edits), None) => Some(edits),
+            (Some(mut edits), Some(reverse)) => {
+                let removal = own_cascade_removal(graph, reverse).filter(|removal| {
+                    !edits.iter().any(|e| {
+                        e.file == removal.file
+                            && e.range.start < removal.range.end
+                            && removal.range.start < e.range.end
+                    })
+                });
+                removal.map(|removal| {
+                    edits.push(removal);
+                    edits
+                })
+            }
+            (None, _) => None,
+        };
         if let Some(edits) = edits {
-            d.fixes.push(fix(format!("Use {keywords}"), safe(), edits));
+            let title = match reverse {
+                Some(reverse) => format!(
+                    "Use {keywords}, and remove the cascade from {}",
+                    graph.relationship_label(reverse)
+                ),
+                None => format!("Use {keywords}"),
+            };
+            d.fixes.push(fix(title, safe(), edits));
         }
         diagnostics.push(d);
     }
+}
+
+/// Removes a relationship's `cascade=` keyword, when it is written in the
+/// relationship's own call (not a backref's, not computed).
+fn own_cascade_removal(
+    graph: &crate::graph::Graph,
+    id: crate::graph::RelationshipId,
+) -> Option<crate::diagnostic::Edit> {
+    let relationship = &graph.relationships[id];
+    if relationship.backref_of.is_some() || relationship.cascade.unknown {
+        return None;
+    }
+    let keyword = relationship.facts.keyword("cascade")?;
+    if !relationship
+        .facts
+        .call
+        .keywords
+        .iter()
+        .any(|k| k.range == keyword.range)
+    {
+        return None;
+    }
+    remove_keyword(
+        relationship.location.file,
+        &relationship.facts.call,
+        "cascade",
+    )
 }

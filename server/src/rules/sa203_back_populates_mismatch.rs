@@ -34,6 +34,11 @@
 //! ```python
 //!     children = relationship("Child", back_populates="parent")
 //! ```
+//! The counterpart is the target's one relationship back to this class
+//! that names this one in its back_populates, or names none; when it names
+//! none, the fix gives it `back_populates` too, so that the pair is not
+//! one-way (SA208). A counterpart is added only when the target has no
+//! relationship that already names this one or writes its foreign keys.
 
 use super::support::{diagnostic, fix, in_same_hierarchy, related, replace_string, safe, unsafe_};
 use super::Context;
@@ -103,18 +108,39 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let literal = relationship.facts.option("back_populates").cloned();
         // A relationship on the target that points back here is the counterpart.
         if let Some(counterpart) = counterpart(graph, target, relationship.class, id) {
-            let counterpart_name = &graph.relationships[counterpart].attribute;
+            let other = &graph.relationships[counterpart];
+            let counterpart_name = &other.attribute;
             if let Some(edit) = literal
                 .as_ref()
                 .and_then(|l| replace_string(file, text, l, counterpart_name))
             {
-                d.fixes.push(fix(
-                    format!("Use back_populates=\"{counterpart_name}\""),
-                    unsafe_(),
-                    vec![edit],
-                ));
+                let mut edits = vec![edit];
+                // A counterpart that names nothing back would leave the pair
+                // one-way (SA208): it gets back_populates too.
+                let mut title = format!("Use back_populates=\"{counterpart_name}\"");
+                if other.facts.option("back_populates").is_none() && other.facts.backref.is_none() {
+                    let quote = super::support::quote_of(text, literal.as_ref());
+                    match super::support::set_keyword(
+                        context,
+                        other,
+                        "back_populates",
+                        &format!("{quote}{}{quote}", relationship.attribute),
+                    ) {
+                        Some(edit) => {
+                            title.push_str(&format!(
+                                " and {}.{counterpart_name}'s back_populates=\"{}\"",
+                                target_class.name, relationship.attribute
+                            ));
+                            edits.push(edit);
+                        }
+                        None => edits.clear(),
+                    }
+                }
+                if !edits.is_empty() {
+                    d.fixes.push(fix(title, unsafe_(), edits));
+                }
             }
-        } else if kinds.is_empty() {
+        } else if kinds.is_empty() && !has_counterpart(graph, target, relationship.class, id) {
             if let Some(edit) = add_counterpart(context, relationship, target, &name) {
                 d.fixes.push(fix(
                     format!(
@@ -165,10 +191,41 @@ fn counterpart(
                 }
         })
         .collect();
-    match candidates.as_slice() {
-        [only] => Some(*only),
+    // One that names this relationship back is the counterpart, whatever
+    // the others are.
+    let naming: Vec<RelationshipId> = candidates
+        .iter()
+        .copied()
+        .filter(|&r| {
+            matches!(graph.relationships[r].facts.string_option("back_populates"),
+                Some(Setting::Known(name, _)) if name == graph.relationships[from].attribute)
+        })
+        .collect();
+    match (naming.as_slice(), candidates.as_slice()) {
+        ([only], _) | ([], [only]) => Some(*only),
         _ => None,
     }
+}
+
+/// Does the target already have a relationship that is this one's
+/// counterpart, or writes the foreign keys it writes? Adding another one
+/// would overlap it (SA207).
+fn has_counterpart(graph: &Graph, target: ClassId, owner: ClassId, from: RelationshipId) -> bool {
+    let relationship = &graph.relationships[from];
+    graph.classes[target].relationships.iter().any(|&r| {
+        let other = &graph.relationships[r];
+        r != from
+            && other
+                .target_class()
+                .is_some_and(|t| in_same_hierarchy(graph, t, owner))
+            && (matches!(other.facts.string_option("back_populates"),
+                    Some(Setting::Known(name, _)) if name == relationship.attribute)
+                || (!other.is_viewonly()
+                    && other
+                        .foreign_keys
+                        .iter()
+                        .any(|fk| relationship.foreign_keys.contains(fk))))
+    })
 }
 
 /// Inserts `name = relationship("Owner", back_populates="attr")` at the end

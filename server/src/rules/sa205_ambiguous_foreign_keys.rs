@@ -28,15 +28,21 @@
 //! ```python
 //!     billing_address = relationship("Address", foreign_keys="[Customer.billing_address_id]")
 //! ```
+//! A candidate that another relationship already writes (and that is not
+//! this one's back_populates partner) is not offered: using it would make
+//! the two overlap. When the partner names its foreign key, that one is the
+//! only candidate. The fix is safe only when one candidate is left, or when
+//! one is named after the relationship (`billing_address_id` for
+//! `billing_address`); picking among the others is a guess, so they are unsafe.
 
-use super::support::{add_keyword, diagnostic, fix, related, safe};
+use super::support::{diagnostic, fix, related, safe, set_keyword, unsafe_};
 use super::Context;
-use crate::diagnostic::Diagnostic;
-use crate::graph::JoinProblem;
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::graph::{ForeignKeyId, Graph, JoinProblem, RelationshipId};
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
-    for relationship in &graph.relationships {
+    for (id, relationship) in graph.relationships.iter().enumerate() {
         if relationship.backref_of.is_some() {
             continue;
         }
@@ -80,41 +86,85 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let quote = super::support::quote_of(text, relationship.facts.call.args.first());
         let has_foreign_keys = relationship.facts.option("foreign_keys").is_some();
         for &fk_id in candidates {
-            let fk = &graph.foreign_keys[fk_id];
-            d.related
-                .push(related(fk.location, "a candidate foreign key"));
-            let table = &graph.tables[fk.table];
-            // With `foreign_keys` already written, only a primaryjoin settles it.
-            if has_foreign_keys {
-                continue;
-            }
-            let Some(holder) = table.class else { continue };
-            let holder_name = &graph.classes[holder].name;
-            let attributes: Option<Vec<String>> = fk
-                .columns
-                .iter()
-                .map(|c| table.column(c).and_then(|col| col.attribute.clone()))
-                .collect();
-            let Some(attributes) = attributes else {
-                continue;
-            };
-            let list: Vec<String> = attributes
-                .iter()
-                .map(|a| format!("{holder_name}.{a}"))
-                .collect();
-            let value = format!("{quote}[{}]{quote}", list.join(", "));
-            d.fixes.push(fix(
-                format!("Use foreign_keys={value}"),
-                safe(),
-                vec![add_keyword(
-                    file,
-                    text,
-                    &relationship.facts.call,
-                    "foreign_keys",
-                    &value,
-                )],
+            d.related.push(related(
+                graph.foreign_keys[fk_id].location,
+                "a candidate foreign key",
             ));
+        }
+        // With `foreign_keys` already written, only a primaryjoin settles it.
+        if !has_foreign_keys {
+            // (fix, named after the relationship)
+            let mut fixes: Vec<(Fix, bool)> = Vec::new();
+            for fk_id in offered(graph, id, candidates) {
+                let fk = &graph.foreign_keys[fk_id];
+                let table = &graph.tables[fk.table];
+                let Some(holder) = table.class else { continue };
+                let holder_name = &graph.classes[holder].name;
+                let attributes: Option<Vec<String>> = fk
+                    .columns
+                    .iter()
+                    .map(|c| table.column(c).and_then(|col| col.attribute.clone()))
+                    .collect();
+                let Some(attributes) = attributes else {
+                    continue;
+                };
+                let named = matches!(attributes.as_slice(), [only]
+                    if *only == format!("{}_id", relationship.attribute));
+                let list: Vec<String> = attributes
+                    .iter()
+                    .map(|a| format!("{holder_name}.{a}"))
+                    .collect();
+                let value = format!("{quote}[{}]{quote}", list.join(", "));
+                // SQLModel's Relationship() has no foreign_keys: set_keyword
+                // passes it through sa_relationship_kwargs.
+                let Some(edit) = set_keyword(context, relationship, "foreign_keys", &value) else {
+                    continue;
+                };
+                fixes.push((
+                    fix(format!("Use foreign_keys={value}"), unsafe_(), vec![edit]),
+                    named,
+                ));
+            }
+            let named = fixes.iter().filter(|(_, named)| *named).count();
+            if fixes.len() == 1 || named == 1 {
+                // The one left, or the one named after the relationship, first.
+                fixes.sort_by_key(|(_, named)| !named);
+                fixes[0].0.applicability = safe();
+            }
+            d.fixes.extend(fixes.into_iter().map(|(fix, _)| fix));
         }
         diagnostics.push(d);
     }
+}
+
+/// The candidates worth offering: the partner's foreign key when the
+/// back_populates partner names one among them; otherwise the candidates no
+/// other relationship writes already (SQLAlchemy warns when two
+/// relationships that are not linked write one column).
+fn offered(graph: &Graph, id: RelationshipId, candidates: &[ForeignKeyId]) -> Vec<ForeignKeyId> {
+    let relationship = &graph.relationships[id];
+    let is_partner = |other: RelationshipId| {
+        relationship.pair == Some(other)
+            || graph.relationships[other].pair == Some(id)
+            || graph.relationships[other].backref_of == Some(id)
+    };
+    if let Some(partner) = relationship.pair {
+        let chosen: Vec<ForeignKeyId> = candidates
+            .iter()
+            .copied()
+            .filter(|fk| graph.relationships[partner].foreign_keys.contains(fk))
+            .collect();
+        if graph.relationships[partner].join_problem.is_none() && !chosen.is_empty() {
+            return chosen;
+        }
+    }
+    candidates
+        .iter()
+        .copied()
+        .filter(|fk| {
+            !graph.relationships.iter().enumerate().any(|(other, r)| {
+                other != id && !is_partner(other) && !r.is_viewonly() && r.foreign_keys.contains(fk)
+            })
+        })
+        .collect()
 }

@@ -39,7 +39,7 @@
 
 use std::collections::BTreeMap;
 
-use super::support::{add_keyword, diagnostic, fix, quote_of, related, safe, unsafe_};
+use super::support::{add_keyword, diagnostic, fix, quote_of, related, safe, set_keyword, unsafe_};
 use super::Context;
 use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
@@ -137,17 +137,14 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 .collect();
             let value = format!("{quote}{}{quote}", keys.join(","));
             if relationship.facts.option("overlaps").is_none() {
-                d.fixes.push(fix(
-                    format!("Declare overlaps={value}"),
-                    unsafe_(),
-                    vec![add_keyword(
-                        file,
-                        text,
-                        &relationship.facts.call,
-                        "overlaps",
-                        &value,
-                    )],
-                ));
+                // Through sa_relationship_kwargs for SQLModel's Relationship().
+                if let Some(edit) = set_keyword(context, relationship, "overlaps", &value) {
+                    d.fixes.push(fix(
+                        format!("Declare overlaps={value}"),
+                        unsafe_(),
+                        vec![edit],
+                    ));
+                }
             }
         }
         diagnostics.push(d);

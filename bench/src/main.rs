@@ -965,6 +965,10 @@ fn server_markdown(runs: &[Value]) -> String {
             rows.push((format!("… {kind}"), format!("/edits_by_kind/{kind}")));
         }
     }
+    rows.push((
+        "floor: tree-sitter's incremental reparse of the open file".into(),
+        "/reparse_floor".into(),
+    ));
     rows.push(("hover".into(), "/hover".into()));
     rows.push(("code action".into(), "/code_action".into()));
     rows.push((

@@ -266,6 +266,39 @@ fn script(text: &str, total: usize) -> Vec<Edit> {
     edits
 }
 
+/// The floor of an edit: tree-sitter's incremental reparse of the open
+/// file alone, for each edit of the script, in milliseconds.
+fn reparse_floor(text: &str, script: &[Edit]) -> Vec<f64> {
+    let mut text = text.to_string();
+    let mut tree = sqla_analyzer::syntax::parse(&text);
+    let point = |text: &str, offset: usize| {
+        let before = &text[..offset];
+        let row = before.matches('\n').count();
+        let column = offset - before.rfind('\n').map_or(0, |i| i + 1);
+        tree_sitter::Point { row, column }
+    };
+    let mut times = Vec::with_capacity(script.len());
+    for edit in script {
+        let start_position = point(&text, edit.start);
+        let old_end_position = point(&text, edit.end);
+        text.replace_range(edit.start..edit.end, &edit.text);
+        let new_end_byte = edit.start + edit.text.len();
+        let new_end_position = point(&text, new_end_byte);
+        let started = Instant::now();
+        tree.edit(&tree_sitter::InputEdit {
+            start_byte: edit.start,
+            old_end_byte: edit.end,
+            new_end_byte,
+            start_position,
+            old_end_position,
+            new_end_position,
+        });
+        tree = sqla_analyzer::syntax::reparse(&text, &tree);
+        times.push(ms(started.elapsed()));
+    }
+    times
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -366,6 +399,7 @@ async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
     let open_ms = ms(started.elapsed());
 
     let script = script(&text, edit_count);
+    let floor = reparse_floor(&text, &script);
     let mut latencies = Vec::with_capacity(script.len());
     let mut by_kind: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     let mut last_diagnostics = Value::Null;
@@ -486,6 +520,7 @@ async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
         "initial_scan_ms": initial_scan_ms,
         "open_ms": open_ms,
         "edits": summary(latencies.clone()),
+        "reparse_floor": summary(floor),
         "edit_latencies_ms": latencies,
         "edits_by_kind": kinds,
         "hover": summary(hover_ms),

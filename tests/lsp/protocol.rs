@@ -267,6 +267,35 @@ async fn shutdown_then_exit() {
     assert!(!server.exit().await);
 }
 
+/// `serve` leaves nothing running once it returns: the analysis worker
+/// and the session it holds go with the server. (A process that serves
+/// many connections on one runtime, as the fuzz target does, would
+/// otherwise keep every session it ever had.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_task_outlives_the_server() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    for _ in 0..3 {
+        let mut server = TestServer::start();
+        server.initialize(json!({"capabilities": {}})).await;
+        server.open(
+            std::path::Path::new("/nonexistent/models.py"),
+            "from sqlalchemy.orm import relationship\n",
+            1,
+        );
+        server.settle().await;
+        assert!(server.shutdown().await);
+    }
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while metrics.num_alive_tasks() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} tasks still alive after every server exited",
+            metrics.num_alive_tasks()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workspace_folders_come_and_go() {
     let first = sa203_workspace();

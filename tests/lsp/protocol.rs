@@ -70,6 +70,34 @@ async fn unknown_methods_and_malformed_messages_get_errors() {
     );
     let error = server.response(77).await;
     assert_eq!(error["error"]["code"], -32600, "{error}");
+    // Messages the server's JSON-RPC reader cannot decode, though they are
+    // JSON objects: an id that is not an integer, a key given twice. Each
+    // gets an error and the server goes on. (Found by the LSP fuzz target:
+    // the reader stopped for good, and the server with it.)
+    for (body, id) in [
+        (&br#"{"id":8e2}"#[..], Value::Null),
+        (br#"{"jsonrpc":"2.0","id":1.5,"method":7}"#, Value::Null),
+        (
+            br#"{"jsonrpc":"2.0","method":"initialized","method":"exit"}"#,
+            Value::Null,
+        ),
+        (
+            br#"{"jsonrpc":"2.0","id":78,"result":null,"result":1}"#,
+            json!(78),
+        ),
+    ] {
+        server.send_raw(
+            &[
+                format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
+                body,
+            ]
+            .concat(),
+        );
+        let error = server
+            .wait_for("the error", |m| m["id"] == id && m.get("error").is_some())
+            .await;
+        assert!(error["error"]["message"].is_string(), "{error}");
+    }
     // Wrong parameters.
     let response = server
         .request("textDocument/hover", json!({"textDocument": 5}))

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tower_lsp_server::jsonrpc::{Request, Response};
+use tower_lsp_server::jsonrpc::{Id, Request, Response};
 
 pub const INVALID_MESSAGE: &str = "sqla-analyzer/invalidMessage";
 
@@ -38,20 +38,31 @@ fn replacement(id: Value, code: i64) -> Vec<u8> {
     frame(request.to_string().as_bytes())
 }
 
+/// A message as tower-lsp-server's reader decodes it: the body's bytes
+/// into this untagged enum, so that duplicate keys and ids that are not
+/// 64-bit integers fail here exactly as they would fail there.
+#[derive(Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Message {
+    Response(Response),
+    Request(Request),
+}
+
 /// What to forward for one message body.
 fn check(body: &[u8]) -> Vec<u8> {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return replacement(Value::Null, -32700);
     };
-    let valid = serde_json::from_value::<Request>(value.clone()).is_ok()
-        || serde_json::from_value::<Response>(value.clone()).is_ok();
-    if valid {
+    if serde_json::from_slice::<Message>(body).is_ok() {
         return frame(body);
     }
-    let id = match value.get("id") {
-        Some(id @ (Value::Number(_) | Value::String(_))) => id.clone(),
-        _ => Value::Null,
-    };
+    // The id the reader would take (an integer or a string), else none.
+    let id = value
+        .get("id")
+        .filter(|id| serde_json::from_value::<Id>((*id).clone()).is_ok())
+        .cloned()
+        .unwrap_or(Value::Null);
     replacement(id, -32600)
 }
 
@@ -124,5 +135,31 @@ mod tests {
         let invalid = unframe(&check(br#"{"jsonrpc":"2.0","id":7,"method":42}"#));
         assert_eq!(invalid["id"], 7);
         assert_eq!(invalid["params"]["code"], -32600);
+    }
+
+    /// Whatever the filter forwards, the server's reader decodes: it stops
+    /// for good at the first message it cannot.
+    #[test]
+    fn forwards_only_what_the_reader_decodes() {
+        for body in [
+            &br#"{"id":8e2}"#[..],
+            br#"{"jsonrpc":"2.0","id":1.5,"method":"shutdown"}"#,
+            br#"{"jsonrpc":"2.0","id":99999999999999999999,"method":"shutdown"}"#,
+            br#"{"jsonrpc":"2.0","method":"initialized","method":"exit"}"#,
+            br#"{"jsonrpc":"2.0","id":3,"result":null,"result":1}"#,
+            br#"{"jsonrpc":"2.0","id":4,"method":"shutdown"}"#,
+            br#"{"jsonrpc":"2.0","id":"x","result":null}"#,
+        ] {
+            let forwarded = check(body);
+            let text = std::str::from_utf8(&forwarded).unwrap();
+            let forwarded_body = text.split_once("\r\n\r\n").unwrap().1;
+            assert!(
+                serde_json::from_str::<Message>(forwarded_body).is_ok(),
+                "{} became {forwarded_body}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let invalid = unframe(&check(br#"{"jsonrpc":"2.0","id":1.5,"method":"shutdown"}"#));
+        assert_eq!(invalid["id"], Value::Null);
     }
 }

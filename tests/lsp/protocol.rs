@@ -73,6 +73,34 @@ async fn unknown_methods_and_malformed_messages_get_errors() {
     );
     let error = server.response(77).await;
     assert_eq!(error["error"]["code"], -32600, "{error}");
+    // Messages the server's JSON-RPC reader cannot decode, though they are
+    // JSON objects: an id that is not an integer, a key given twice. Each
+    // gets an error and the server goes on. (Found by the LSP fuzz target:
+    // the reader stopped for good, and the server with it.)
+    for (body, id) in [
+        (&br#"{"id":8e2}"#[..], Value::Null),
+        (br#"{"jsonrpc":"2.0","id":1.5,"method":7}"#, Value::Null),
+        (
+            br#"{"jsonrpc":"2.0","method":"initialized","method":"exit"}"#,
+            Value::Null,
+        ),
+        (
+            br#"{"jsonrpc":"2.0","id":78,"result":null,"result":1}"#,
+            json!(78),
+        ),
+    ] {
+        server.send_raw(
+            &[
+                format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
+                body,
+            ]
+            .concat(),
+        );
+        let error = server
+            .wait_for("the error", |m| m["id"] == id && m.get("error").is_some())
+            .await;
+        assert!(error["error"]["message"].is_string(), "{error}");
+    }
     // Wrong parameters.
     let response = server
         .request("textDocument/hover", json!({"textDocument": 5}))
@@ -286,6 +314,35 @@ async fn shutdown_then_exit() {
     server.initialize(json!({"capabilities": {}})).await;
     server.notify("exit", Value::Null);
     assert!(!server.exit().await);
+}
+
+/// `serve` leaves nothing running once it returns: the analysis worker
+/// and the session it holds go with the server. (A process that serves
+/// many connections on one runtime, as the fuzz target does, would
+/// otherwise keep every session it ever had.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_task_outlives_the_server() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    for _ in 0..3 {
+        let mut server = TestServer::start();
+        server.initialize(json!({"capabilities": {}})).await;
+        server.open(
+            std::path::Path::new("/nonexistent/models.py"),
+            "from sqlalchemy.orm import relationship\n",
+            1,
+        );
+        server.settle().await;
+        assert!(server.shutdown().await);
+    }
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while metrics.num_alive_tasks() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} tasks still alive after every server exited",
+            metrics.num_alive_tasks()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

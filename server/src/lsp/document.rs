@@ -1,6 +1,7 @@
 //! An open document: the editor's text in a rope, and its tree-sitter tree
 //! kept in step with every edit so that re-parsing is incremental.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ropey::Rope;
@@ -20,7 +21,9 @@ pub struct Document {
     /// ready for an incremental re-parse of `text`. `None` until the first
     /// analysis parses the document (off the async runtime).
     pub tree: Option<Tree>,
-    /// Counts edits, so that a parse made from an older text is not stored.
+    /// Names the text: new for every document and every edit, never reused
+    /// in the process, so that a parse made from an older text (also the
+    /// text of a document since closed and opened again) is not stored.
     pub stamp: u64,
     /// The tree was parsed from exactly `text` (no edit pending).
     pub tree_current: bool,
@@ -39,7 +42,7 @@ impl Document {
             rope: Rope::from_str(&text),
             text: Arc::from(text),
             tree: None,
-            stamp: 0,
+            stamp: next_stamp(),
             tree_current: false,
             facts: None,
             skipped: None,
@@ -79,10 +82,15 @@ impl Document {
         }
         if !changes.is_empty() {
             self.text = Arc::from(self.rope.to_string());
-            self.stamp += 1;
+            self.stamp = next_stamp();
             self.tree_current = false;
         }
     }
+}
+
+fn next_stamp() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A tree-sitter point: rows end at `\n` only, columns count bytes.

@@ -47,6 +47,8 @@ pub(super) struct Shared {
     pub(super) done: watch::Sender<u64>,
     pub(super) shutdown: Arc<AtomicBool>,
     pub(super) worker_started: AtomicBool,
+    /// The worker task, ended with the server (it holds this state).
+    pub(super) worker: Mutex<Option<tokio::task::JoinHandle<()>>>,
     pub(super) progress_tokens: AtomicU64,
     pub(super) hooks: Hooks,
 }
@@ -99,6 +101,7 @@ impl Server {
                 done,
                 shutdown,
                 worker_started: AtomicBool::new(false),
+                worker: Mutex::new(None),
                 progress_tokens: AtomicU64::new(0),
                 hooks,
             }),
@@ -170,6 +173,23 @@ impl Server {
     }
 }
 
+/// The service drops the server when `serve` returns: the worker, which
+/// would otherwise wait forever for work and keep the session, ends too.
+/// (Analyses already on the blocking pool finish and are dropped.)
+impl Drop for Server {
+    fn drop(&mut self) {
+        let worker = self
+            .shared
+            .worker
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(worker) = worker {
+            worker.abort();
+        }
+    }
+}
+
 impl LanguageServer for Server {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let encoding = lifecycle::encoding(&params.capabilities);
@@ -195,7 +215,12 @@ impl LanguageServer for Server {
             }
         }
         if !self.shared.worker_started.swap(true, Ordering::SeqCst) {
-            tokio::spawn(self.shared.clone().worker());
+            let worker = tokio::spawn(self.shared.clone().worker());
+            *self
+                .shared
+                .worker
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(worker);
         }
         Ok(lifecycle::initialize_result(encoding))
     }

@@ -738,3 +738,55 @@ impl Session {
         self.projects.get(&self.project_of(uri)?)?.analysis.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+    use crate::lsp::snapshot;
+
+    const OLD: &str = "from sqlalchemy.orm import declarative_base, relationship\n\nBase = declarative_base()\n\nclass Parent(Base):\n    __tablename__ = \"parent_table_with_a_long_name\"\n    children = relationship(\"Child\", back_populates=\"parent\")\n";
+    const NEW: &str = "from sqlalchemy.orm import relationship\n";
+
+    /// Found by the LSP fuzz target: a parse of a document's old text,
+    /// finishing after the document was closed and opened again with
+    /// another text, was taken for a parse of the new text: the old text's
+    /// facts were used for the new one, and the next edits were applied to
+    /// the old tree, whose byte ranges the analysis then read in the new
+    /// text (a panic in tree-sitter's text predicates).
+    #[test]
+    fn a_parse_of_a_reopened_documents_old_text_is_dropped() {
+        let uri: Uri = "file:///nonexistent/models.py".parse().unwrap();
+        let mut session = Session::default();
+        session.start();
+        session.open(uri.clone(), OLD.into(), 1, "python".into());
+        let project = session.project_of(&uri).unwrap();
+        let (analysis, parsed) = snapshot::analyze(session.snapshot(project).unwrap());
+        assert_eq!(parsed.len(), 1);
+
+        // Closed and opened again while that analysis ran.
+        session.close(&uri);
+        session.open(uri.clone(), NEW.into(), 1, "python".into());
+        session.accept(analysis, parsed, project);
+        let analysed_as_typed = |session: &Session| {
+            let (analysis, _) = snapshot::analyze(session.snapshot(project).unwrap());
+            let fresh = facts::extract("models.py", &session.documents[&uri].text);
+            assert_eq!(
+                serde_json::to_value(&*analysis.files[0].facts).unwrap(),
+                serde_json::to_value(&fresh).unwrap()
+            );
+        };
+        analysed_as_typed(&session);
+
+        let edit = lsp::TextDocumentContentChangeEvent {
+            range: Some(lsp::Range::new(
+                lsp::Position::new(0, 0),
+                lsp::Position::new(0, 0),
+            )),
+            range_length: None,
+            text: "import os\n".into(),
+        };
+        session.change(&uri, 2, &[edit]).unwrap();
+        analysed_as_typed(&session);
+    }
+}

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tower_lsp_server::jsonrpc::{Request, Response};
+use tower_lsp_server::jsonrpc::{Id, Request, Response};
 use tower_lsp_server::ls_types as lsp;
 
 pub const INVALID_MESSAGE: &str = "sqla-analyzer/invalidMessage";
@@ -87,34 +87,49 @@ fn replacement(id: Value, code: i64) -> Vec<u8> {
     frame(request.to_string().as_bytes())
 }
 
+/// A message as tower-lsp-server's reader decodes it: the body's bytes
+/// into this untagged enum, so that duplicate keys and ids that are not
+/// 64-bit integers fail here exactly as they would fail there.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Message {
+    // Decoded only to be judged, as the reader judges it.
+    #[allow(dead_code)]
+    Response(Response),
+    Request(Request),
+}
+
 /// What to forward for one message body.
 fn check(body: &[u8]) -> Vec<u8> {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return replacement(Value::Null, -32700);
     };
-    if let Ok(request) = Request::deserialize(&value) {
-        if request.id().is_none() {
-            if let Some(reason) = ignored(request.method(), value.get("params")) {
-                let notification = serde_json::json!({
-                    "jsonrpc": "2.0",
-                    "method": IGNORED_NOTIFICATION,
-                    "params": IgnoredNotification {
-                        method: request.method().to_string(),
-                        reason,
-                    },
-                });
-                return frame(notification.to_string().as_bytes());
+    match serde_json::from_slice::<Message>(body) {
+        Ok(Message::Request(request)) => {
+            if request.id().is_none() {
+                if let Some(reason) = ignored(request.method(), value.get("params")) {
+                    let notification = serde_json::json!({
+                        "jsonrpc": "2.0",
+                        "method": IGNORED_NOTIFICATION,
+                        "params": IgnoredNotification {
+                            method: request.method().to_string(),
+                            reason,
+                        },
+                    });
+                    return frame(notification.to_string().as_bytes());
+                }
             }
+            return frame(body);
         }
-        return frame(body);
+        Ok(Message::Response(_)) => return frame(body),
+        Err(_) => {}
     }
-    if Response::deserialize(&value).is_ok() {
-        return frame(body);
-    }
-    let id = match value.get("id") {
-        Some(id @ (Value::Number(_) | Value::String(_))) => id.clone(),
-        _ => Value::Null,
-    };
+    // The id the reader would take (an integer or a string), else none.
+    let id = value
+        .get("id")
+        .filter(|id| serde_json::from_value::<Id>((*id).clone()).is_ok())
+        .cloned()
+        .unwrap_or(Value::Null);
     replacement(id, -32600)
 }
 
@@ -301,5 +316,31 @@ mod tests {
         ]
         .concat();
         assert_eq!(forwarded(&input), ["\"a\""]);
+    }
+
+    /// Whatever the filter forwards, the server's reader decodes: it stops
+    /// for good at the first message it cannot.
+    #[test]
+    fn forwards_only_what_the_reader_decodes() {
+        for body in [
+            &br#"{"id":8e2}"#[..],
+            br#"{"jsonrpc":"2.0","id":1.5,"method":"shutdown"}"#,
+            br#"{"jsonrpc":"2.0","id":99999999999999999999,"method":"shutdown"}"#,
+            br#"{"jsonrpc":"2.0","method":"initialized","method":"exit"}"#,
+            br#"{"jsonrpc":"2.0","id":3,"result":null,"result":1}"#,
+            br#"{"jsonrpc":"2.0","id":4,"method":"shutdown"}"#,
+            br#"{"jsonrpc":"2.0","id":"x","result":null}"#,
+        ] {
+            let forwarded = check(body);
+            let text = std::str::from_utf8(&forwarded).unwrap();
+            let forwarded_body = text.split_once("\r\n\r\n").unwrap().1;
+            assert!(
+                serde_json::from_str::<Message>(forwarded_body).is_ok(),
+                "{} became {forwarded_body}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let invalid = unframe(&check(br#"{"jsonrpc":"2.0","id":1.5,"method":"shutdown"}"#));
+        assert_eq!(invalid["id"], Value::Null);
     }
 }

@@ -40,7 +40,10 @@
 //! one-way (SA208). A counterpart is added only when the target has no
 //! relationship that already names this one or writes its foreign keys.
 
-use super::support::{diagnostic, fix, in_same_hierarchy, related, replace_string, safe, unsafe_};
+use super::support::{
+    diagnostic, fix, in_same_hierarchy, is_python_identifier, related, replace_string, safe,
+    unsafe_,
+};
 use super::Context;
 use crate::diagnostic::{Diagnostic, Edit};
 use crate::facts::Setting;
@@ -237,7 +240,9 @@ fn add_counterpart(
     name: &str,
 ) -> Option<Edit> {
     let graph = context.graph;
-    if relationship.facts.style != crate::facts::RelationshipStyle::Orm {
+    if relationship.facts.style != crate::facts::RelationshipStyle::Orm
+        || !is_python_identifier(name)
+    {
         return None;
     }
     let target_class = &graph.classes[target];
@@ -315,4 +320,70 @@ fn add_counterpart(
             relationship.attribute
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Dialect;
+    use crate::facts;
+    use crate::graph::{link, LinkOptions};
+
+    /// The fix titles of the SA203 findings in one file.
+    fn fixes(source: &str) -> Vec<Vec<String>> {
+        let graph = link(
+            vec![Arc::new(facts::extract("models.py", source))],
+            &LinkOptions::default(),
+        );
+        let context = Context {
+            graph: &graph,
+            texts: &[source],
+            dialect: Dialect::Postgresql,
+        };
+        let mut found = Vec::new();
+        check(&context, &mut found);
+        found
+            .iter()
+            .map(|d| d.fixes.iter().map(|f| f.title.clone()).collect())
+            .collect()
+    }
+
+    fn models(back_populates: &str) -> String {
+        format!(
+            r#"from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+class Customer(Base):
+    __tablename__ = "customer"
+    id = Column(Integer, primary_key=True)
+    orders = relationship("Order", back_populates="{back_populates}")
+
+class Order(Base):
+    __tablename__ = "orders"
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(ForeignKey("customer.id"))
+"#
+        )
+    }
+
+    #[test]
+    fn adds_the_missing_counterpart() {
+        assert_eq!(
+            fixes(&models("customer")),
+            [["Add relationship Order.customer with back_populates=\"orders\""]]
+        );
+    }
+
+    /// Found by the pipeline fuzz target: the added attribute was named
+    /// after any string, which broke the file's syntax.
+    #[test]
+    fn adds_no_counterpart_whose_name_python_cannot_spell() {
+        for name in ["line-items", "class", "o\u{fffd}ders", "2nd", ""] {
+            assert_eq!(fixes(&models(name)), [Vec::<String>::new()], "{name:?}");
+        }
+    }
 }

@@ -215,6 +215,22 @@ pub fn in_same_hierarchy(graph: &Graph, a: ClassId, b: ClassId) -> bool {
     is_same_or_subclass(graph, a, b) || is_same_or_subclass(graph, b, a)
 }
 
+/// Can `name` be written as an attribute name in Python source (an
+/// identifier that is not a keyword)? Names from string literals
+/// (`back_populates="line-items"`) need not be.
+pub fn is_python_identifier(name: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+        "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
+        "try", "while", "with", "yield",
+    ];
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name)
+}
+
 pub fn safe() -> Applicability {
     Applicability::Safe
 }

@@ -316,6 +316,51 @@ async fn shutdown_then_exit() {
     assert!(!server.exit().await);
 }
 
+/// `exit` while the server waits for the client's answer to one of its
+/// requests (`client/registerCapability` after `initialized`,
+/// `workspace/configuration` after a `didChangeConfiguration` with no
+/// settings): the server ends at once. It used to wait for that answer,
+/// which could no longer arrive, for 10 s (found by the LSP fuzz target
+/// as slow inputs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_does_not_wait_for_the_clients_answers() {
+    let capabilities = json!({"workspace": {
+        "configuration": true,
+        "didChangeWatchedFiles": {"dynamicRegistration": true}
+    }});
+    for (method, params, request) in [
+        ("initialized", json!({}), "client/registerCapability"),
+        (
+            "workspace/didChangeConfiguration",
+            json!({"settings": null}),
+            "workspace/configuration",
+        ),
+    ] {
+        let mut server = TestServer::start();
+        server
+            .call("initialize", json!({"capabilities": capabilities}))
+            .await;
+        if method != "initialized" {
+            server.notify("initialized", json!({}));
+            server.settle().await;
+        }
+        server
+            .silent
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        server.notify(method, params);
+        server.wait_for(request, |m| m["method"] == request).await;
+        let start = std::time::Instant::now();
+        server.notify("exit", Value::Null);
+        // Without shutdown: an unclean end, but an end.
+        assert!(!server.exit().await, "{method}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{method}: the server took {:?} to exit",
+            start.elapsed()
+        );
+    }
+}
+
 /// `serve` leaves nothing running once it returns: the analysis worker
 /// and the session it holds go with the server. (A process that serves
 /// many connections on one runtime, as the fuzz target does, would

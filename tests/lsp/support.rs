@@ -82,6 +82,8 @@ pub struct TestServer {
     pub published: BTreeMap<String, (Option<i64>, Vec<Value>)>,
     /// What the client answers to workspace/configuration.
     pub configuration: Arc<Mutex<Value>>,
+    /// While set, the server's requests get no answer.
+    pub silent: Arc<std::sync::atomic::AtomicBool>,
     server: Option<JoinHandle<bool>>,
 }
 
@@ -105,8 +107,10 @@ impl TestServer {
         });
         let (deliver, incoming) = mpsc::unbounded_channel();
         let configuration = Arc::new(Mutex::new(Value::Null));
+        let silent = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let answer = out.clone();
         let config = configuration.clone();
+        let quiet = silent.clone();
         tokio::spawn(async move {
             let mut reader = BufReader::new(client_read);
             loop {
@@ -129,7 +133,10 @@ impl TestServer {
                     return;
                 }
                 let message: Value = serde_json::from_slice(&body).expect("valid JSON");
-                if let (Some(id), Some(method)) = (message.get("id"), message.get("method")) {
+                let answering = !quiet.load(std::sync::atomic::Ordering::SeqCst);
+                if let (Some(id), Some(method), true) =
+                    (message.get("id"), message.get("method"), answering)
+                {
                     // A request from the server: answered at once.
                     let result = match method.as_str() {
                         Some("workspace/configuration") => json!([config.lock().unwrap().clone()]),
@@ -152,6 +159,7 @@ impl TestServer {
             next_id: 1,
             published: BTreeMap::new(),
             configuration,
+            silent,
             server: Some(server),
         }
     }

@@ -90,6 +90,83 @@ pub(super) async fn blocking<T: Send + 'static>(
     }
 }
 
+impl Shared {
+    /// Changes the session in one synchronous section, then wakes the
+    /// worker. A panic is reported, and the server carries on.
+    async fn mutate<R>(&self, what: &str, f: impl FnOnce(&mut Session) -> R) -> Option<R> {
+        let result = {
+            let mut session = lock(&self.session);
+            catch_unwind(AssertUnwindSafe(|| f(&mut session)))
+        };
+        self.wake.notify_one();
+        match result {
+            Ok(value) => Some(value),
+            Err(payload) => {
+                self.client
+                    .log_message(
+                        MessageType::ERROR,
+                        format!(
+                            "sqla-analyzer: {what} failed: {}",
+                            panic_message(payload.as_ref())
+                        ),
+                    )
+                    .await;
+                None
+            }
+        }
+    }
+
+    async fn register_watchers(&self) {
+        let registered = tokio::time::timeout(
+            CLIENT_ANSWER,
+            self.client
+                .register_capability(vec![lifecycle::watch_registration()]),
+        )
+        .await;
+        let failure = match registered {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => Some(error.message.to_string()),
+            Err(_) => Some("no answer".to_string()),
+        };
+        if let Some(failure) = failure {
+            self.client
+                .log_message(
+                    MessageType::WARNING,
+                    format!("sqla-analyzer: could not register file watchers: {failure}"),
+                )
+                .await;
+        }
+    }
+
+    /// Asks the client for the settings after the `sequence`th
+    /// didChangeConfiguration, and applies them unless a newer one came.
+    async fn pull_settings(&self, sequence: u64) {
+        let items = vec![ConfigurationItem {
+            scope_uri: None,
+            section: Some("sqla-analyzer".to_string()),
+        }];
+        let Ok(Ok(values)) =
+            tokio::time::timeout(CLIENT_ANSWER, self.client.configuration(items)).await
+        else {
+            return;
+        };
+        let value = values.into_iter().next().unwrap_or(Value::Null);
+        let message = self
+            .mutate("workspace/configuration", |session| {
+                // A newer didChangeConfiguration wins over this late answer.
+                if session.settings_sequence != sequence {
+                    return None;
+                }
+                workspace_handlers::apply_settings(session, Overrides::from_value(&value))
+            })
+            .await
+            .flatten();
+        if let Some(message) = message {
+            self.client.show_message(MessageType::ERROR, message).await;
+        }
+    }
+}
+
 impl Server {
     pub fn new(client: Client, shutdown: Arc<AtomicBool>, hooks: Hooks) -> Self {
         let (done, _) = watch::channel(0);
@@ -108,30 +185,8 @@ impl Server {
         }
     }
 
-    /// Changes the session in one synchronous section, then wakes the
-    /// worker. A panic is reported, and the server carries on.
     async fn mutate<R>(&self, what: &str, f: impl FnOnce(&mut Session) -> R) -> Option<R> {
-        let result = {
-            let mut session = lock(&self.shared.session);
-            catch_unwind(AssertUnwindSafe(|| f(&mut session)))
-        };
-        self.shared.wake.notify_one();
-        match result {
-            Ok(value) => Some(value),
-            Err(payload) => {
-                self.shared
-                    .client
-                    .log_message(
-                        MessageType::ERROR,
-                        format!(
-                            "sqla-analyzer: {what} failed: {}",
-                            panic_message(payload.as_ref())
-                        ),
-                    )
-                    .await;
-                None
-            }
-        }
+        self.shared.mutate(what, f).await
     }
 
     /// Waits until the worker has processed the current revision.
@@ -243,24 +298,10 @@ impl LanguageServer for Server {
                 .await;
         }
         if watch {
-            let registered = tokio::time::timeout(
-                CLIENT_ANSWER,
-                self.shared
-                    .client
-                    .register_capability(vec![lifecycle::watch_registration()]),
-            )
-            .await;
-            let failure = match registered {
-                Ok(Ok(())) => None,
-                Ok(Err(error)) => Some(error.message.to_string()),
-                Err(_) => Some("no answer".to_string()),
-            };
-            if let Some(failure) = failure {
-                self.warn(format!(
-                    "sqla-analyzer: could not register file watchers: {failure}"
-                ))
-                .await;
-            }
+            // Not awaited: a handler waiting for the client holds up `exit`,
+            // after which no answer can arrive.
+            let shared = self.shared.clone();
+            tokio::spawn(async move { shared.register_watchers().await });
         }
     }
 
@@ -351,34 +392,10 @@ impl LanguageServer for Server {
                 .show_message(MessageType::ERROR, message)
                 .await;
         }
-        if !pull {
-            return;
-        }
-        let items = vec![ConfigurationItem {
-            scope_uri: None,
-            section: Some("sqla-analyzer".to_string()),
-        }];
-        let Ok(Ok(values)) =
-            tokio::time::timeout(CLIENT_ANSWER, self.shared.client.configuration(items)).await
-        else {
-            return;
-        };
-        let value = values.into_iter().next().unwrap_or(Value::Null);
-        let message = self
-            .mutate("workspace/configuration", |session| {
-                // A newer didChangeConfiguration wins over this late answer.
-                if session.settings_sequence != sequence {
-                    return None;
-                }
-                workspace_handlers::apply_settings(session, Overrides::from_value(&value))
-            })
-            .await
-            .flatten();
-        if let Some(message) = message {
-            self.shared
-                .client
-                .show_message(MessageType::ERROR, message)
-                .await;
+        if pull {
+            // Not awaited, as the registration in `initialized`.
+            let shared = self.shared.clone();
+            tokio::spawn(async move { shared.pull_settings(sequence).await });
         }
     }
 

@@ -33,8 +33,8 @@
 //! ```
 
 use super::support::{
-    backref_with_keywords, diagnostic, fix, ondelete, one_to_many, passive_deletes, quote_in,
-    related, safe, set_keyword,
+    backref_with_keywords, diagnostic, fix, join_insertions, ondelete, one_to_many,
+    passive_deletes, quote_in, related, safe, set_keyword,
 };
 use super::Context;
 use crate::diagnostic::Diagnostic;
@@ -95,7 +95,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             set_keyword(context, relationship, "cascade", &cascade),
             set_keyword(context, relationship, "passive_deletes", "True"),
         ) {
-            (Some(a), Some(b)) if !passive => Some(vec![a, b]),
+            (Some(a), Some(b)) if !passive => Some(join_insertions(vec![a, b])),
             (Some(a), _) if passive => Some(vec![a]),
             _ => backref_with_keywords(
                 context,

@@ -36,8 +36,8 @@
 //! parent and every sibling (SA115).
 
 use super::support::{
-    backref_with_keywords, diagnostic, fix, ondelete, one_to_many, passive_deletes, quote_in,
-    related, remove_keyword, safe, set_keyword,
+    backref_with_keywords, diagnostic, fix, join_insertions, ondelete, one_to_many,
+    passive_deletes, quote_in, related, remove_keyword, safe, set_keyword,
 };
 use super::Context;
 use crate::diagnostic::Diagnostic;
@@ -103,7 +103,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         }
         let expected = if database_cascades { 2 } else { 1 };
         let edits = if edits.len() == expected {
-            Some(edits)
+            Some(join_insertions(edits))
         } else {
             backref_with_keywords(context, relationship, &keywords).map(|e| vec![e])
         };

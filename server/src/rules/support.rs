@@ -96,6 +96,33 @@ pub fn add_keyword(file: usize, text: &str, call: &Call, keyword: &str, value: &
     }
 }
 
+/// Joins edits that insert at the same place of the same file into one, a
+/// comma between them: two keywords added to an empty `relationship()` (or
+/// entries to an empty dict) are each written without a separator, and
+/// applied one after the other they would run together.
+pub fn join_insertions(edits: Vec<Edit>) -> Vec<Edit> {
+    let mut joined: Vec<Edit> = Vec::with_capacity(edits.len());
+    for edit in edits {
+        if let Some(previous) = joined.iter_mut().find(|e| {
+            e.file == edit.file
+                && e.range.is_empty()
+                && e.range == edit.range
+                && edit.range.is_empty()
+        }) {
+            let next = edit.new_text.trim_start();
+            if next.starts_with(',') {
+                previous.new_text.push_str(&edit.new_text);
+            } else {
+                previous.new_text.push_str(", ");
+                previous.new_text.push_str(next);
+            }
+            continue;
+        }
+        joined.push(edit);
+    }
+    joined
+}
+
 /// Replaces a keyword's value.
 pub fn replace_range(file: usize, range: TextRange, new_text: impl Into<String>) -> Edit {
     Edit {
@@ -545,6 +572,24 @@ mod tests {
         // Case alone costs one: "user" and "User" are at distance 1.
         assert_eq!(closest("user", ["User", "Users"]), Some("User"));
         assert_eq!(closest("ab", ["abcdefgh"]), None);
+    }
+
+    #[test]
+    fn insertions_at_one_place_are_joined_with_a_comma() {
+        let at = |start: usize, text: &str| Edit {
+            file: 0,
+            range: TextRange::new(start, start),
+            new_text: text.to_string(),
+        };
+        let joined = join_insertions(vec![
+            at(13, "cascade=\"all\""),
+            at(13, "passive_deletes=True"),
+            at(40, ", x=1"),
+        ]);
+        assert_eq!(joined.len(), 2);
+        assert_eq!(joined[0].new_text, "cascade=\"all\", passive_deletes=True");
+        let joined = join_insertions(vec![at(5, ", a=1"), at(5, ", b=2")]);
+        assert_eq!(joined[0].new_text, ", a=1, b=2");
     }
 
     #[test]

@@ -134,8 +134,39 @@ fn check_diagnostics(texts: &[&str], diagnostics: &[Diagnostic]) {
     }
 }
 
+/// Does the file parse without errors, also as Python reads it? Python
+/// turns every `\r\n` and lone `\r` into `\n` before tokenizing, and ends
+/// a single-quoted string at a line end, while tree-sitter takes both a
+/// lone `\r` and a line end inside a string literal as part of it.
 fn parses_cleanly(text: &str) -> bool {
-    !syntax::parse(text).root_node().has_error()
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let tree = syntax::parse(&normalized);
+    if tree.root_node().has_error() {
+        return false;
+    }
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "string" {
+            let literal = &normalized[node.byte_range()];
+            let quotes = literal.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+            let triple = quotes.starts_with("\"\"\"") || quotes.starts_with("\'\'\'");
+            let bytes = literal.as_bytes();
+            let bare_newline = bytes
+                .iter()
+                .enumerate()
+                .any(|(i, &b)| b == b'\n' && (i == 0 || bytes[i - 1] != b'\\'));
+            if !triple && bare_newline {
+                return false;
+            }
+            continue;
+        }
+        for i in 0..node.child_count() {
+            if let Some(child) = node.child(i) {
+                stack.push(child);
+            }
+        }
+    }
+    true
 }
 
 /// LSP positions of a range, and back: what publishing a diagnostic or a

@@ -257,6 +257,7 @@ async fn settings_override_select_ignore_and_dialect() {
 
     // No settings in the notification: the server asks for them.
     *server.configuration.lock().unwrap() = json!({"ignore": ["SA2"]});
+    server.take("textDocument/publishDiagnostics");
     server.notify(
         "workspace/didChangeConfiguration",
         json!({"settings": null}),
@@ -267,7 +268,16 @@ async fn settings_override_select_ignore_and_dialect() {
         })
         .await;
     assert_eq!(request["params"]["items"][0]["section"], "sqla-analyzer");
-    server.settle().await;
+    // The settings arrive with the client's answer, which a hover does not
+    // wait for: wait for the publication itself.
+    let parent_uri = uri(&parent);
+    server
+        .wait_for("the parent's diagnostics cleared", |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == parent_uri.as_str()
+                && m["params"]["diagnostics"] == json!([])
+        })
+        .await;
     assert!(server.diagnostics(&parent).is_empty());
     assert!(server.shutdown().await);
 }

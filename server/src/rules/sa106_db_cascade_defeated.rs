@@ -33,8 +33,8 @@
 //! ```
 
 use super::support::{
-    backref_with_keywords, diagnostic, fix, join_insertions, ondelete, one_to_many,
-    passive_deletes, quote_in, related, safe, set_keyword,
+    backref_with_keywords, diagnostic, fix, ondelete, one_to_many, passive_deletes, quote_in,
+    related, safe, set_keywords,
 };
 use super::Context;
 use crate::diagnostic::Diagnostic;
@@ -91,19 +91,19 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         ));
         let quote = quote_in(context, relationship);
         let cascade = format!("{quote}all, delete-orphan{quote}");
-        let edits = match (
-            set_keyword(context, relationship, "cascade", &cascade),
-            set_keyword(context, relationship, "passive_deletes", "True"),
-        ) {
-            (Some(a), Some(b)) if !passive => Some(join_insertions(vec![a, b])),
-            (Some(a), _) if passive => Some(vec![a]),
-            _ => backref_with_keywords(
+        let keywords: &[(&str, &str)] = if passive {
+            &[("cascade", &cascade)]
+        } else {
+            &[("cascade", &cascade), ("passive_deletes", "True")]
+        };
+        let edits = set_keywords(context, relationship, keywords).or_else(|| {
+            backref_with_keywords(
                 context,
                 relationship,
                 &format!("cascade={cascade}, passive_deletes=True"),
             )
-            .map(|e| vec![e]),
-        };
+            .map(|e| vec![e])
+        });
         if let Some(edits) = edits {
             d.fixes.push(fix(
                 "Use cascade=\"all, delete-orphan\" with passive_deletes=True",

@@ -88,7 +88,6 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 safe(),
                 vec![add_keyword(
                     file,
-                    text,
                     call,
                     "ondelete",
                     &format!("{quote}{action}{quote}"),

@@ -36,8 +36,8 @@
 //! parent and every sibling (SA115).
 
 use super::support::{
-    backref_with_keywords, diagnostic, fix, join_insertions, ondelete, one_to_many,
-    passive_deletes, quote_in, related, remove_keyword, safe, set_keyword,
+    backref_with_keywords, diagnostic, fix, ondelete, one_to_many, passive_deletes, quote_in,
+    related, remove_keyword, safe, set_keywords,
 };
 use super::Context;
 use crate::diagnostic::Diagnostic;
@@ -90,23 +90,16 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         } else {
             format!("cascade={cascade}")
         };
-        let mut edits: Vec<_> = set_keyword(context, relationship, "cascade", &cascade)
-            .into_iter()
-            .collect();
-        if database_cascades {
-            edits.extend(set_keyword(
+        let edits = if database_cascades {
+            set_keywords(
                 context,
                 relationship,
-                "passive_deletes",
-                "True",
-            ));
-        }
-        let expected = if database_cascades { 2 } else { 1 };
-        let edits = if edits.len() == expected {
-            Some(join_insertions(edits))
+                &[("cascade", &cascade), ("passive_deletes", "True")],
+            )
         } else {
-            backref_with_keywords(context, relationship, &keywords).map(|e| vec![e])
-        };
+            set_keywords(context, relationship, &[("cascade", &cascade)])
+        }
+        .or_else(|| backref_with_keywords(context, relationship, &keywords).map(|e| vec![e]));
         // The reverse many-to-one must stop cascading delete, or deleting a
         // child deletes the parent and, now, every sibling. Its cascade is
         // removed when written in its own call; otherwise no fix.

@@ -181,7 +181,6 @@ fn report(
             );
             let mut edits = vec![add_keyword(
                 fk_file,
-                text,
                 call,
                 "ondelete",
                 &format!("{quote}CASCADE{quote}"),

@@ -101,7 +101,6 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                     )];
                     edits.push(add_keyword(
                         other.location.file,
-                        context.text(other.location.file),
                         &other.facts.call,
                         "back_populates",
                         &format!("{quote}{}{quote}", relationship.attribute),

@@ -254,14 +254,12 @@ fn pair_edits(
     Some(vec![
         add_keyword(
             ra.location.file,
-            context.text(ra.location.file),
             &ra.facts.call,
             "back_populates",
             &format!("{quote}{}{quote}", rb.attribute),
         ),
         add_keyword(
             rb.location.file,
-            context.text(rb.location.file),
             &rb.facts.call,
             "back_populates",
             &format!("{quote}{}{quote}", ra.attribute),

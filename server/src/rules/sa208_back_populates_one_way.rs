@@ -158,7 +158,6 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 );
                 Some(add_keyword(
                     file,
-                    text,
                     &other.facts.call,
                     "back_populates",
                     &format!("{quote}{}{quote}", relationship.attribute),

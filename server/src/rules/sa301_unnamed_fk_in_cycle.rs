@@ -136,7 +136,6 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                         safe(),
                         vec![add_keyword(
                             file,
-                            text,
                             call,
                             "name",
                             &format!("{quote}{name}{quote}"),
@@ -146,14 +145,10 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 let scope = &graph.scopes[graph.tables[foreign_key.table].scope];
                 if let Some((metadata_file, call)) = &scope.metadata_call {
                     if call.keyword("naming_convention").is_none() && !call.has_splat {
-                        let metadata_text = context.text(*metadata_file);
                         d.fixes.push(fix(
                             "Name every foreign key with a naming convention on the MetaData",
                             unsafe_(),
-                            vec![add_keyword(
-                                *metadata_file,
-                                metadata_text,
-                                call,
+                            vec![add_keyword(*metadata_file, call,
                                 "naming_convention",
                                 "{\"fk\": \"fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s\"}",
                             )],

@@ -55,7 +55,6 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 safe(),
                 vec![add_keyword(
                     file,
-                    text,
                     call,
                     "name",
                     &format!("{quote}{name}{quote}"),

@@ -156,13 +156,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                     d.fixes.push(fix(
                         format!("Make {}.{only} unique", target.full_name()),
                         unsafe_(),
-                        vec![add_keyword(
-                            file,
-                            context.text(file),
-                            call,
-                            "unique",
-                            "True",
-                        )],
+                        vec![add_keyword(file, call, "unique", "True")],
                     ));
                 }
             }

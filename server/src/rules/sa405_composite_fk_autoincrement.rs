@@ -116,7 +116,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             d.fixes.push(fix(
                 format!("Add autoincrement={value}"),
                 safe(),
-                vec![add_keyword(file, text, call, "autoincrement", &value)],
+                vec![add_keyword(file, call, "autoincrement", &value)],
             ));
         }
         diagnostics.push(d);

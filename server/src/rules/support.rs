@@ -70,7 +70,14 @@ pub fn quote_of(text: &str, literal: Option<&Expr>) -> char {
 
 /// Adds `keyword=value` to a call, after its last argument (so a trailing
 /// comma and the user's line breaks stay where they are).
-pub fn add_keyword(file: usize, text: &str, call: &Call, keyword: &str, value: &str) -> Edit {
+pub fn add_keyword(file: usize, call: &Call, keyword: &str, value: &str) -> Edit {
+    add_arguments(file, call, &[format!("{keyword}={value}")])
+}
+
+/// Adds arguments to a call in one insertion: two separate insertions at the
+/// same place (an empty `relationship()`) would run together without a comma.
+fn add_arguments(file: usize, call: &Call, arguments: &[String]) -> Edit {
+    let joined = arguments.join(", ");
     let last_end = call
         .args
         .iter()
@@ -81,46 +88,15 @@ pub fn add_keyword(file: usize, text: &str, call: &Call, keyword: &str, value: &
         Some(end) => Edit {
             file,
             range: TextRange::empty_at(end as usize),
-            new_text: format!(", {keyword}={value}"),
+            new_text: format!(", {joined}"),
         },
-        None => {
-            // `relationship()`: right after the opening parenthesis.
-            let open = call.arguments_range.start() + 1;
-            let _ = text;
-            Edit {
-                file,
-                range: TextRange::empty_at(open),
-                new_text: format!("{keyword}={value}"),
-            }
-        }
+        // `relationship()`: right after the opening parenthesis.
+        None => Edit {
+            file,
+            range: TextRange::empty_at(call.arguments_range.start() + 1),
+            new_text: joined,
+        },
     }
-}
-
-/// Joins edits that insert at the same place of the same file into one, a
-/// comma between them: two keywords added to an empty `relationship()` (or
-/// entries to an empty dict) are each written without a separator, and
-/// applied one after the other they would run together.
-pub fn join_insertions(edits: Vec<Edit>) -> Vec<Edit> {
-    let mut joined: Vec<Edit> = Vec::with_capacity(edits.len());
-    for edit in edits {
-        if let Some(previous) = joined.iter_mut().find(|e| {
-            e.file == edit.file
-                && e.range.is_empty()
-                && e.range == edit.range
-                && edit.range.is_empty()
-        }) {
-            let next = edit.new_text.trim_start();
-            if next.starts_with(',') {
-                previous.new_text.push_str(&edit.new_text);
-            } else {
-                previous.new_text.push_str(", ");
-                previous.new_text.push_str(next);
-            }
-            continue;
-        }
-        joined.push(edit);
-    }
-    joined
 }
 
 /// Replaces a keyword's value.
@@ -337,82 +313,81 @@ pub fn set_keyword(
     keyword: &str,
     value: &str,
 ) -> Option<Edit> {
+    let mut edits = set_keywords(context, relationship, &[(keyword, value)])?;
+    debug_assert_eq!(edits.len(), 1);
+    edits.pop()
+}
+
+/// Sets several keywords on one relationship: replaces the values present and
+/// adds the others, all added ones in one insertion (one new
+/// `sa_relationship_kwargs` entry list for SQLModel), so that the edits never
+/// collide. None when a keyword cannot be written (a backref given as a bare
+/// string has no call; an `sa_relationship_kwargs` that is not a dict literal).
+pub fn set_keywords(
+    context: &super::Context,
+    relationship: &crate::graph::Relationship,
+    keywords: &[(&str, &str)],
+) -> Option<Vec<Edit>> {
     let file = relationship.location.file;
     let text = context.text(file);
-    match relationship.facts.keyword(keyword) {
-        Some(existing) => Some(replace_range(file, existing.value.range, value)),
-        None => {
-            // A backref written as a bare string has no call to add to.
-            if relationship.backref_of.is_some()
-                && relationship.facts.call.arguments_range.is_empty()
-            {
-                return None;
-            }
+    let call = &relationship.facts.call;
+    let sqlmodel = relationship.facts.style == crate::facts::RelationshipStyle::SqlModel;
+    let mut edits = Vec::new();
+    let mut arguments = Vec::new();
+    let mut kwargs_entries = Vec::new();
+    for &(keyword, value) in keywords {
+        if let Some(existing) = relationship.facts.keyword(keyword) {
+            edits.push(replace_range(file, existing.value.range, value));
+            continue;
+        }
+        // A backref written as a bare string has no call to add to.
+        if relationship.backref_of.is_some() && call.arguments_range.is_empty() {
+            return None;
+        }
+        if !sqlmodel {
+            arguments.push(format!("{keyword}={value}"));
+        } else if keyword == "cascade" && value.trim_matches(['"', '\'']) == "all, delete-orphan" {
+            arguments.push("cascade_delete=True".to_string());
+        } else if matches!(
+            keyword,
+            "back_populates" | "cascade_delete" | "passive_deletes" | "link_model"
+        ) {
+            arguments.push(format!("{keyword}={value}"));
+        } else {
             // SQLModel's Relationship() takes only its own keywords; the
             // others go through `sa_relationship_kwargs`.
-            if relationship.facts.style == crate::facts::RelationshipStyle::SqlModel
-                && keyword == "cascade"
-                && value.trim_matches(['"', '\'']) == "all, delete-orphan"
-            {
-                return Some(add_keyword(
-                    file,
-                    text,
-                    &relationship.facts.call,
-                    "cascade_delete",
-                    "True",
-                ));
-            }
-            if relationship.facts.style == crate::facts::RelationshipStyle::SqlModel
-                && !matches!(
-                    keyword,
-                    "back_populates" | "cascade_delete" | "passive_deletes" | "link_model"
-                )
-            {
-                let quote = quote_of(text, relationship.facts.call.args.first());
-                return match relationship
-                    .facts
-                    .call
-                    .keyword_value("sa_relationship_kwargs")
-                {
-                    Some(dict) => match &dict.kind {
-                        crate::syntax::expr::ExprKind::Dict {
-                            entries,
-                            complete: true,
-                        } => {
-                            let entry = format!("{quote}{keyword}{quote}: {value}");
-                            Some(match entries.last() {
-                                Some((_, last)) => Edit {
-                                    file,
-                                    range: TextRange::empty_at(last.range.end()),
-                                    new_text: format!(", {entry}"),
-                                },
-                                None => Edit {
-                                    file,
-                                    range: TextRange::empty_at(dict.range.start() + 1),
-                                    new_text: entry,
-                                },
-                            })
-                        }
-                        _ => None,
-                    },
-                    None => Some(add_keyword(
-                        file,
-                        text,
-                        &relationship.facts.call,
-                        "sa_relationship_kwargs",
-                        &format!("{{{quote}{keyword}{quote}: {value}}}"),
-                    )),
-                };
-            }
-            Some(add_keyword(
-                file,
-                text,
-                &relationship.facts.call,
-                keyword,
-                value,
-            ))
+            let quote = quote_of(text, call.args.first());
+            kwargs_entries.push(format!("{quote}{keyword}{quote}: {value}"));
         }
     }
+    if !kwargs_entries.is_empty() {
+        let entries_text = kwargs_entries.join(", ");
+        match call.keyword_value("sa_relationship_kwargs") {
+            Some(dict) => match &dict.kind {
+                crate::syntax::expr::ExprKind::Dict {
+                    entries,
+                    complete: true,
+                } => edits.push(match entries.last() {
+                    Some((_, last)) => Edit {
+                        file,
+                        range: TextRange::empty_at(last.range.end()),
+                        new_text: format!(", {entries_text}"),
+                    },
+                    None => Edit {
+                        file,
+                        range: TextRange::empty_at(dict.range.start() + 1),
+                        new_text: entries_text,
+                    },
+                }),
+                _ => return None,
+            },
+            None => arguments.push(format!("sa_relationship_kwargs={{{entries_text}}}")),
+        }
+    }
+    if !arguments.is_empty() {
+        edits.push(add_arguments(file, call, &arguments));
+    }
+    Some(edits)
 }
 
 /// Removes a keyword argument with its separating comma.
@@ -572,24 +547,6 @@ mod tests {
         // Case alone costs one: "user" and "User" are at distance 1.
         assert_eq!(closest("user", ["User", "Users"]), Some("User"));
         assert_eq!(closest("ab", ["abcdefgh"]), None);
-    }
-
-    #[test]
-    fn insertions_at_one_place_are_joined_with_a_comma() {
-        let at = |start: usize, text: &str| Edit {
-            file: 0,
-            range: TextRange::new(start, start),
-            new_text: text.to_string(),
-        };
-        let joined = join_insertions(vec![
-            at(13, "cascade=\"all\""),
-            at(13, "passive_deletes=True"),
-            at(40, ", x=1"),
-        ]);
-        assert_eq!(joined.len(), 2);
-        assert_eq!(joined[0].new_text, "cascade=\"all\", passive_deletes=True");
-        let joined = join_insertions(vec![at(5, ", a=1"), at(5, ", b=2")]);
-        assert_eq!(joined[0].new_text, ", a=1, b=2");
     }
 
     #[test]

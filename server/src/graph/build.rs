@@ -856,13 +856,30 @@ impl<'a> Linker<'a> {
         }
         for (class_ref, lineage) in &mapped {
             let id = self.class_by_ref[class_ref];
+            // Inheritance cycles (`class A(B)`, `class B(A)`, possibly
+            // across files) are broken here: every walk up the superclasses
+            // relies on reaching a root.
             let superclass = lineage
                 .ancestors
                 .iter()
-                .find_map(|a| self.class_by_ref.get(a).copied());
+                .find_map(|a| self.class_by_ref.get(a).copied())
+                .filter(|&parent| !self.is_same_or_below(parent, id));
             self.graph.classes[id].superclass = superclass;
             self.build_class_table(id, *class_ref, lineage, superclass);
         }
+    }
+
+    /// Whether `class` is `ancestor` or one of its subclasses, by the
+    /// superclasses set so far (which never form a cycle).
+    fn is_same_or_below(&self, class: ClassId, ancestor: ClassId) -> bool {
+        let mut current = Some(class);
+        while let Some(c) = current {
+            if c == ancestor {
+                return true;
+            }
+            current = self.graph.classes[c].superclass;
+        }
+        false
     }
 
     /// Members of the class and of its unmapped ancestors (mixins, abstract

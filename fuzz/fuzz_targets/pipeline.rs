@@ -198,7 +198,7 @@ fn hovers(graph: &Graph, files: &[File], dialects: &[Dialect]) {
         let mut offset = 0;
         while offset <= text.len() {
             if text.is_char_boundary(offset) {
-                if let Some((target, range)) = target_at(graph, text, file, offset) {
+                if let Some((target, range)) = target_at(graph, text, file, offset, Some) {
                     assert!(
                         range.contains(offset) && range.end() <= text.len(),
                         "hover at {offset} found {target:?} at {}..{}",

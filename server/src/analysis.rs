@@ -14,6 +14,9 @@ use crate::text::LineIndex;
 
 pub struct Analysis {
     pub graph: Graph,
+    /// What the enabled rules found, suppressed or not.
+    pub findings: Vec<Diagnostic>,
+    /// The findings no comment suppresses: what is reported.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -28,13 +31,47 @@ pub fn analyze(
     let facts: Vec<Arc<FileFacts>> = files.iter().map(|(f, _)| f.clone()).collect();
     let texts: Vec<&str> = files.iter().map(|(_, t)| t.as_ref()).collect();
     let graph = graph::link(facts, options);
-    let diagnostics = diagnose(&graph, &texts, dialect, enabled);
-    Analysis { graph, diagnostics }
+    let findings = find(&graph, &texts, dialect, enabled);
+    let diagnostics = unsuppressed(&findings, &texts);
+    Analysis {
+        graph,
+        findings,
+        diagnostics,
+    }
 }
 
 /// Runs the rules on a linked graph, drops what is disabled or suppressed,
 /// and orders the rest.
 pub fn diagnose(
+    graph: &Graph,
+    texts: &[&str],
+    dialect: Dialect,
+    enabled: impl Fn(usize, &str) -> bool,
+) -> Vec<Diagnostic> {
+    unsuppressed(&find(graph, texts, dialect, enabled), texts)
+}
+
+/// The findings no comment on their line suppresses. Kept apart from the
+/// rules: an edit that adds or removes a comment changes only this.
+pub fn unsuppressed(findings: &[Diagnostic], texts: &[&str]) -> Vec<Diagnostic> {
+    // Lines are indexed only in the files that have findings.
+    let mut indexes: HashMap<usize, LineIndex> = HashMap::new();
+    findings
+        .iter()
+        .filter(|d| {
+            let file = d.location.file;
+            let index = indexes
+                .entry(file)
+                .or_insert_with(|| LineIndex::new(texts[file]));
+            let line = index.line_of(d.location.range.start());
+            !suppress::is_suppressed(index.line_text(texts[file], line), d.code)
+        })
+        .cloned()
+        .collect()
+}
+
+/// Runs the rules on a linked graph, keeps what is enabled, and orders it.
+pub fn find(
     graph: &Graph,
     texts: &[&str],
     dialect: Dialect,
@@ -46,19 +83,7 @@ pub fn diagnose(
         dialect,
     };
     let mut diagnostics = rules::run(&context, |_| true);
-    // Lines are indexed only in the files that have findings.
-    let mut indexes: HashMap<usize, LineIndex> = HashMap::new();
-    diagnostics.retain(|d| {
-        let file = d.location.file;
-        if !enabled(file, d.code) {
-            return false;
-        }
-        let index = indexes
-            .entry(file)
-            .or_insert_with(|| LineIndex::new(texts[file]));
-        let line = index.line_of(d.location.range.start());
-        !suppress::is_suppressed(index.line_text(texts[file], line), d.code)
-    });
+    diagnostics.retain(|d| enabled(d.location.file, d.code));
     // One diagnostic per place: a mixin's relationship applied to several
     // classes is one line of code.
     diagnostics.sort_by(|a, b| {

@@ -98,6 +98,24 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
 ];
 
 impl Config {
+    /// Whether the two give every file the same findings: the same rules,
+    /// per-file ignores, dialect and naming (where the files come from
+    /// aside).
+    pub fn analyses_alike(&self, other: &Config) -> bool {
+        let ignores = |config: &Config| -> Vec<(String, Vec<String>)> {
+            config
+                .per_file_ignores
+                .iter()
+                .map(|(glob, codes)| (glob.glob().glob().to_string(), codes.clone()))
+                .collect()
+        };
+        self.select == other.select
+            && self.ignore == other.ignore
+            && self.dialect == other.dialect
+            && self.table_naming == other.table_naming
+            && ignores(self) == ignores(other)
+    }
+
     pub fn default_at(base: &Path) -> Self {
         Self::from_raw(RawSettings::default(), None, base).expect("the defaults are valid")
     }

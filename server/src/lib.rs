@@ -17,6 +17,7 @@ pub mod graph;
 pub mod lsp;
 pub mod report;
 pub mod rules;
+pub mod shift;
 pub mod sql;
 pub mod suppress;
 pub mod syntax;

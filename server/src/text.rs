@@ -48,6 +48,133 @@ impl TextRange {
     }
 }
 
+/// The one contiguous change between two versions of a text: bytes
+/// `start..old_end` of the old text became `start..new_end` of the new one.
+/// Byte positions of the old text map to the new one around it: those
+/// before the change stay, those after it move by the change in length,
+/// those inside it have no counterpart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextChange {
+    pub start: u32,
+    pub old_end: u32,
+    pub new_end: u32,
+}
+
+impl TextChange {
+    /// The smallest change that turns `old` into `new`: everything but
+    /// their common prefix and suffix.
+    pub fn between(old: &str, new: &str) -> TextChange {
+        let (old, new) = (old.as_bytes(), new.as_bytes());
+        let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let room = old.len().min(new.len()) - prefix;
+        let suffix = old
+            .iter()
+            .rev()
+            .zip(new.iter().rev())
+            .take(room)
+            .take_while(|(a, b)| a == b)
+            .count();
+        TextChange {
+            start: prefix as u32,
+            old_end: (old.len() - suffix) as u32,
+            new_end: (new.len() - suffix) as u32,
+        }
+    }
+
+    /// The same change placed elsewhere when it can slide: inserting
+    /// `"# x\n    "` right before an indented `id` equals inserting
+    /// `"    # x\n"` at the start of its line. [`TextChange::between`]
+    /// places an insertion or a deletion as late as it can; this also
+    /// yields the latest place at a line start and the earliest place, so
+    /// that one of them may keep clear of the code around it.
+    pub fn placements(&self, old: &str, new: &str) -> Vec<TextChange> {
+        let mut placements = vec![*self];
+        let (old, new) = (old.as_bytes(), new.as_bytes());
+        // The text inserted or deleted: it slides when the byte before it
+        // equals its last byte.
+        let changed = match (self.old_end == self.start, self.new_end == self.start) {
+            (true, false) => &new[self.start as usize..self.new_end as usize],
+            (false, true) => &old[self.start as usize..self.old_end as usize],
+            _ => return placements,
+        };
+        let length = changed.len() as u32;
+        let mut start = self.start;
+        let mut at_line_start = None;
+        while start > 0 {
+            let before = old[start as usize - 1];
+            // The changed text, rotated by the slide so far, ends with
+            // the byte that now sits before it.
+            let slid = self.start - start;
+            let last = changed[(length - 1 - slid % length) as usize];
+            if before != last {
+                break;
+            }
+            start -= 1;
+            if at_line_start.is_none() && start > 0 && old[start as usize - 1] == b'\n' {
+                at_line_start = Some(start);
+            }
+        }
+        for place in [at_line_start, Some(start)].into_iter().flatten() {
+            let shift = self.start - place;
+            let placed = TextChange {
+                start: place,
+                old_end: self.old_end - shift,
+                new_end: self.new_end - shift,
+            };
+            if !placements.contains(&placed) {
+                placements.push(placed);
+            }
+        }
+        placements
+    }
+
+    fn moved(&self, offset: u32) -> u32 {
+        offset - self.old_end + self.new_end
+    }
+
+    /// A range of code whose text matters (a name, a literal, an
+    /// expression): mapped when the change neither touches nor enters it.
+    pub fn leaf(&self, range: TextRange) -> Option<TextRange> {
+        if range.end < self.start {
+            Some(range)
+        } else if range.start > self.old_end {
+            Some(TextRange {
+                start: self.moved(range.start),
+                end: self.moved(range.end),
+            })
+        } else {
+            None
+        }
+    }
+
+    /// A range that only encloses code (a class, a statement, a diagnostic):
+    /// it may contain the change, and then grows or shrinks with it; None
+    /// when an end falls inside the replaced text, or when it is empty at
+    /// the change (before or after the inserted text, it cannot say).
+    pub fn span(&self, range: TextRange) -> Option<TextRange> {
+        if range.is_empty() && self.start <= range.start && range.start <= self.old_end {
+            return None;
+        }
+        // Text inserted where a range starts goes before it; where one
+        // ends, after it.
+        let start = if range.start < self.start {
+            range.start
+        } else if range.start >= self.old_end {
+            self.moved(range.start)
+        } else {
+            return None;
+        };
+        let end = if range.end <= self.start {
+            range.end
+        } else if range.end >= self.old_end {
+            self.moved(range.end)
+        } else {
+            return None;
+        };
+        Some(TextRange { start, end })
+    }
+}
+
 /// A 1-based line and a 1-based column counted in Unicode scalar values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct LineColumn {
@@ -134,6 +261,84 @@ impl LineIndex {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_change_is_what_lies_between_the_common_prefix_and_suffix() {
+        let change =
+            TextChange::between("class A:\n    x = 1\n", "class A:\n    # hi\n    x = 1\n");
+        assert_eq!((change.start, change.old_end, change.new_end), (13, 13, 22));
+        // Repeated text: the suffix never overlaps the prefix.
+        let change = TextChange::between("aaaa", "aaaaaa");
+        assert_eq!((change.start, change.old_end, change.new_end), (4, 4, 6));
+        let change = TextChange::between("abc", "abc");
+        assert_eq!((change.start, change.old_end, change.new_end), (3, 3, 3));
+        let change = TextChange::between("a(x, y)", "a(y)");
+        assert_eq!((change.start, change.old_end, change.new_end), (2, 5, 2));
+    }
+
+    #[test]
+    fn insertions_slide_to_a_line_start_and_to_their_earliest_place() {
+        let old = "x = 1\n    id = 2\n";
+        let new = "x = 1\n    # k\n    id = 2\n";
+        let change = TextChange::between(old, new);
+        // As late as can be: "# k\n    " before "id".
+        assert_eq!(
+            &new[change.start as usize..change.new_end as usize],
+            "# k\n    "
+        );
+        let placements = change.placements(old, new);
+        let texts: Vec<&str> = placements
+            .iter()
+            .map(|c| &new[c.start as usize..c.new_end as usize])
+            .collect();
+        assert_eq!(texts, ["# k\n    ", "    # k\n", "\n    # k"]);
+        for placed in &placements {
+            let mut rebuilt = old[..placed.start as usize].to_string();
+            rebuilt.push_str(&new[placed.start as usize..placed.new_end as usize]);
+            rebuilt.push_str(&old[placed.old_end as usize..]);
+            assert_eq!(rebuilt, new);
+        }
+        // Deletions slide too; replacements stay.
+        let deleted = TextChange::between(new, old);
+        assert_eq!(deleted.placements(new, old).len(), 3);
+        let replaced = TextChange::between("a = 1", "a = 2");
+        assert_eq!(replaced.placements("a = 1", "a = 2"), [replaced]);
+    }
+
+    #[test]
+    fn ranges_move_past_a_change_and_leaves_refuse_to_be_touched() {
+        // "ab|cd|ef": "cd" (2..4) replaced by "xyz" (2..5).
+        let change = TextChange {
+            start: 2,
+            old_end: 4,
+            new_end: 5,
+        };
+        let range = |start, end| TextRange { start, end };
+        assert_eq!(change.leaf(range(0, 1)), Some(range(0, 1)));
+        assert_eq!(change.leaf(range(0, 2)), None);
+        assert_eq!(change.leaf(range(4, 6)), None);
+        assert_eq!(change.leaf(range(5, 6)), Some(range(6, 7)));
+        assert_eq!(change.span(range(0, 2)), Some(range(0, 2)));
+        assert_eq!(change.span(range(2, 6)), None);
+        assert_eq!(change.span(range(0, 6)), Some(range(0, 7)));
+        assert_eq!(change.span(range(4, 6)), Some(range(5, 7)));
+        assert_eq!(change.span(range(3, 6)), None);
+        assert_eq!(change.span(range(0, 3)), None);
+        assert_eq!(change.span(range(2, 2)), None);
+        assert_eq!(change.span(range(6, 6)), Some(range(7, 7)));
+        // An insertion at 2 of three bytes.
+        let insertion = TextChange {
+            start: 2,
+            old_end: 2,
+            new_end: 5,
+        };
+        assert_eq!(insertion.span(range(2, 4)), Some(range(5, 7)));
+        assert_eq!(insertion.span(range(0, 2)), Some(range(0, 2)));
+        assert_eq!(insertion.span(range(0, 4)), Some(range(0, 7)));
+        assert_eq!(insertion.leaf(range(0, 2)), None);
+        assert_eq!(insertion.leaf(range(3, 4)), Some(range(6, 7)));
+    }
+
     use super::*;
 
     #[test]

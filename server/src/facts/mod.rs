@@ -26,7 +26,7 @@ use crate::syntax::{self, QueryFile};
 use crate::text::TextRange;
 
 /// Everything the analyzer knows about one file.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     /// Path relative to the workspace root, with `/` separators.
     pub path: String,

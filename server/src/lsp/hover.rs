@@ -8,41 +8,46 @@ use crate::text::TextRange;
 /// The element at `offset` of `file`, with the range it spans: the
 /// innermost of `relationship(` (or the attribute it is assigned to),
 /// `ForeignKey(...)` / `ForeignKeyConstraint(...)`, a mapped class's name and a
-/// Core `Table(...)` call.
+/// Core `Table(...)` call. `current` maps the graph's ranges to the file's
+/// current text (the graph may predate edits that moved them).
 pub fn target_at(
     graph: &Graph,
     text: &str,
     file: FileId,
     offset: usize,
+    current: impl Fn(TextRange) -> Option<TextRange>,
 ) -> Option<(HoverTarget, TextRange)> {
     let mut found: Vec<(HoverTarget, TextRange)> = Vec::new();
     for (id, relationship) in graph.relationships.iter().enumerate() {
         if relationship.location.file != file || relationship.backref_of.is_some() {
             continue;
         }
-        let callee = relationship.facts.callee_range;
+        let Some(callee) = current(relationship.facts.callee_range) else {
+            continue;
+        };
         // The callee and its opening parenthesis.
         let open = text
             .get(callee.end()..)
             .is_some_and(|rest| rest.starts_with('('));
         let callee = TextRange::new(callee.start(), callee.end() + usize::from(open));
-        for range in [callee, relationship.facts.attribute_range] {
-            found.push((HoverTarget::Relationship(id), range));
+        found.push((HoverTarget::Relationship(id), callee));
+        if let Some(attribute) = current(relationship.facts.attribute_range) {
+            found.push((HoverTarget::Relationship(id), attribute));
         }
     }
     for (id, fk) in graph.foreign_keys.iter().enumerate() {
         if fk.location.file == file {
-            found.push((HoverTarget::ForeignKey(id), fk.location.range));
+            found.extend(current(fk.location.range).map(|r| (HoverTarget::ForeignKey(id), r)));
         }
     }
     for (id, class) in graph.classes.iter().enumerate() {
         if class.location.file == file {
-            found.push((HoverTarget::Class(id), class.location.range));
+            found.extend(current(class.location.range).map(|r| (HoverTarget::Class(id), r)));
         }
     }
     for (id, table) in graph.tables.iter().enumerate() {
         if table.class.is_none() && table.location.file == file {
-            found.push((HoverTarget::Table(id), table.location.range));
+            found.extend(current(table.location.range).map(|r| (HoverTarget::Table(id), r)));
         }
     }
     // Innermost first; among equal ranges the first found (a mixin's
@@ -86,7 +91,7 @@ class Child(Base):
             &LinkOptions::default(),
         );
         let offset = MODELS.find(needle).unwrap() + delta;
-        target_at(&graph, MODELS, 0, offset).map(|(target, _)| target)
+        target_at(&graph, MODELS, 0, offset, Some).map(|(target, _)| target)
     }
 
     #[test]

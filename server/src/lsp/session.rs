@@ -655,6 +655,7 @@ impl Session {
             config: self.overrides.apply(&project.config),
             encoding: self.encoding,
             files: files.into_values().collect(),
+            previous: project.analysis.clone(),
         })
     }
 

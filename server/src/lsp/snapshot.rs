@@ -19,8 +19,10 @@ use crate::analysis;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::facts::{self, FileFacts};
-use crate::graph::{Graph, LinkOptions};
+use crate::graph::{FileId, Graph, LinkOptions};
+use crate::shift;
 use crate::syntax;
+use crate::text::{TextChange, TextRange};
 use crate::workspace;
 
 /// A file as the analysis sees it: from disk, or an open document's buffer.
@@ -52,6 +54,8 @@ pub struct Snapshot {
     pub config: Config,
     pub encoding: Encoding,
     pub files: Vec<SnapshotFile>,
+    /// The project's latest analysis, which the new one may only move.
+    pub previous: Option<Arc<ProjectAnalysis>>,
 }
 
 /// A parse made during analysis, for the session to keep.
@@ -80,10 +84,44 @@ pub struct ProjectAnalysis {
     pub encoding: Encoding,
     pub config: Config,
     pub files: Vec<AnalyzedFile>,
-    pub graph: Graph,
+    /// Linked from the facts the files had when it was made: its positions
+    /// in a file changed since are moved by `moves`.
+    pub graph: Arc<Graph>,
+    pub moves: GraphMoves,
+    /// What the rules found, before suppression comments.
+    pub findings: Vec<Diagnostic>,
     pub diagnostics: Vec<Diagnostic>,
     /// The diagnostics as published, by document.
     pub published: BTreeMap<Uri, Vec<lsp::Diagnostic>>,
+}
+
+/// The changes of files made since the graph was linked, none of which
+/// changed a fact: they move the graph's positions in those files.
+#[derive(Clone, Default)]
+pub struct GraphMoves {
+    changes: BTreeMap<FileId, Vec<TextChange>>,
+}
+
+impl GraphMoves {
+    /// Changes one file may pile up before the graph is linked again, so
+    /// that moving a position stays cheap.
+    const LIMIT: usize = 256;
+
+    /// Where a range of the graph lies in the file's current text.
+    pub fn current(&self, file: FileId, range: TextRange) -> Option<TextRange> {
+        match self.changes.get(&file) {
+            None => Some(range),
+            Some(changes) => changes
+                .iter()
+                .try_fold(range, |range, change| change.span(range)),
+        }
+    }
+
+    fn add(&mut self, file: FileId, change: TextChange) -> bool {
+        let changes = self.changes.entry(file).or_default();
+        changes.push(change);
+        changes.len() <= Self::LIMIT
+    }
 }
 
 impl ProjectAnalysis {
@@ -166,20 +204,84 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
             relative: file.relative,
         });
     }
-    let texts: Vec<Arc<str>> = files.iter().map(|f| f.text.clone()).collect();
-    let facts: Vec<Arc<FileFacts>> = files.iter().map(|f| f.facts.clone()).collect();
-    let result = run(&snapshot.config, &files, &texts, &facts);
-    let published = convert::diagnostics(&result.diagnostics, &files, snapshot.encoding);
+    let moved = snapshot
+        .previous
+        .as_deref()
+        .and_then(|previous| move_previous(previous, &snapshot.config, &files));
+    let (graph, moves, findings, diagnostics) = match moved {
+        Some((graph, moves, findings)) => {
+            let texts: Vec<&str> = files.iter().map(|f| f.text.as_ref()).collect();
+            let diagnostics = analysis::unsuppressed(&findings, &texts);
+            (graph, moves, findings, diagnostics)
+        }
+        None => {
+            let texts: Vec<Arc<str>> = files.iter().map(|f| f.text.clone()).collect();
+            let facts: Vec<Arc<FileFacts>> = files.iter().map(|f| f.facts.clone()).collect();
+            let result = run(&snapshot.config, &files, &texts, &facts);
+            (
+                Arc::new(result.graph),
+                GraphMoves::default(),
+                result.findings,
+                result.diagnostics,
+            )
+        }
+    };
+    let published = convert::diagnostics(&diagnostics, &files, snapshot.encoding);
     (
         ProjectAnalysis {
             revision: snapshot.revision,
             encoding: snapshot.encoding,
             config: snapshot.config,
             files,
-            graph: result.graph,
-            diagnostics: result.diagnostics,
+            graph,
+            moves,
+            findings,
+            diagnostics,
             published,
         },
         parsed,
     )
 }
+
+/// The previous analysis moved to the new texts, when no file's facts
+/// changed but for their positions: the graph is kept (its positions are
+/// moved on use), the findings are moved. None when anything else changed
+/// (the files, the settings, a fact), and the project must be analysed.
+fn move_previous(
+    previous: &ProjectAnalysis,
+    config: &Config,
+    files: &[AnalyzedFile],
+) -> Option<(Arc<Graph>, GraphMoves, Vec<Diagnostic>)> {
+    if previous.files.len() != files.len() || !previous.config.analyses_alike(config) {
+        return None;
+    }
+    let mut changes = Vec::new();
+    for (file, (old, new)) in previous.files.iter().zip(files).enumerate() {
+        if old.uri != new.uri || old.relative != new.relative {
+            return None;
+        }
+        if Arc::ptr_eq(&old.facts, &new.facts)
+            && (Arc::ptr_eq(&old.text, &new.text) || old.text == new.text)
+        {
+            continue;
+        }
+        let change = shift::facts_moved(&old.facts, &old.text, &new.facts, &new.text)?;
+        changes.push((file, change));
+    }
+    let mut moves = previous.moves.clone();
+    let mut findings = previous.findings.clone();
+    for (file, change) in changes {
+        if !moves.add(file, change) {
+            return None;
+        }
+        for finding in &mut findings {
+            if !shift::shift_diagnostic(finding, file, &change) {
+                return None;
+            }
+        }
+    }
+    Some((previous.graph.clone(), moves, findings))
+}
+
+#[cfg(test)]
+mod tests;

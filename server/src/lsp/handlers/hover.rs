@@ -12,7 +12,9 @@ pub fn hover(analysis: &ProjectAnalysis, uri: &Uri, position: Position) -> Optio
     let file = analysis.file_of(uri)?;
     let source = &analysis.files[file];
     let offset = encoding::offset(&source.rope, position, analysis.encoding);
-    let target = target_at(&analysis.graph, &source.text, file, offset);
+    let target = target_at(&analysis.graph, &source.text, file, offset, |range| {
+        analysis.moves.current(file, range)
+    });
     let diagnostics: Vec<_> = analysis
         .diagnostics
         .iter()

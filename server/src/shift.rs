@@ -1,0 +1,553 @@
+//! Moving what was derived from a file's text past an edit of that text.
+//!
+//! Most keystrokes in a models file change no model fact: a comment, a blank
+//! line, a statement the extraction does not record. Then the facts of the
+//! new text are those of the old one with their positions moved, and so are
+//! the graph and the findings derived from them: the language server moves
+//! them instead of linking and checking the workspace again. [`Shift`] does
+//! the moving; whether it was allowed is decided by comparing the moved old
+//! facts with the new ones, field by field.
+//!
+//! Ranges of code whose text the rules read (names, literals, expressions)
+//! are leaves: a change touching one refuses to move it, because its text
+//! may differ even where its facts do not (a quote swapped, a callee
+//! respelled). Ranges that only enclose code (a class, a statement) move
+//! around and grow with a change inside them.
+
+use std::sync::Arc;
+
+use crate::diagnostic::Diagnostic;
+use crate::facts::{
+    Annotation, BackrefFacts, Binding, CallSite, ClassFacts, ClassTable, ColumnFacts, FileFacts,
+    ForeignKeyFacts, ImperativeMapping, Import, OtherMember, RawMember, RelationshipFacts, Setting,
+    TableArgs, TableFacts, TableName, TargetRef,
+};
+use crate::graph::FileId;
+use crate::syntax::expr::{Call, Expr, ExprKind, Keyword};
+use crate::text::{TextChange, TextRange};
+
+/// Moves the byte positions a value holds past a change of its file's text.
+pub trait Shift {
+    /// False when a position cannot be moved (the value is then partly
+    /// moved and must be dropped).
+    fn shift(&mut self, change: &TextChange) -> bool;
+}
+
+impl Shift for TextRange {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        move_to(self, change.leaf(*self))
+    }
+}
+
+/// An enclosing range: see [`TextChange::span`].
+fn span(range: &mut TextRange, change: &TextChange) -> bool {
+    move_to(range, change.span(*range))
+}
+
+fn move_to(range: &mut TextRange, moved: Option<TextRange>) -> bool {
+    match moved {
+        Some(moved) => {
+            *range = moved;
+            true
+        }
+        None => false,
+    }
+}
+
+impl<T: Shift> Shift for Option<T> {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        self.as_mut().is_none_or(|value| value.shift(change))
+    }
+}
+
+impl<T: Shift> Shift for Vec<T> {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        self.iter_mut().all(|value| value.shift(change))
+    }
+}
+
+impl<T: Shift> Shift for Box<T> {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        (**self).shift(change)
+    }
+}
+
+/// Shared facts are copied before they move: the old analysis keeps its own.
+impl<T: Shift + Clone> Shift for Arc<T> {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        Arc::make_mut(self).shift(change)
+    }
+}
+
+impl<A: Shift, B: Shift> Shift for (A, B) {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        self.0.shift(change) && self.1.shift(change)
+    }
+}
+
+/// Implements [`Shift`] for a struct by destructuring it, so that a field
+/// added later and not listed here is a compile error: `leaves` are moved
+/// with their own `Shift`, `spans` as enclosing ranges, `fixed` hold no
+/// position.
+macro_rules! shift_struct {
+    ($type:ty { leaves: [$($leaf:ident),*], spans: [$($span:ident),*], fixed: [$($fixed:ident),*] }) => {
+        impl Shift for $type {
+            fn shift(&mut self, change: &TextChange) -> bool {
+                let Self { $($leaf,)* $($span,)* $($fixed: _,)* } = self;
+                $( $leaf.shift(change) && )* $( span($span, change) && )* true
+            }
+        }
+    };
+}
+
+shift_struct!(FileFacts {
+    leaves: [
+        imports,
+        bindings,
+        attribute_assignments,
+        classes,
+        tables,
+        call_sites,
+        foreign_key_pragmas,
+        imperative_mappings
+    ],
+    spans: [],
+    fixed: [
+        path,
+        module,
+        is_package,
+        has_syntax_errors,
+        future_annotations
+    ]
+});
+
+shift_struct!(Import {
+    leaves: [],
+    spans: [range],
+    fixed: [local, module, member, star]
+});
+
+shift_struct!(Binding {
+    leaves: [name_range, value],
+    spans: [],
+    fixed: [name]
+});
+
+shift_struct!(ImperativeMapping {
+    leaves: [class, table, registry, properties],
+    spans: [range],
+    fixed: []
+});
+
+impl Shift for CallSite {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        let CallSite {
+            function_range,
+            construct: _,
+            callee,
+            call,
+        } = self;
+        // The enclosing function only encloses the call.
+        function_range
+            .as_mut()
+            .is_none_or(|range| span(range, change))
+            && callee.shift(change)
+            && call.shift(change)
+    }
+}
+
+shift_struct!(ClassFacts {
+    leaves: [
+        name_range,
+        bases,
+        keywords,
+        decorators,
+        raw_members,
+        tablename,
+        table_args,
+        table,
+        metadata,
+        registry,
+        mapper_args,
+        columns,
+        relationships,
+        other_members
+    ],
+    spans: [range, body_range],
+    fixed: [name, nested_in_function, is_abstract, dynamic]
+});
+
+impl Shift for RawMember {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        match self {
+            RawMember::Attribute {
+                name: _,
+                name_range,
+                annotation,
+                value,
+                range,
+            } => {
+                name_range.shift(change)
+                    && annotation.shift(change)
+                    && value.shift(change)
+                    && span(range, change)
+            }
+            RawMember::Method {
+                name: _,
+                name_range,
+                decorators,
+                return_type,
+                returns,
+                range,
+            } => {
+                name_range.shift(change)
+                    && decorators.shift(change)
+                    && return_type.shift(change)
+                    && returns.shift(change)
+                    && span(range, change)
+            }
+        }
+    }
+}
+
+shift_struct!(OtherMember {
+    leaves: [],
+    spans: [range],
+    fixed: [name, kind]
+});
+
+impl Shift for TableName {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        match self {
+            TableName::Literal(_, range) | TableName::Unknown(range) => range.shift(change),
+            TableName::ImportedPattern { range, .. } => range.shift(change),
+            TableName::NoTable | TableName::Derived { .. } => true,
+        }
+    }
+}
+
+impl Shift for ClassTable {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        match self {
+            ClassTable::Inline(table) => table.shift(change),
+            ClassTable::Reference(expr) => expr.shift(change),
+        }
+    }
+}
+
+shift_struct!(TableArgs {
+    leaves: [foreign_key_constraints, schema],
+    spans: [range],
+    fixed: [unique_constraints, primary_key_constraint, incomplete]
+});
+
+shift_struct!(ColumnFacts {
+    leaves: [
+        attribute_range,
+        annotation,
+        nullable,
+        primary_key,
+        unique,
+        autoincrement,
+        foreign_keys,
+        call
+    ],
+    spans: [range],
+    fixed: [attribute, name, kind, type_name, from_declared_attr]
+});
+
+shift_struct!(Annotation {
+    leaves: [range],
+    spans: [],
+    fixed: [wrapper, collection, optional, inner, inner_quoted]
+});
+
+impl Shift for TargetRef {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        match self {
+            TargetRef::Class(_, range) | TargetRef::Unknown(range) => range.shift(change),
+        }
+    }
+}
+
+shift_struct!(RelationshipFacts {
+    leaves: [
+        attribute_range,
+        callee_range,
+        target,
+        annotation,
+        keywords,
+        backref,
+        call
+    ],
+    spans: [range],
+    fixed: [attribute, style, has_splat, from_declared_attr]
+});
+
+shift_struct!(BackrefFacts {
+    leaves: [range, keywords, call],
+    spans: [],
+    fixed: [name, has_splat]
+});
+
+shift_struct!(ForeignKeyFacts {
+    leaves: [
+        range,
+        target_ranges,
+        name,
+        ondelete,
+        onupdate,
+        use_alter,
+        call
+    ],
+    spans: [],
+    fixed: [kind, columns, targets, name_is_final]
+});
+
+shift_struct!(TableFacts {
+    leaves: [
+        name_range,
+        metadata,
+        schema,
+        columns,
+        foreign_key_constraints
+    ],
+    spans: [range],
+    fixed: [
+        name,
+        binding,
+        unique_constraints,
+        primary_key_constraint,
+        incomplete
+    ]
+});
+
+impl<T> Shift for Setting<T> {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        match self {
+            Setting::Known(_, range) | Setting::Unknown(range) => range.shift(change),
+        }
+    }
+}
+
+impl Shift for Expr {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        let Expr { kind, range } = self;
+        // A call or a collection only encloses its parts (a comment may sit
+        // between its arguments); the rules read no text of it.
+        let encloses = matches!(
+            kind,
+            ExprKind::Call(_)
+                | ExprKind::List(_)
+                | ExprKind::Tuple(_)
+                | ExprKind::Set(_)
+                | ExprKind::Dict { .. }
+        );
+        kind.shift(change)
+            && if encloses {
+                span(range, change)
+            } else {
+                range.shift(change)
+            }
+    }
+}
+
+impl Shift for ExprKind {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        match self {
+            ExprKind::Attribute(value, _) | ExprKind::Lambda(value) | ExprKind::Unary(_, value) => {
+                value.shift(change)
+            }
+            ExprKind::Call(call) => call.shift(change),
+            ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Set(items) => {
+                items.shift(change)
+            }
+            ExprKind::Dict {
+                entries,
+                complete: _,
+            } => entries.shift(change),
+            ExprKind::Subscript(value, indexes) => value.shift(change) && indexes.shift(change),
+            ExprKind::Operation(left, _, right) => left.shift(change) && right.shift(change),
+            ExprKind::Str(_)
+            | ExprKind::FormattedString(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float
+            | ExprKind::Bool(_)
+            | ExprKind::NoneLiteral
+            | ExprKind::Name(_)
+            | ExprKind::Unknown => true,
+        }
+    }
+}
+
+shift_struct!(Call {
+    leaves: [callee, args, keywords],
+    spans: [arguments_range],
+    fixed: [has_splat]
+});
+
+impl Shift for Keyword {
+    fn shift(&mut self, change: &TextChange) -> bool {
+        let Keyword {
+            name,
+            name_range,
+            value,
+            range,
+        } = self;
+        // SA203's fix copies a `secondary=` argument's text whole.
+        let copied = name == "secondary" && change.leaf(value.range).is_none();
+        !copied && name_range.shift(change) && value.shift(change) && span(range, change)
+    }
+}
+
+/// How the change from `old_text` to `new_text` moved the facts, when
+/// `new_facts` are exactly `old_facts` moved by it (under one of the
+/// change's placements); None when the facts changed.
+pub fn facts_moved(
+    old_facts: &FileFacts,
+    old_text: &str,
+    new_facts: &FileFacts,
+    new_text: &str,
+) -> Option<TextChange> {
+    let change = TextChange::between(old_text, new_text);
+    change
+        .placements(old_text, new_text)
+        .into_iter()
+        .find(|placed| {
+            leaves_read_text_alone((old_facts, old_text), (new_facts, new_text), placed) && {
+                let mut moved = old_facts.clone();
+                moved.shift(placed) && moved == *new_facts
+            }
+        })
+}
+
+/// Rules read a little text beyond the facts' leaves, to write fixes in the
+/// file's style: whether it ends lines with `\r\n`, and a class body's
+/// indentation (before its first statement). A change of either is a change.
+fn leaves_read_text_alone(
+    old: (&FileFacts, &str),
+    new: (&FileFacts, &str),
+    change: &TextChange,
+) -> bool {
+    let carriage_return = |text: &str, end: u32| {
+        text.as_bytes()
+            .get(change.start as usize..end as usize)
+            .is_none_or(|changed| changed.contains(&b'\r'))
+    };
+    if carriage_return(old.1, change.old_end) || carriage_return(new.1, change.new_end) {
+        return false;
+    }
+    let classes = |facts: &'_ FileFacts| -> Vec<usize> {
+        facts
+            .classes
+            .iter()
+            .chain(facts.imperative_mappings.iter().map(|m| &m.properties))
+            .map(|class| class.body_range.start())
+            .collect()
+    };
+    let (old_bodies, new_bodies) = (classes(old.0), classes(new.0));
+    old_bodies.len() == new_bodies.len()
+        && old_bodies
+            .iter()
+            .zip(&new_bodies)
+            .all(|(&a, &b)| indentation(old.1, a) == indentation(new.1, b))
+}
+
+/// The text from the start of the line to `offset`.
+fn indentation(text: &str, offset: usize) -> Option<&str> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |at| at + 1);
+    Some(&before[line_start..])
+}
+
+/// Moves the positions a diagnostic holds in `file` (its own place, its
+/// related places, its fixes' edits) past a change of that file. Every
+/// range is moved as an enclosing one: a diagnostic's range may span the
+/// change (from one fact to another) whose leaves the facts already showed
+/// untouched.
+pub fn shift_diagnostic(diagnostic: &mut Diagnostic, file: FileId, change: &TextChange) -> bool {
+    let Diagnostic {
+        code: _,
+        name: _,
+        severity: _,
+        message: _,
+        location,
+        related,
+        fixes,
+    } = diagnostic;
+    let mut ok = location.file != file || span(&mut location.range, change);
+    for related in related.iter_mut() {
+        ok = ok && (related.location.file != file || span(&mut related.location.range, change));
+    }
+    for fix in fixes.iter_mut() {
+        for edit in fix.edits.iter_mut() {
+            ok = ok && (edit.file != file || span(&mut edit.range, change));
+        }
+    }
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::extract;
+
+    fn facts(text: &str) -> FileFacts {
+        extract("models.py", text)
+    }
+
+    /// The new text's facts equal the old ones moved, or the move refuses.
+    fn moves_to(old: &str, new: &str) -> bool {
+        facts_moved(&facts(old), old, &facts(new), new).is_some()
+    }
+
+    const MODELS: &str = "from sqlalchemy import Column, ForeignKey, Integer\nfrom sqlalchemy.orm import declarative_base, relationship\n\nBase = declarative_base()\n\n\nclass Parent(Base):\n    __tablename__ = \"parent\"\n    id = Column(Integer, primary_key=True)\n    children = relationship(\n        \"Child\",\n        cascade=\"all\",\n    )\n\n\nclass Child(Base):\n    __tablename__ = \"child\"\n    id = Column(Integer, primary_key=True)\n    parent_id = Column(ForeignKey(\"parent.id\"))\n";
+
+    #[test]
+    fn comments_and_blank_lines_move_the_facts() {
+        let at = MODELS.find("class Child").unwrap();
+        for inserted in ["# a comment\n", "\n", "\n\n\n"] {
+            let new = format!("{}{inserted}{}", &MODELS[..at], &MODELS[at..]);
+            assert!(moves_to(MODELS, &new), "{inserted:?}");
+        }
+        // A comment inside a class, and inside a call's arguments.
+        let at = MODELS
+            .find("    id = Column(Integer, primary_key=True)\n    children")
+            .unwrap();
+        let new = format!("{}    # the key\n{}", &MODELS[..at], &MODELS[at..]);
+        assert!(moves_to(MODELS, &new));
+        let at = MODELS.find("        cascade=").unwrap();
+        let new = format!("{}        # why\n{}", &MODELS[..at], &MODELS[at..]);
+        assert!(moves_to(MODELS, &new));
+    }
+
+    #[test]
+    fn changed_facts_and_touched_leaves_do_not_move() {
+        // A class body's indentation, which fixes copy.
+        let one_member = "class A:\n    __tablename__ = 'a'\n";
+        assert!(!moves_to(one_member, &one_member.replace("    ", "     ")));
+        assert!(moves_to(one_member, &format!("# note\n{one_member}")));
+        // Line ends: whether the file uses \r\n.
+        let at = MODELS.find("class Child").unwrap();
+        assert!(!moves_to(
+            MODELS,
+            &format!("{}# x\r\n{}", &MODELS[..at], &MODELS[at..])
+        ));
+        // A new value: the facts differ.
+        assert!(!moves_to(
+            MODELS,
+            &MODELS.replace("\"all\"", "\"all, delete\"")
+        ));
+        // The same value, quoted otherwise: the literal's text differs.
+        assert!(!moves_to(
+            MODELS,
+            &MODELS.replace("\"parent.id\"", "'parent.id'")
+        ));
+        // Typing right after a name.
+        let at = MODELS
+            .find("(Base):\n    __tablename__ = \"child\"")
+            .unwrap();
+        let new = format!("{}s{}", &MODELS[..at], &MODELS[at..]);
+        assert!(!moves_to(MODELS, &new));
+    }
+}

@@ -133,12 +133,19 @@ fn compare_both_ways(root: &Path) -> (usize, usize) {
         for (start, end, inserted) in edits(text) {
             let mut changed = files.clone();
             changed[edited].1 = format!("{}{inserted}{}", &text[..start], &text[end..]);
-            let (moved, _) = analyze(snapshot(&changed, Some(first.clone()), &config));
-            let (fresh, _) = analyze(snapshot(&changed, None, &config));
-            let case = format!(
+            let (mut moved, _) = analyze(snapshot(&changed, Some(first.clone()), &config));
+            let mut case = format!(
                 "{path} in {}: {start}..{end} -> {inserted:?}",
                 root.display()
             );
+            // Now and then a second edit, on top of a moved analysis.
+            if Arc::ptr_eq(&moved.graph, &first.graph) && (start + end) % 5 == 0 {
+                let again = changed[edited].1.find('\n').map_or(0, |at| at + 1);
+                changed[edited].1.insert_str(again, "# again\n");
+                moved = analyze(snapshot(&changed, Some(Arc::new(moved)), &config)).0;
+                case.push_str(", then a comment");
+            }
+            let (fresh, _) = analyze(snapshot(&changed, None, &config));
             assert_eq!(moved.findings, fresh.findings, "{case}");
             assert_eq!(moved.diagnostics, fresh.diagnostics, "{case}");
             assert_eq!(moved.published, fresh.published, "{case}");

@@ -84,13 +84,27 @@ class PostgresCluster:
             "initdb", "-D", str(self.datadir), "-U", "postgres", "-A", "trust",
             "-E", "UTF8", "--locale=C", "--no-sync",
         )  # fmt: skip
-        options = (
-            f"-k {self.root} -h 127.0.0.1 -p {self.port} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=50"
-        )
         self.started = True
-        self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.logfile), "-o", options, "-w", "-t", "60", "start")
+        # Several test processes start clusters at once (scripts/test runs
+        # the suites side by side): a port another one took between
+        # _free_port() and the bind is retried with a new one.
+        for attempt in range(5):
+            options = (
+                f"-k {self.root} -h 127.0.0.1 -p {self.port} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                "-c max_connections=50"
+            )
+            try:
+                self._run(
+                    "pg_ctl", "-D", str(self.datadir), "-l", str(self.logfile),
+                    "-o", options, "-w", "-t", "60", "start",
+                )  # fmt: skip
+                return
+            except RuntimeError:
+                log = self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+                if attempt == 4 or "could not bind" not in log:
+                    raise
+                self.port = _free_port()
 
     def stop(self) -> None:
         if self.started:

@@ -62,18 +62,28 @@ pub struct TextChange {
 
 impl TextChange {
     /// The smallest change that turns `old` into `new`: everything but
-    /// their common prefix and suffix.
+    /// their common prefix and suffix, cut at character boundaries.
     pub fn between(old: &str, new: &str) -> TextChange {
-        let (old, new) = (old.as_bytes(), new.as_bytes());
-        let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let mut prefix = old
+            .bytes()
+            .zip(new.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+            prefix -= 1;
+        }
         let room = old.len().min(new.len()) - prefix;
-        let suffix = old
-            .iter()
+        let mut suffix = old
+            .bytes()
             .rev()
-            .zip(new.iter().rev())
+            .zip(new.bytes().rev())
             .take(room)
             .take_while(|(a, b)| a == b)
             .count();
+        while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix)
+        {
+            suffix -= 1;
+        }
         TextChange {
             start: prefix as u32,
             old_end: (old.len() - suffix) as u32,
@@ -274,6 +284,9 @@ mod tests {
         assert_eq!((change.start, change.old_end, change.new_end), (3, 3, 3));
         let change = TextChange::between("a(x, y)", "a(y)");
         assert_eq!((change.start, change.old_end, change.new_end), (2, 5, 2));
+        // Never inside a character: "é" and "è" share their first byte.
+        let change = TextChange::between("é1", "è1");
+        assert_eq!((change.start, change.old_end, change.new_end), (0, 2, 2));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::lsp::convert;
 use crate::lsp::encoding;
 use crate::lsp::snapshot::ProjectAnalysis;
 use crate::suppress;
-use crate::text::{LineIndex, TextRange};
+use crate::text::{LineIndex, TextChange, TextRange};
 
 pub fn fix_all_kind() -> CodeActionKind {
     CodeActionKind::new("source.fixAll.sqla-analyzer")
@@ -218,31 +218,11 @@ pub fn fix_all(
 
 /// One edit turning `before` into `after`: the differing middle.
 fn minimal_edit(file: usize, before: &str, after: &str) -> Edit {
-    let mut prefix = before
-        .bytes()
-        .zip(after.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !before.is_char_boundary(prefix) || !after.is_char_boundary(prefix) {
-        prefix -= 1;
-    }
-    let max_suffix = before.len().min(after.len()) - prefix;
-    let mut suffix = before
-        .bytes()
-        .rev()
-        .zip(after.bytes().rev())
-        .take(max_suffix)
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !before.is_char_boundary(before.len() - suffix)
-        || !after.is_char_boundary(after.len() - suffix)
-    {
-        suffix -= 1;
-    }
+    let change = TextChange::between(before, after);
     Edit {
         file,
-        range: TextRange::new(prefix, before.len() - suffix),
-        new_text: after[prefix..after.len() - suffix].to_string(),
+        range: TextRange::new(change.start as usize, change.old_end as usize),
+        new_text: after[change.start as usize..change.new_end as usize].to_string(),
     }
 }
 

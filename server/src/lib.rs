@@ -21,5 +21,7 @@ pub mod shift;
 pub mod sql;
 pub mod suppress;
 pub mod syntax;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod workspace;

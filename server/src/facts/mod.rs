@@ -7,16 +7,19 @@
 //! is left for the linker.
 
 pub mod imports;
+mod incremental;
 mod members;
 pub mod names;
 pub mod types;
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor, Tree};
 
 pub use imports::Import;
+pub use incremental::extract_edited;
 pub use members::*;
 pub use names::{Construct, Origin, Scope};
 pub use types::*;
@@ -129,16 +132,34 @@ pub fn extract(path: &str, source: &str) -> FileFacts {
 }
 
 pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
-    let (module, is_package) = module_name(path);
     let root = tree.root_node();
-    let mut facts = FileFacts {
+    let mut facts = empty_facts(path, root.has_error());
+    let mut found = find_nodes(root, source, None);
+    read_statements(&mut found, source, &mut facts);
+    let imports = std::mem::take(&mut facts.imports);
+    let locals = facts.local_names();
+    let scope = module_scope(&imports, &facts.bindings, &locals);
+    interpret(&found, source, &scope, &mut facts);
+    drop(scope);
+    facts.imports = imports;
+    facts
+}
+
+/// The facts of a file before anything is read from its tree.
+fn empty_facts(path: &str, has_syntax_errors: bool) -> FileFacts {
+    let (module, is_package) = module_name(path);
+    FileFacts {
         path: path.to_string(),
         module,
         is_package,
-        has_syntax_errors: root.has_error(),
+        has_syntax_errors,
         ..FileFacts::default()
-    };
-    let mut found = find_nodes(root, source);
+    }
+}
+
+/// Reads what the found nodes say by themselves: imports, classes with
+/// their raw members, module-level bindings.
+fn read_statements(found: &mut FoundNodes, source: &str, facts: &mut FileFacts) {
     for node in &found.imports {
         facts.imports.extend(imports::read_import(
             *node,
@@ -147,17 +168,26 @@ pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
             facts.is_package,
         ));
     }
-    facts.future_annotations = facts
-        .imports
+    facts.future_annotations = has_future_annotations(&facts.imports);
+    read_definitions(found, source, facts);
+}
+
+fn has_future_annotations(imports: &[Import]) -> bool {
+    imports
         .iter()
-        .any(|i| i.module == "__future__" && i.member.as_deref() == Some("annotations"));
-    read_definitions(&mut found, source, &mut facts);
-    let locals = facts.local_names();
-    let imports = std::mem::take(&mut facts.imports);
-    // Names bound exactly once, to a string literal.
+        .any(|i| i.module == "__future__" && i.member.as_deref() == Some("annotations"))
+}
+
+/// How the module's names resolve: its imports, the names it binds, the
+/// names bound once to a string literal or to `re.compile("...")`.
+fn module_scope<'a>(
+    imports: &'a [Import],
+    bindings: &[Binding],
+    locals: &'a HashSet<String>,
+) -> Scope<'a> {
     let mut constants: HashMap<String, String> = HashMap::new();
     let mut rebound: HashSet<String> = HashSet::new();
-    for binding in &facts.bindings {
+    for binding in bindings {
         match binding.value.as_str() {
             Some(text)
                 if !constants.contains_key(&binding.name) && !rebound.contains(&binding.name) =>
@@ -170,36 +200,36 @@ pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
             }
         }
     }
-    let patterns: HashMap<String, String> = facts
-        .bindings
+    let patterns: HashMap<String, String> = bindings
         .iter()
-        .filter_map(|b| {
-            let call = b.value.as_call()?;
-            (call.callee.dotted().as_deref() == Some("re.compile")).then(|| {
-                call.args
-                    .first()?
-                    .as_str()
-                    .map(|p| (b.name.clone(), p.to_string()))
-            })?
-        })
+        .filter_map(|b| Some((b.name.clone(), compiled_pattern(b)?.to_string())))
         .collect();
-    let scope = Scope::new(&imports, &locals)
+    Scope::new(imports, locals)
         .with_constants(constants)
-        .with_patterns(patterns);
-    let mut classes = std::mem::take(&mut facts.classes);
-    for class in &mut classes {
-        members::interpret_class(class, source, &scope);
+        .with_patterns(patterns)
+}
+
+/// The pattern of a `name = re.compile("literal")` binding.
+fn compiled_pattern(binding: &Binding) -> Option<&str> {
+    let call = binding.value.as_call()?;
+    if call.callee.dotted().as_deref() != Some("re.compile") {
+        return None;
     }
-    facts.classes = classes;
+    call.args.first()?.as_str()
+}
+
+/// Reads what depends on the module's names: what each class's members
+/// are, the tables of module-level bindings, the call sites.
+fn interpret(found: &FoundNodes, source: &str, scope: &Scope, facts: &mut FileFacts) {
+    for class in &mut facts.classes {
+        members::interpret_class(class, source, scope);
+    }
     facts.tables = facts
         .bindings
         .iter()
-        .filter_map(|binding| members::read_table(&binding.value, &scope, Some(&binding.name)))
+        .filter_map(|binding| members::read_table(&binding.value, scope, Some(&binding.name)))
         .collect();
-    read_calls(&found, source, &scope, &mut facts);
-    drop(scope);
-    facts.imports = imports;
-    facts
+    read_calls(found, source, scope, facts);
 }
 
 /// The nodes the model query found in one file, sorted by what they are,
@@ -241,14 +271,30 @@ enum MemberMatch<'tree> {
     },
 }
 
-/// Runs the model query over the whole tree once.
-fn find_nodes<'tree>(root: Node<'tree>, source: &str) -> FoundNodes<'tree> {
+/// Runs the model query over the whole tree once, or over the top-level
+/// statements within `range` (the matches wholly inside it).
+fn find_nodes<'tree>(
+    root: Node<'tree>,
+    source: &str,
+    range: Option<Range<usize>>,
+) -> FoundNodes<'tree> {
     let model = syntax::model_query();
     let c = &model.captures;
     let mut found = FoundNodes::default();
     let mut cursor = QueryCursor::new();
+    if let Some(range) = &range {
+        cursor.set_byte_range(range.clone());
+    }
     let mut matches = cursor.matches(&model.query, root, source.as_bytes());
     while let Some(m) = matches.next() {
+        // A match may reach outside the range it intersects.
+        if let Some(range) = &range {
+            let inside =
+                |node: Node| range.start <= node.start_byte() && node.end_byte() <= range.end;
+            if !m.captures.iter().all(|capture| inside(capture.node)) {
+                continue;
+            }
+        }
         let capture = |index: u32| m.captures.iter().find(|x| x.index == index).map(|x| x.node);
         match model.file_of_pattern(m.pattern_index) {
             QueryFile::Imports => found.imports.extend(m.captures.iter().map(|x| x.node)),

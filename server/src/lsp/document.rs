@@ -27,8 +27,8 @@ pub struct Document {
     pub stamp: u64,
     /// The tree was parsed from exactly `text` (no edit pending).
     pub tree_current: bool,
-    /// Facts extracted at an edit stamp, with the module path used.
-    pub facts: Option<(u64, String, Arc<FileFacts>)>,
+    /// The text `tree` was last parsed from, and its facts.
+    pub parse: Option<LastParse>,
     /// Why the text is not analysed (too large, binary), as last told to
     /// the client: said again only when it changes.
     pub skipped: Option<String>,
@@ -44,7 +44,7 @@ impl Document {
             tree: None,
             stamp: next_stamp(),
             tree_current: false,
-            facts: None,
+            parse: None,
             skipped: None,
         }
     }
@@ -86,6 +86,15 @@ impl Document {
             self.tree_current = false;
         }
     }
+}
+
+/// A document's last parse: the facts of its text at an edit stamp, with
+/// the module path they were extracted under.
+pub struct LastParse {
+    pub stamp: u64,
+    pub module_path: String,
+    pub text: Arc<str>,
+    pub facts: Arc<FileFacts>,
 }
 
 fn next_stamp() -> u64 {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use ropey::Rope;
 use tower_lsp_server::ls_types::{self as lsp, FileChangeType, FileEvent, Uri};
 
-use super::document::Document;
+use super::document::{Document, LastParse};
 use super::encoding::Encoding;
 use super::settings::Overrides;
 use super::snapshot::{Parsed, ProjectAnalysis, Snapshot, SnapshotFile};
@@ -602,6 +602,7 @@ impl Session {
                     rope: disk.rope.clone(),
                     facts: Some(disk.facts.clone()),
                     tree: None,
+                    parsed_from: None,
                     stamp: None,
                 },
             );
@@ -624,11 +625,14 @@ impl Session {
                     .unwrap_or("untitled.py")
                     .to_string(),
             };
-            let facts = document
-                .facts
+            let parse = document
+                .parse
                 .as_ref()
-                .filter(|(stamp, module, _)| *stamp == document.stamp && *module == module_path)
-                .map(|(_, _, facts)| facts.clone());
+                .filter(|parse| parse.module_path == module_path);
+            let facts = parse
+                .filter(|parse| parse.stamp == document.stamp)
+                .map(|parse| parse.facts.clone());
+            let parsed_from = parse.map(|parse| (parse.text.clone(), parse.facts.clone()));
             let key = path.clone().unwrap_or_else(|| PathBuf::from(uri.as_str()));
             files.insert(
                 key,
@@ -645,6 +649,7 @@ impl Session {
                         .tree
                         .clone()
                         .map(|tree| (tree, document.tree_current)),
+                    parsed_from,
                     stamp: Some(document.stamp),
                 },
             );
@@ -673,7 +678,12 @@ impl Session {
                 if document.stamp == parse.stamp {
                     document.tree = Some(parse.tree);
                     document.tree_current = true;
-                    document.facts = Some((parse.stamp, parse.module_path, parse.facts));
+                    document.parse = Some(LastParse {
+                        stamp: parse.stamp,
+                        module_path: parse.module_path,
+                        text: parse.text,
+                        facts: parse.facts,
+                    });
                 }
             }
         }

@@ -43,6 +43,9 @@ pub struct SnapshotFile {
     /// An open document's tree, edited to match `text`, and whether it was
     /// parsed from `text` already.
     pub tree: Option<(Tree, bool)>,
+    /// The text the tree was last parsed from, and its facts: an edited
+    /// tree's facts are read again only where the edit touched them.
+    pub parsed_from: Option<(Arc<str>, Arc<FileFacts>)>,
     /// The document's edit stamp, to store a new parse back.
     pub stamp: Option<u64>,
 }
@@ -63,6 +66,7 @@ pub struct Parsed {
     pub uri: Uri,
     pub stamp: u64,
     pub module_path: String,
+    pub text: Arc<str>,
     pub tree: Tree,
     pub facts: Arc<FileFacts>,
 }
@@ -172,21 +176,26 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
         let facts = match file.facts {
             Some(facts) => facts,
             None => {
-                let tree = match &file.tree {
-                    Some((tree, true)) => tree.clone(),
-                    Some((tree, false)) => syntax::reparse(&file.text, tree),
-                    None => syntax::parse(&file.text),
+                let (tree, edited) = match &file.tree {
+                    Some((tree, true)) => (tree.clone(), None),
+                    Some((tree, false)) => (syntax::reparse(&file.text, tree), Some(tree)),
+                    None => (syntax::parse(&file.text), None),
                 };
-                let facts = Arc::new(facts::extract_from_tree(
-                    &file.module_path,
-                    &file.text,
-                    &tree,
-                ));
+                let incremental = edited
+                    .zip(file.parsed_from.as_ref())
+                    .filter(|(_, (_, old_facts))| old_facts.path == file.module_path)
+                    .and_then(|(old_tree, (old_text, old_facts))| {
+                        facts::extract_edited(old_facts, old_text, old_tree, &file.text, &tree)
+                    });
+                let facts = Arc::new(incremental.unwrap_or_else(|| {
+                    facts::extract_from_tree(&file.module_path, &file.text, &tree)
+                }));
                 if let Some(stamp) = file.stamp {
                     parsed.push(Parsed {
                         uri: file.uri.clone(),
                         stamp,
                         module_path: file.module_path.clone(),
+                        text: file.text.clone(),
                         tree,
                         facts: facts.clone(),
                     });

@@ -4,7 +4,7 @@
 //! analysed both ways and compared: findings, diagnostics, what is
 //! published, and the hover target at every offset of the edited file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -16,58 +16,8 @@ use crate::config::Config;
 use crate::lsp::encoding::Encoding;
 use crate::lsp::hover::target_at;
 use crate::sql;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
-}
-
-/// Every fixture workspace: a directory holding Python files directly.
-fn workspaces() -> Vec<PathBuf> {
-    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        if entries
-            .iter()
-            .any(|p| p.extension().is_some_and(|e| e == "py"))
-        {
-            found.push(dir.to_path_buf());
-            return;
-        }
-        for entry in entries {
-            if entry.is_dir() {
-                walk(&entry, found);
-            }
-        }
-    }
-    let mut found = Vec::new();
-    walk(&fixtures(), &mut found);
-    found
-}
-
-fn python_files(root: &Path) -> Vec<(String, String)> {
-    fn walk(root: &Path, dir: &Path, found: &mut Vec<(String, String)>) {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        entries.sort();
-        for entry in entries {
-            if entry.is_dir() {
-                walk(root, &entry, found);
-            } else if entry.extension().is_some_and(|e| e == "py") {
-                let relative = entry.strip_prefix(root).unwrap().to_string_lossy();
-                let text = std::fs::read_to_string(&entry).unwrap();
-                found.push((relative.replace('\\', "/"), text));
-            }
-        }
-    }
-    let mut found = Vec::new();
-    walk(root, root, &mut found);
-    found
-}
+use crate::syntax;
+use crate::test_support::{edit, python_files, workspaces};
 
 fn snapshot(
     files: &[(String, String)],
@@ -91,6 +41,7 @@ fn snapshot(
                 rope: Rope::from_str(text),
                 facts: None,
                 tree: None,
+                parsed_from: None,
                 stamp: None,
             })
             .collect(),
@@ -130,19 +81,41 @@ fn compare_both_ways(root: &Path) -> (usize, usize) {
     let (first, _) = analyze(snapshot(&files, None, &config));
     let first = Arc::new(first);
     for (edited, (path, text)) in files.iter().enumerate() {
+        let tree = syntax::parse(text);
+        let uri = format!("file:///workspace/{path}").parse::<Uri>().unwrap();
+        // Files the prefilter skips have no facts.
+        let facts_of = |analysis: &ProjectAnalysis| {
+            let file = analysis.file_of(&uri)?;
+            Some(analysis.files[file].facts.clone())
+        };
+        let old_facts = facts_of(&first);
         for (start, end, inserted) in edits(text) {
             let mut changed = files.clone();
-            changed[edited].1 = format!("{}{inserted}{}", &text[..start], &text[end..]);
-            let (mut moved, _) = analyze(snapshot(&changed, Some(first.clone()), &config));
+            let (new_text, edited_tree, new_tree) = edit(text, &tree, (start, end, inserted));
+            changed[edited].1 = new_text.clone();
+            // The edited file as an open document has it: its last parse
+            // edited, so that its facts are read again where it changed.
+            let mut moving = snapshot(&changed, Some(first.clone()), &config);
+            moving.files[edited].tree = Some((edited_tree, false));
+            moving.files[edited].parsed_from =
+                old_facts.clone().map(|facts| (text.as_str().into(), facts));
+            let (mut moved, _) = analyze(moving);
             let mut case = format!(
                 "{path} in {}: {start}..{end} -> {inserted:?}",
                 root.display()
             );
             // Now and then a second edit, on top of a moved analysis.
             if Arc::ptr_eq(&moved.graph, &first.graph) && (start + end) % 5 == 0 {
-                let again = changed[edited].1.find('\n').map_or(0, |at| at + 1);
-                changed[edited].1.insert_str(again, "# again\n");
-                moved = analyze(snapshot(&changed, Some(Arc::new(moved)), &config)).0;
+                let again = new_text.find('\n').map_or(0, |at| at + 1);
+                let (newer_text, edited_tree, _) =
+                    edit(&new_text, &new_tree, (again, again, "# again\n"));
+                changed[edited].1 = newer_text;
+                let mut moving = snapshot(&changed, None, &config);
+                moving.files[edited].tree = Some((edited_tree, false));
+                moving.files[edited].parsed_from =
+                    facts_of(&moved).map(|facts| (new_text.as_str().into(), facts));
+                moving.previous = Some(Arc::new(moved));
+                moved = analyze(moving).0;
                 case.push_str(", then a comment");
             }
             let (fresh, _) = analyze(snapshot(&changed, None, &config));

@@ -256,7 +256,7 @@ async fn settings_override_select_ignore_and_dialect() {
     assert_eq!(server.diagnostics(&parent).len(), 1);
 
     // No settings in the notification: the server asks for them.
-    *server.configuration.lock().unwrap() = json!({"ignore": ["SA2"]});
+    server.set_configuration(json!({"ignore": ["SA2"]}));
     server.take("textDocument/publishDiagnostics");
     server.notify(
         "workspace/didChangeConfiguration",

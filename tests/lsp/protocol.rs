@@ -55,7 +55,7 @@ async fn unknown_methods_and_malformed_messages_get_errors() {
     // Unknown notifications are ignored.
     server.notify("custom/somethingHappened", json!({"x": 1}));
     // Not JSON: a parse error with a null id.
-    server.send_raw(b"Content-Length: 9\r\n\r\n{not json");
+    server.send_body(b"{not json");
     let error = server
         .wait_for("the parse error", |m| {
             m["id"].is_null() && m.get("error").is_some()
@@ -63,14 +63,7 @@ async fn unknown_methods_and_malformed_messages_get_errors() {
         .await;
     assert_eq!(error["error"]["code"], -32700, "{error}");
     // JSON, but not JSON-RPC: an invalid request, with its id.
-    let body = br#"{"jsonrpc":"2.0","id":77,"method":42}"#;
-    server.send_raw(
-        &[
-            format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
-            body,
-        ]
-        .concat(),
-    );
+    server.send_body(br#"{"jsonrpc":"2.0","id":77,"method":42}"#);
     let error = server.response(77).await;
     assert_eq!(error["error"]["code"], -32600, "{error}");
     // Messages the server's JSON-RPC reader cannot decode, though they are
@@ -89,13 +82,7 @@ async fn unknown_methods_and_malformed_messages_get_errors() {
             json!(78),
         ),
     ] {
-        server.send_raw(
-            &[
-                format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
-                body,
-            ]
-            .concat(),
-        );
+        server.send_body(body);
         let error = server
             .wait_for("the error", |m| m["id"] == id && m.get("error").is_some())
             .await;
@@ -344,9 +331,7 @@ async fn exit_does_not_wait_for_the_clients_answers() {
             server.notify("initialized", json!({}));
             server.settle().await;
         }
-        server
-            .silent
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        server.stop_answering();
         server.notify(method, params);
         server.wait_for(request, |m| m["method"] == request).await;
         let start = std::time::Instant::now();

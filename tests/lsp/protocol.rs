@@ -6,20 +6,6 @@ use sqla_analyzer::lsp::Hooks;
 
 use crate::support::*;
 
-fn sa203_workspace() -> tempfile::TempDir {
-    copy_workspace(&fixtures().join("rules/SA203/bad_missing_partner_two_files"))
-}
-
-/// A hover over `relationship(` in parent.py answers with its summary.
-async fn assert_hover_works(server: &mut TestServer, root: &std::path::Path) {
-    let hover = server.hover(&root.join("parent.py"), 12, 16).await;
-    let value = hover["result"]["contents"]["value"].as_str().unwrap_or("");
-    assert!(
-        value.starts_with("**`Parent.children`**"),
-        "hover after the error: {hover}"
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_before_initialize_are_refused() {
     let mut server = TestServer::start();
@@ -40,7 +26,7 @@ async fn requests_before_initialize_are_refused() {
         .request("initialize", json!({"capabilities": {}}))
         .await;
     assert_eq!(again["error"]["code"], -32600, "{again}");
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -48,8 +34,7 @@ async fn requests_before_initialize_are_refused() {
 async fn unknown_methods_and_malformed_messages_get_errors() {
     let dir = sa203_workspace();
     let root = root(&dir);
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     let response = server.request("textDocument/frobnicate", json!({})).await;
     assert_eq!(response["error"]["code"], -32601, "{response}");
     // Unknown notifications are ignored.
@@ -93,7 +78,7 @@ async fn unknown_methods_and_malformed_messages_get_errors() {
         .request("textDocument/hover", json!({"textDocument": 5}))
         .await;
     assert_eq!(response["error"]["code"], -32602, "{response}");
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -127,10 +112,8 @@ async fn positions_past_the_end_are_clamped() {
     let dir = sa203_workspace();
     let root = root(&dir);
     let parent = root.join("parent.py");
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
-    let text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 1);
+    let mut server = TestServer::in_folder(&root).await;
+    server.open_from_disk(&parent, 1);
     let past_the_end = server.hover(&parent, 9999, 9999).await;
     assert_eq!(past_the_end["result"], Value::Null, "{past_the_end}");
     let past_the_line = server.hover(&parent, 0, 9999).await;
@@ -158,16 +141,9 @@ async fn positions_past_the_end_are_clamped() {
         ]),
     );
     // A code action over a range past the end.
-    let actions = server
-        .call(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&parent)},
-                "range": {"start": {"line": 12, "character": 0}, "end": {"line": 9999, "character": 0}},
-                "context": {"diagnostics": []}
-            }),
-        )
-        .await;
+    let past_the_end =
+        json!({"start": {"line": 12, "character": 0}, "end": {"line": 9999, "character": 0}});
+    let actions = server.code_actions(&parent, past_the_end, &[], &[]).await;
     let titles: Vec<&str> = actions
         .as_array()
         .unwrap()
@@ -178,7 +154,7 @@ async fn positions_past_the_end_are_clamped() {
     server.settle().await;
     assert_eq!(server.published_version(&parent), Some(2));
     assert_eq!(server.diagnostics(&parent).len(), 1);
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -187,8 +163,7 @@ async fn changes_to_unopened_documents_and_old_versions_are_ignored() {
     let dir = sa203_workspace();
     let root = root(&dir);
     let parent = root.join("parent.py");
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
 
     server.change(
         &root.join("child.py"),
@@ -203,8 +178,7 @@ async fn changes_to_unopened_documents_and_old_versions_are_ignored() {
         "{text}"
     );
 
-    let text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 5);
+    server.open_from_disk(&parent, 5);
     server.change(&parent, 3, json!([{"text": "x = 1\n"}]));
     let warning = server.notification("window/logMessage").await;
     let message = warning["params"]["message"].as_str().unwrap();
@@ -219,7 +193,7 @@ async fn changes_to_unopened_documents_and_old_versions_are_ignored() {
     // Neither change applied.
     assert_eq!(server.published_version(&parent), Some(5));
     assert_eq!(server.diagnostics(&parent).len(), 1);
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -232,8 +206,7 @@ async fn a_configuration_file_that_is_not_toml_is_reported() {
         "[tool.sqla-analyzer\nselect = \n",
     )
     .unwrap();
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     let message = server.notification("window/showMessage").await;
     assert_eq!(message["params"]["type"], 1);
     let text = message["params"]["message"].as_str().unwrap();
@@ -241,7 +214,7 @@ async fn a_configuration_file_that_is_not_toml_is_reported() {
     server.settle().await;
     // The defaults apply.
     assert_eq!(server.diagnostics(&root.join("parent.py")).len(), 1);
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -262,14 +235,7 @@ async fn a_panicking_handler_answers_with_an_error() {
         .contains("hover"));
     // The server carries on.
     let actions = server
-        .call(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&parent)},
-                "range": {"start": {"line": 12, "character": 16}, "end": {"line": 12, "character": 16}},
-                "context": {"diagnostics": []}
-            }),
-        )
+        .code_actions(&parent, range_at(12, 16), &[], &[])
         .await;
     assert_eq!(actions.as_array().unwrap().len(), 1);
     assert!(server.shutdown().await);

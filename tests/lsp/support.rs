@@ -44,6 +44,12 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of the SA203 fixture: parent.py's relationship names a
+/// back_populates attribute that child.py lacks, the one finding.
+pub fn sa203_workspace() -> tempfile::TempDir {
+    copy_workspace(&fixtures().join("rules/SA203/bad_missing_partner_two_files"))
+}
+
 pub fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (path, text) in files {
@@ -60,6 +66,20 @@ pub fn root(dir: &tempfile::TempDir) -> PathBuf {
 
 pub fn uri(path: &Path) -> String {
     Uri::from_file_path(path).unwrap().as_str().to_string()
+}
+
+/// An empty range at a position.
+pub fn range_at(line: u32, character: u32) -> Value {
+    let at = json!({"line": line, "character": character});
+    json!({"start": at, "end": at})
+}
+
+/// The type of a `workspace/didChangeWatchedFiles` change.
+#[derive(Clone, Copy)]
+pub enum FileChange {
+    Created = 1,
+    Changed = 2,
+    Deleted = 3,
 }
 
 pub struct TestServer {
@@ -210,6 +230,14 @@ impl TestServer {
         }
     }
 
+    /// A server initialized with `root` as its workspace folder and no
+    /// position encoding asked for.
+    pub async fn in_folder(root: &Path) -> Self {
+        let mut server = Self::start();
+        server.initialize_folder(root, None).await;
+        server
+    }
+
     pub async fn initialize(&mut self, params: Value) -> Value {
         let result = self.call("initialize", params).await;
         self.notify("initialized", json!({}));
@@ -229,6 +257,12 @@ impl TestServer {
         if let Some(encoding) = encoding {
             capabilities["general"] = json!({"positionEncodings": [encoding]});
         }
+        self.initialize_in(root, capabilities).await
+    }
+
+    /// Initializes with `root` as the workspace folder and these client
+    /// capabilities.
+    pub async fn initialize_in(&mut self, root: &Path, capabilities: Value) -> Value {
         self.initialize(json!({
             "processId": null,
             "capabilities": capabilities,
@@ -244,6 +278,13 @@ impl TestServer {
                 "uri": uri(path), "languageId": "python", "version": version, "text": text
             }}),
         );
+    }
+
+    /// Opens a file with its text on disk; returns the text.
+    pub fn open_from_disk(&self, path: &Path, version: i64) -> String {
+        let text = std::fs::read_to_string(path).unwrap();
+        self.open(path, &text, version);
+        text
     }
 
     pub fn change(&self, path: &Path, version: i64, changes: Value) {
@@ -272,6 +313,46 @@ impl TestServer {
             }),
         )
         .await
+    }
+
+    /// Tells the server that a file changed on disk, as a client watching
+    /// it does.
+    pub fn disk_changed(&self, path: &Path, change: FileChange) {
+        self.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": uri(path), "type": change as u8}]}),
+        );
+    }
+
+    /// The code actions for a range of a file (an answer without error);
+    /// `only` empty asks for every kind.
+    pub async fn code_actions(
+        &mut self,
+        path: &Path,
+        range: Value,
+        diagnostics: &[Value],
+        only: &[&str],
+    ) -> Value {
+        let mut context = json!({"diagnostics": diagnostics});
+        if !only.is_empty() {
+            context["only"] = json!(only);
+        }
+        self.call(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(path)}, "range": range, "context": context}),
+        )
+        .await
+    }
+
+    /// A hover over `relationship(` in parent.py of [`sa203_workspace`]
+    /// answers with its summary: the server still works.
+    pub async fn assert_hover_works(&mut self, root: &Path) {
+        let hover = self.hover(&root.join("parent.py"), 12, 16).await;
+        let value = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+        assert!(
+            value.starts_with("**`Parent.children`**"),
+            "hover in parent.py: {hover}"
+        );
     }
 
     /// The diagnostics last published for a file (empty if none were).

@@ -2,7 +2,7 @@
 //! wrong. After every mistake the server still answers.
 
 use serde_json::{json, Value};
-use sqla_analyzer::lsp::Hooks;
+use sqla_analyzer::lsp::{client, Hooks};
 
 use crate::support::*;
 
@@ -377,68 +377,21 @@ async fn workspace_folders_come_and_go() {
 /// `exit` alone with 1.
 #[test]
 fn the_binary_serves_stdio() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command, Stdio};
-
-    fn frame(message: Value) -> Vec<u8> {
-        let body = message.to_string();
-        format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
-    }
-    fn read(reader: &mut impl BufRead) -> Value {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(value) = line.strip_prefix("Content-Length: ") {
-                length = value.parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        serde_json::from_slice(&body).unwrap()
-    }
-
     for clean in [true, false] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sqla-analyzer"))
-            .arg("server")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdin
-            .write_all(&frame(json!({
-                "jsonrpc": "2.0", "id": 1, "method": "initialize",
-                "params": {"capabilities": {}}
-            })))
-            .unwrap();
-        let response = read(&mut stdout);
+        let mut server = StdioServer::start();
+        server.send(json!({
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"capabilities": {}}
+        }));
+        let response = server.response(1);
         assert_eq!(response["result"]["serverInfo"]["name"], "sqla-analyzer");
-        stdin
-            .write_all(&frame(
-                json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
-            ))
-            .unwrap();
+        server.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
         if clean {
-            stdin
-                .write_all(&frame(
-                    json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}),
-                ))
-                .unwrap();
-            let response = read(&mut stdout);
-            assert_eq!(response["id"], 2);
-            assert_eq!(response["result"], Value::Null);
+            server.send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
+            assert_eq!(server.response(2)["result"], Value::Null);
         }
-        stdin
-            .write_all(&frame(json!({"jsonrpc": "2.0", "method": "exit"})))
-            .unwrap();
-        let status = child.wait().unwrap();
+        server.send(json!({"jsonrpc": "2.0", "method": "exit"}));
+        let status = server.child.wait().unwrap();
         assert_eq!(status.code(), Some(if clean { 0 } else { 1 }));
     }
 }
@@ -504,7 +457,7 @@ impl StdioServer {
     }
 
     fn send(&mut self, message: Value) {
-        self.send_raw(&stdio_frame(&message));
+        self.send_raw(&client::frame(message.to_string().as_bytes()));
     }
 
     /// The next message matching `matches`, skipping the others.
@@ -533,11 +486,6 @@ impl StdioServer {
         assert_eq!(error["error"]["code"], -32700, "{error}");
         error
     }
-}
-
-fn stdio_frame(message: &Value) -> Vec<u8> {
-    let body = message.to_string();
-    format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
 }
 
 fn hover_request(id: i64, root: &std::path::Path) -> Value {

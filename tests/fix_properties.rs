@@ -24,19 +24,19 @@
 //!
 //! The test prints what it covered (workspaces, fixes applied by code).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use sqla_analyzer::analysis::{self, Analysis};
-use sqla_analyzer::config::{Config, Dialect};
+use common::{analyze, fixtures_root, load_workspace};
 use sqla_analyzer::diagnostic::{Applicability, Diagnostic, Edit};
-use sqla_analyzer::facts::{self, FileFacts};
+use sqla_analyzer::facts;
 use sqla_analyzer::fix;
-use sqla_analyzer::graph::LinkOptions;
 use sqla_analyzer::text::{LineIndex, TextRange};
-use sqla_analyzer::workspace::{self, SourceFile};
+use sqla_analyzer::workspace::SourceFile;
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -54,36 +54,18 @@ struct Case {
 }
 
 fn load(name: String, dir: &Path) -> Case {
-    let config = Config::default_at(dir);
-    let (candidates, errors) = workspace::discover(&[dir.to_path_buf()], &config);
-    assert!(errors.is_empty(), "{name}: {errors:?}");
-    let loaded = workspace::load(&candidates);
-    assert!(loaded.skipped.is_empty(), "{name}: {:?}", loaded.skipped);
     Case {
         name,
         dir: dir.to_path_buf(),
-        files: loaded.files,
+        files: load_workspace(dir),
         baseline: None,
     }
-}
-
-fn analyze(files: &[SourceFile]) -> Analysis {
-    let pairs: Vec<(Arc<FileFacts>, Arc<str>)> = files
-        .iter()
-        .map(|f| (f.facts.clone(), f.text.clone()))
-        .collect();
-    analysis::analyze(
-        &pairs,
-        &LinkOptions::default(),
-        Dialect::Postgresql,
-        |_, _| true,
-    )
 }
 
 /// Every fixture workspace: the directories holding a snapshot of the
 /// fixture tests. Every Python file under `tests/fixtures/` must be in one.
 fn fixture_cases() -> Vec<Case> {
-    let root = repository().join("tests/fixtures");
+    let root = fixtures_root();
     let mut dirs = Vec::new();
     let mut python = Vec::new();
     let mut stack = vec![root.clone()];

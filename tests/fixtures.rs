@@ -4,21 +4,19 @@
 //! `fixes.diff`) must match the output. `UPDATE_SNAPSHOTS=1 cargo test`
 //! rewrites the snapshots; a missing snapshot fails.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sqla_analyzer::analysis::{self, Analysis};
-use sqla_analyzer::config::{Config, Dialect};
-use sqla_analyzer::facts::{self, FileFacts};
+use common::{analyze, fixtures_root, load_workspace};
+use sqla_analyzer::analysis::Analysis;
+use sqla_analyzer::facts;
 use sqla_analyzer::fix;
 use sqla_analyzer::graph::{self, LinkOptions};
 use sqla_analyzer::report::{self, Report, ReportFile};
-use sqla_analyzer::workspace::{self, SourceFile};
-
-fn fixtures_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
-}
+use sqla_analyzer::workspace::SourceFile;
 
 fn case_dirs(family: &str) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
@@ -41,28 +39,6 @@ fn case_dirs(family: &str) -> Vec<PathBuf> {
     }
     dirs.sort();
     dirs
-}
-
-fn load_case(dir: &Path) -> Vec<SourceFile> {
-    let config = Config::default_at(dir);
-    let (candidates, errors) = workspace::discover(&[dir.to_path_buf()], &config);
-    assert!(errors.is_empty(), "{errors:?}");
-    let loaded = workspace::load(&candidates);
-    assert!(loaded.skipped.is_empty(), "{:?}", loaded.skipped);
-    loaded.files
-}
-
-fn analyze(files: &[SourceFile]) -> Analysis {
-    let pairs: Vec<(Arc<FileFacts>, Arc<str>)> = files
-        .iter()
-        .map(|f| (f.facts.clone(), f.text.clone()))
-        .collect();
-    analysis::analyze(
-        &pairs,
-        &LinkOptions::default(),
-        Dialect::Postgresql,
-        |_, _| true,
-    )
 }
 
 fn render(files: &[SourceFile], analysis: &Analysis) -> String {
@@ -179,7 +155,7 @@ fn rule_fixtures() {
         cases.len()
     );
     for dir in &cases {
-        let files = load_case(dir);
+        let files = load_workspace(dir);
         let analysis = analyze(&files);
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         let rule = dir
@@ -287,7 +263,7 @@ fn regression_fixtures() {
     let cases = case_dirs("regressions");
     assert!(cases.len() >= 15, "regression fixtures are missing");
     for dir in &cases {
-        let files = load_case(dir);
+        let files = load_workspace(dir);
         let analysis = analyze(&files);
         let expected = expectations(&files);
         let actual = found(&files, &analysis);
@@ -314,7 +290,7 @@ fn extraction_fixtures_link_and_stay_silent() {
     let cases = case_dirs("extract");
     assert!(cases.len() >= 10, "extraction fixtures are missing");
     for dir in &cases {
-        let files = load_case(dir);
+        let files = load_workspace(dir);
         assert!(
             files.len() >= 2,
             "{}: a family spans at least two files",

@@ -1,6 +1,7 @@
 //! The server benchmark (issue 7, workload 4): the real language server,
 //! in this process over an in-memory pipe, on a generated workspace with a
-//! 5,000-line models file open, driven through a scripted editing session.
+//! 5,000-line models file open, driven through a scripted editing session
+//! by `sqla_analyzer::lsp::client`.
 //!
 //! Measured: the initial scan (`initialize` to the end of its progress),
 //! each edit's `didChange` → `publishDiagnostics` of that document version,
@@ -10,78 +11,18 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
-use tokio::io::{ReadHalf, WriteHalf};
+use sqla_analyzer::lsp::client::{self, Client};
 
-struct Client {
-    write: WriteHalf<DuplexStream>,
-    read: BufReader<ReadHalf<DuplexStream>>,
-    next_id: i64,
+/// The server runs until `exit`: its output does not end before.
+const RUNNING: &str = "the server runs until exit";
+
+/// The first message to come that matches, the ones before it dropped.
+async fn until(client: &mut Client, matches: impl Fn(&Value) -> bool) -> Value {
+    client.skip_until(matches).await.expect(RUNNING)
 }
 
-impl Client {
-    async fn send(&mut self, message: Value) {
-        let body = message.to_string();
-        let framed = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        self.write
-            .write_all(framed.as_bytes())
-            .await
-            .expect("the server reads its input");
-    }
-
-    async fn receive(&mut self) -> Value {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            self.read
-                .read_line(&mut line)
-                .await
-                .expect("the server writes its output");
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(value) = line.strip_prefix("Content-Length: ") {
-                length = value.parse().expect("a numeric Content-Length");
-            }
-        }
-        let mut body = vec![0; length];
-        self.read
-            .read_exact(&mut body)
-            .await
-            .expect("the server writes whole messages");
-        serde_json::from_slice(&body).expect("the server writes JSON")
-    }
-
-    /// Reads until `done` holds, answering the server's own requests.
-    async fn until(&mut self, done: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            let message = self.receive().await;
-            if let (Some(id), Some(_)) = (message.get("id"), message.get("method")) {
-                let id = id.clone();
-                self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}))
-                    .await;
-                continue;
-            }
-            if done(&message) {
-                return message;
-            }
-        }
-    }
-
-    async fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}))
-            .await;
-    }
-
-    async fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
-            .await;
-        self.until(|m| m["id"] == id && m.get("method").is_none())
-            .await
-    }
+async fn request(client: &mut Client, method: &str, params: Value) -> Value {
+    client.request(method, params).await.expect(RUNNING)
 }
 
 fn uri(path: &Path) -> String {
@@ -343,59 +284,45 @@ pub fn run(root: &Path, open: &Path, edits: usize) -> Value {
 }
 
 async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
-    let (client_io, server_io) = tokio::io::duplex(1 << 22);
-    let (server_read, server_write) = tokio::io::split(server_io);
-    tokio::spawn(sqla_analyzer::lsp::serve(
-        server_read,
-        server_write,
-        Default::default(),
-    ));
-    let (read, write) = tokio::io::split(client_io);
-    let mut client = Client {
-        write,
-        read: BufReader::new(read),
-        next_id: 1,
-    };
+    let (mut client, _) = client::connect(Default::default(), 1 << 22);
 
     // The initial scan: until the work-done progress ends.
     let started = Instant::now();
-    client
-        .request(
-            "initialize",
-            json!({
-                "capabilities": {
-                    "window": {"workDoneProgress": true},
-                    "textDocument": {"codeAction": {"resolveSupport": {"properties": ["edit"]}}}
-                },
-                "workspaceFolders": [{"uri": uri(root), "name": "bench"}]
-            }),
-        )
-        .await;
-    client.notify("initialized", json!({})).await;
-    client
-        .until(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end")
-        .await;
+    request(
+        &mut client,
+        "initialize",
+        json!({
+            "capabilities": {
+                "window": {"workDoneProgress": true},
+                "textDocument": {"codeAction": {"resolveSupport": {"properties": ["edit"]}}}
+            },
+            "workspaceFolders": [{"uri": uri(root), "name": "bench"}]
+        }),
+    )
+    .await;
+    client.notify("initialized", json!({}));
+    until(&mut client, |m| {
+        m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end"
+    })
+    .await;
     let initial_scan_ms = ms(started.elapsed());
     let rss_after_scan_kb = rss_kb("VmRSS:");
 
     let open_uri = uri(open);
     let mut text = std::fs::read_to_string(open).expect("the open file is readable");
     let started = Instant::now();
-    client
-        .notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {
-                "uri": open_uri, "languageId": "python", "version": 1, "text": text
-            }}),
-        )
-        .await;
-    client
-        .until(|m| {
-            m["method"] == "textDocument/publishDiagnostics"
-                && m["params"]["uri"] == open_uri
-                && m["params"]["version"] == 1
-        })
-        .await;
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {
+            "uri": open_uri, "languageId": "python", "version": 1, "text": text
+        }}),
+    );
+    until(&mut client, |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == open_uri
+            && m["params"]["version"] == 1
+    })
+    .await;
     let open_ms = ms(started.elapsed());
 
     let script = script(&text, edit_count);
@@ -411,22 +338,19 @@ async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
         });
         text.replace_range(edit.start..edit.end, &edit.text);
         let started = Instant::now();
-        client
-            .notify(
-                "textDocument/didChange",
-                json!({
-                    "textDocument": {"uri": open_uri, "version": version},
-                    "contentChanges": [change]
-                }),
-            )
-            .await;
-        let published = client
-            .until(|m| {
-                m["method"] == "textDocument/publishDiagnostics"
-                    && m["params"]["uri"] == open_uri
-                    && m["params"]["version"] == version
-            })
-            .await;
+        client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": open_uri, "version": version},
+                "contentChanges": [change]
+            }),
+        );
+        let published = until(&mut client, |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == open_uri
+                && m["params"]["version"] == version
+        })
+        .await;
         let latency = ms(started.elapsed());
         latencies.push(latency);
         by_kind.entry(edit.kind).or_default().push(latency);
@@ -445,12 +369,12 @@ async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
     let step = (hover_points.len() / 50).max(1);
     for &offset in hover_points.iter().step_by(step).take(50) {
         let started = Instant::now();
-        let answer = client
-            .request(
-                "textDocument/hover",
-                json!({"textDocument": {"uri": open_uri}, "position": position(&text, offset + 2)}),
-            )
-            .await;
+        let answer = request(
+            &mut client,
+            "textDocument/hover",
+            json!({"textDocument": {"uri": open_uri}, "position": position(&text, offset + 2)}),
+        )
+        .await;
         hover_ms.push(ms(started.elapsed()));
         if answer["result"]["contents"].is_object() {
             hovers_with_content += 1;
@@ -477,16 +401,16 @@ async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
             .map(|d| d.iter().filter(|d| &d["range"] == range).cloned().collect())
             .unwrap_or_default();
         let started = Instant::now();
-        let answer = client
-            .request(
-                "textDocument/codeAction",
-                json!({
-                    "textDocument": {"uri": open_uri},
-                    "range": range,
-                    "context": {"diagnostics": context_diagnostics}
-                }),
-            )
-            .await;
+        let answer = request(
+            &mut client,
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": open_uri},
+                "range": range,
+                "context": {"diagnostics": context_diagnostics}
+            }),
+        )
+        .await;
         action_ms.push(ms(started.elapsed()));
         if let Some(actions) = answer["result"].as_array() {
             deferred_fix_all = deferred_fix_all.or_else(|| {
@@ -502,14 +426,14 @@ async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
     if let Some(action) = deferred_fix_all {
         for _ in 0..5 {
             let started = Instant::now();
-            client.request("codeAction/resolve", action.clone()).await;
+            request(&mut client, "codeAction/resolve", action.clone()).await;
             resolve_ms.push(ms(started.elapsed()));
         }
     }
 
     let rss_end_kb = rss_kb("VmRSS:");
-    client.request("shutdown", Value::Null).await;
-    client.notify("exit", Value::Null).await;
+    request(&mut client, "shutdown", Value::Null).await;
+    client.notify("exit", Value::Null);
 
     let kinds: serde_json::Map<String, Value> = by_kind
         .into_iter()

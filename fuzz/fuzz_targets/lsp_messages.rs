@@ -2,10 +2,11 @@
 //! some built from templates with fuzzed fields (documents, versions,
 //! positions, edits, settings), some raw bodies, sent to the real server
 //! (`sqla_analyzer::lsp::serve`, as `sqla-analyzer server` runs it) over
-//! an in-memory transport. Afterwards the server must still answer a
-//! request and then shut down and exit; a server that stops, stops
-//! answering or panics (even in a task whose panic it would catch) is a
-//! crash.
+//! an in-memory transport by `sqla_analyzer::lsp::client`, which also
+//! checks that the server writes nothing but framed JSON-RPC. Afterwards
+//! the server must still answer a request and then shut down and exit; a
+//! server that stops, stops answering or panics (even in a task whose
+//! panic it would catch) is a crash.
 //!
 //! Input: records separated by the byte 0xFF (never part of UTF-8 text).
 //! The first record sets up `initialize`:
@@ -35,10 +36,9 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
+use sqla_analyzer::lsp::client::{self, Answers, Client};
 use sqla_analyzer::lsp::Hooks;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::runtime::Runtime;
-use tokio::sync::{mpsc, oneshot};
 use tower_lsp_server::ls_types::Uri;
 
 const SEPARATOR: u8 = 0xFF;
@@ -204,12 +204,6 @@ fn coordinate(value: u8, huge: bool) -> u32 {
     }
 }
 
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    framed.extend_from_slice(body);
-    framed
-}
-
 fn is_exit(body: &[u8]) -> bool {
     serde_json::from_slice::<tower_lsp_server::jsonrpc::Request>(body)
         .is_ok_and(|request| request.method() == "exit")
@@ -271,52 +265,38 @@ const OPS: [Op; 17] = [
     Op::Sync,
 ];
 
-type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
-/// The requests whose answers are awaited, by id.
-type Waiting = Shared<Vec<(Value, oneshot::Sender<()>)>>;
-
-struct Client {
-    out: mpsc::UnboundedSender<Vec<u8>>,
-    next_id: i64,
+/// The client and what the messages built so far have done to the
+/// session.
+struct Session {
+    client: Client,
     versions: [i32; 12],
-    /// The answer to workspace/configuration.
-    configuration: Shared<Value>,
-    waiting: Waiting,
     exited: bool,
 }
 
-impl Client {
-    fn send(&mut self, message: &Value) {
-        let body = serde_json::to_vec(message).unwrap();
-        self.send_body(&body);
-    }
-
+impl Session {
     fn send_body(&mut self, body: &[u8]) {
         if is_exit(body) {
             self.exited = true;
         }
-        let _ = self.out.send(frame(body));
+        self.client.send_body(body);
     }
 
     fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+        if method == "exit" {
+            self.exited = true;
+        }
+        self.client.notify(method, params);
     }
 
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = json!(self.next_id);
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        id
+    fn request(&mut self, method: &str, params: Value) {
+        self.client.send_request(method, params);
     }
 
     /// Sends a request and waits for its answer; `false` when none came.
-    async fn request_and_wait(&mut self, id: Value, method: &str, params: Value) -> bool {
-        let (done, answered) = oneshot::channel();
-        self.waiting.lock().unwrap().push((id.clone(), done));
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+    async fn request_and_wait(&mut self, method: &str, params: Value) -> bool {
         matches!(
-            tokio::time::timeout(ANSWER_TIMEOUT, answered).await,
-            Ok(Ok(()))
+            tokio::time::timeout(ANSWER_TIMEOUT, self.client.request(method, params)).await,
+            Ok(Some(_))
         )
     }
 
@@ -471,7 +451,7 @@ impl Client {
             Op::Configuration => {
                 let settings =
                     json_payload(payload).unwrap_or_else(|| Value::String(text(payload)));
-                *self.configuration.lock().unwrap() = settings.clone();
+                self.client.set_configuration(settings.clone());
                 self.notify(
                     "workspace/didChangeConfiguration",
                     json!({"settings": settings}),
@@ -505,16 +485,13 @@ impl Client {
                 }
             }
             Op::Sync => {
-                let id = json!(self.next_id);
-                self.next_id += 1;
                 let params = json!({
                     "textDocument": {"uri": uri},
                     "position": {"line": b, "character": c}
                 });
                 if !self.exited {
                     assert!(
-                        self.request_and_wait(id, "textDocument/hover", params)
-                            .await,
+                        self.request_and_wait("textDocument/hover", params).await,
                         "no answer to a hover in {ANSWER_TIMEOUT:?}"
                     );
                 }
@@ -523,138 +500,63 @@ impl Client {
     }
 }
 
-/// Reads the server's messages: each must be valid JSON-RPC; requests are
-/// answered at once, answers awaited are reported.
-async fn read_server(
-    input: impl tokio::io::AsyncRead + Unpin,
-    out: mpsc::UnboundedSender<Vec<u8>>,
-    configuration: Shared<Value>,
-    waiting: Waiting,
-    answer_with_errors: bool,
-) {
-    let mut reader = BufReader::new(input);
-    loop {
-        let mut length = None;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(value) = line.strip_prefix("Content-Length: ") {
-                length = value.parse::<usize>().ok();
-            }
-        }
-        let length = length.expect("the server frames every message with a Content-Length");
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let message: Value = serde_json::from_slice(&body).expect("the server writes JSON");
-        assert_eq!(message["jsonrpc"], "2.0", "{message}");
-        match (message.get("id"), message.get("method")) {
-            (Some(id), Some(method)) => {
-                let reply = if answer_with_errors {
-                    json!({"jsonrpc": "2.0", "id": id,
-                           "error": {"code": -32603, "message": "the client failed"}})
-                } else {
-                    let result = match method.as_str() {
-                        Some("workspace/configuration") => {
-                            json!([configuration.lock().unwrap().clone()])
-                        }
-                        _ => Value::Null,
-                    };
-                    json!({"jsonrpc": "2.0", "id": id, "result": result})
-                };
-                let _ = out.send(frame(&serde_json::to_vec(&reply).unwrap()));
-            }
-            (Some(id), None) => {
-                let mut waiting = waiting.lock().unwrap();
-                if let Some(at) = waiting.iter().position(|(wanted, _)| wanted == id) {
-                    let (_, done) = waiting.remove(at);
-                    let _ = done.send(());
-                }
-            }
-            (None, Some(_)) => {}
-            (None, None) => panic!("neither a request, a response nor a notification: {message}"),
-        }
-    }
-}
-
 async fn session(data: &[u8]) {
     let mut records = data.split(|&b| b == SEPARATOR);
     let header = records.next().unwrap_or_default();
 
-    let (client_io, server_io) = tokio::io::duplex(1 << 16);
-    let (server_read, server_write) = tokio::io::split(server_io);
-    let mut server = tokio::spawn(sqla_analyzer::lsp::serve(
-        server_read,
-        server_write,
-        Hooks::default(),
-    ));
-    let (client_read, mut client_write) = tokio::io::split(client_io);
-    let (out, mut outgoing) = mpsc::unbounded_channel::<Vec<u8>>();
-    let writer = tokio::spawn(async move {
-        while let Some(bytes) = outgoing.recv().await {
-            if client_write.write_all(&bytes).await.is_err() {
-                break;
-            }
-        }
-    });
-    let configuration = std::sync::Arc::new(std::sync::Mutex::new(Value::Null));
-    let waiting = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (client, mut server) = client::connect(Hooks::default(), 1 << 16);
     let flags = header.first().copied().unwrap_or(0);
-    let reader = tokio::spawn(read_server(
-        client_read,
-        out.clone(),
-        configuration.clone(),
-        waiting.clone(),
-        flags & 0x10 != 0,
-    ));
-    let mut client = Client {
-        out,
-        next_id: 1,
+    if flags & 0x10 != 0 {
+        client.set_answers(Answers::Errors);
+    }
+    let mut session = Session {
+        client,
         versions: [0; 12],
-        configuration,
-        waiting,
         exited: false,
     };
 
     if flags & 0x80 == 0 {
-        client.initialize(header);
-        client.notify("initialized", json!({}));
+        session.initialize(header);
+        session.notify("initialized", json!({}));
     }
     for record in records.take(MAX_MESSAGES) {
-        client.message(record).await;
+        session.message(record).await;
     }
 
-    if !client.exited {
-        let probe = client.request_and_wait(
-            json!(PROBE_ID),
+    if !session.exited {
+        let probe = json!(PROBE_ID);
+        session.client.send(&client::request_message(
+            &probe,
             "textDocument/hover",
             json!({
                 "textDocument": {"uri": document_uri(0)},
                 "position": {"line": 0, "character": 0}
             }),
-        );
-        tokio::select! {
-            answered = probe => assert!(answered, "the server stopped answering"),
+        ));
+        let answer = session
+            .client
+            .skip_until(|m| client::is_response(m, &probe));
+        let answered = tokio::select! {
+            answered = tokio::time::timeout(ANSWER_TIMEOUT, answer) => answered,
             stopped = &mut server => panic!("the server stopped without an exit notification: {stopped:?}"),
+        };
+        match answered {
+            Ok(Some(_)) => {}
+            // Its output ended before the task did.
+            Ok(None) => panic!(
+                "the server stopped without an exit notification: {:?}",
+                (&mut server).await
+            ),
+            Err(_) => panic!("the server stopped answering"),
         }
-        client.request("shutdown", Value::Null);
-        client.notify("exit", Value::Null);
+        session.request("shutdown", Value::Null);
+        session.notify("exit", Value::Null);
     }
     match tokio::time::timeout(ANSWER_TIMEOUT, &mut server).await {
         Ok(Ok(_)) => {}
         Ok(Err(error)) => panic!("the server task failed: {error}"),
         Err(_) => panic!("the server did not exit after the exit notification"),
     }
-    drop(client);
-    reader.abort();
-    writer.abort();
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -4,25 +4,9 @@
 //! or ignored with a `window/logMessage`, and the server still answers a
 //! hover afterwards.
 
-use std::path::Path;
-
 use serde_json::{json, Value};
 
 use crate::support::*;
-
-fn sa203_workspace() -> tempfile::TempDir {
-    copy_workspace(&fixtures().join("rules/SA203/bad_missing_partner_two_files"))
-}
-
-/// A hover over `relationship(` in parent.py answers with its summary.
-async fn assert_hover_works(server: &mut TestServer, root: &Path) {
-    let hover = server.hover(&root.join("parent.py"), 12, 16).await;
-    let value = hover["result"]["contents"]["value"].as_str().unwrap_or("");
-    assert!(
-        value.starts_with("**`Parent.children`**"),
-        "hover after the abuse: {hover}"
-    );
-}
 
 /// The log messages received so far that mention all of `words`.
 fn logged(server: &mut TestServer, words: &[&str]) -> Vec<String> {
@@ -56,8 +40,7 @@ async fn a_20_mb_file_on_disk_and_open_is_skipped_with_a_log_line() {
     let root = root(&dir);
     let big = root.join("big.py");
     std::fs::write(&big, large_model_file(20 << 20)).unwrap();
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     server.settle().await;
     assert_eq!(
         logged(&mut server, &["big.py", "limit"]).len(),
@@ -86,7 +69,7 @@ async fn a_20_mb_file_on_disk_and_open_is_skipped_with_a_log_line() {
     let hover = server.hover(&big, 4, 8).await;
     assert_eq!(hover["result"], Value::Null, "{hover}");
     assert!(server.diagnostics(&big).is_empty());
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -113,8 +96,7 @@ async fn ten_thousand_nested_brackets() {
         ")".repeat(depth - 1),
     );
     std::fs::write(&nested, &text).unwrap();
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     server.open(&nested, &text, 1);
     server.settle().await;
     // The unresolved target is still found.
@@ -124,17 +106,9 @@ async fn ten_thousand_nested_brackets() {
     // Hover and code actions in the middle of the nesting.
     let hover = server.hover(&nested, 9, 5000).await;
     assert!(hover.get("error").is_none(), "{hover}");
-    let actions = server
-        .request(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&nested)},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 20, "character": 0}},
-                "context": {"diagnostics": []}
-            }),
-        )
-        .await;
-    assert!(actions.get("error").is_none(), "{actions}");
+    let whole_file =
+        json!({"start": {"line": 0, "character": 0}, "end": {"line": 20, "character": 0}});
+    server.code_actions(&nested, whole_file, &[], &[]).await;
     // An edit deep inside re-parses incrementally.
     server.change(
         &nested,
@@ -144,7 +118,7 @@ async fn ten_thousand_nested_brackets() {
     );
     server.settle().await;
     assert_eq!(server.published_version(&nested), Some(2));
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -159,8 +133,7 @@ async fn nul_bytes_and_invalid_utf8_are_skipped_with_a_log_line() {
         b"# sqlalchemy models\nname = '\xe9t\xe9'\n",
     )
     .unwrap();
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     server.settle().await;
     assert_eq!(logged(&mut server, &["nul.py", "binary"]).len(), 1);
     assert_eq!(logged(&mut server, &["latin1.py", "UTF-8"]).len(), 1);
@@ -172,10 +145,7 @@ async fn nul_bytes_and_invalid_utf8_are_skipped_with_a_log_line() {
         b"# sqlalchemy models\nname = '\xff'\n",
     )
     .unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&root.join("latin1.py")), "type": 2}]}),
-    );
+    server.disk_changed(&root.join("latin1.py"), FileChange::Changed);
     server.settle().await;
     assert_eq!(logged(&mut server, &["latin1.py", "UTF-8"]).len(), 2);
 
@@ -195,7 +165,7 @@ async fn nul_bytes_and_invalid_utf8_are_skipped_with_a_log_line() {
     assert_eq!(logged(&mut server, &["nul.py", "binary"]).len(), 2);
     let hover = server.hover(&zeros, 0, 100).await;
     assert_eq!(hover["result"], Value::Null, "{hover}");
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -264,7 +234,7 @@ async fn a_workspace_folder_that_disappears() {
         );
         // The other folder is untouched.
         assert_eq!(server.diagnostics(&kept.join("parent.py")).len(), 1);
-        assert_hover_works(&mut server, &kept).await;
+        server.assert_hover_works(&kept).await;
         assert!(server.shutdown().await);
     }
 }
@@ -273,8 +243,7 @@ async fn a_workspace_folder_that_disappears() {
 async fn unknown_notifications_are_ignored_with_a_log_line() {
     let dir = sa203_workspace();
     let root = root(&dir);
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     server.notify("custom/somethingHappened", json!({"x": 1}));
     let message = server.notification("window/logMessage").await;
     let text = message["params"]["message"].as_str().unwrap();
@@ -286,7 +255,7 @@ async fn unknown_notifications_are_ignored_with_a_log_line() {
     server.notify("$/somethingElse", json!({}));
     server.settle().await;
     assert!(logged(&mut server, &["$/somethingElse"]).is_empty());
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -298,10 +267,8 @@ async fn notifications_with_invalid_params_are_ignored_with_a_log_line() {
     let dir = sa203_workspace();
     let root = root(&dir);
     let parent = root.join("parent.py");
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
-    let text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 1);
+    let mut server = TestServer::in_folder(&root).await;
+    server.open_from_disk(&parent, 1);
     server.change(
         &parent,
         2,
@@ -336,6 +303,6 @@ async fn notifications_with_invalid_params_are_ignored_with_a_log_line() {
         )
         .await;
     assert_eq!(response["error"]["code"], -32602, "{response}");
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }

@@ -7,10 +7,6 @@ use crate::support::*;
 
 const SA203_MESSAGE: &str = "12:15-12:27 SA203 error [sqla-analyzer]: `Parent.children` has back_populates=\"parent\", but Child has no attribute \"parent\": configure_mappers() raises InvalidRequestError (Mapper 'Child' has no property 'parent')\n  related child.py:5:6-5:11: the target class Child\n";
 
-fn sa203_workspace() -> tempfile::TempDir {
-    copy_workspace(&fixtures().join("rules/SA203/bad_missing_partner_two_files"))
-}
-
 /// A change replacing the first `old` in `text` with `new`, in UTF-16.
 fn replace(text: &mut String, old: &str, new: &str) -> Value {
     let start = text
@@ -85,15 +81,13 @@ async fn editing_a_childs_foreign_key_republishes_the_parent() {
     let dir = copy_workspace(&lsp_fixtures().join("workspaces/cascade"));
     let root = root(&dir);
     let (parent, child) = (root.join("parent.py"), root.join("child.py"));
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     server.settle().await;
     let before = server.diagnostics(&parent);
     assert_eq!(before.len(), 1);
     assert_eq!(before[0]["code"], "SA106");
 
-    let mut text = std::fs::read_to_string(&child).unwrap();
-    server.open(&child, &text, 1);
+    let mut text = server.open_from_disk(&child, 1);
     let change = replace(&mut text, ", ondelete=\"CASCADE\"", "");
     server.change(&child, 2, change);
     server.settle().await;
@@ -117,10 +111,8 @@ async fn closing_an_unsaved_buffer_falls_back_to_the_file_on_disk() {
     let dir = sa203_workspace();
     let root = root(&dir);
     let parent = root.join("parent.py");
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
-    let mut text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 1);
+    let mut server = TestServer::in_folder(&root).await;
+    let mut text = server.open_from_disk(&parent, 1);
     server.settle().await;
     assert_eq!(render(&server.diagnostics(&parent), &root), SA203_MESSAGE);
     // Open, the document's version goes with its diagnostics.
@@ -146,8 +138,7 @@ async fn files_changing_on_disk_are_reloaded() {
     let dir = sa203_workspace();
     let root = root(&dir);
     let (parent, child) = (root.join("parent.py"), root.join("child.py"));
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     server.settle().await;
     assert_eq!(server.diagnostics(&parent).len(), 1);
 
@@ -157,10 +148,7 @@ async fn files_changing_on_disk_are_reloaded() {
         "from sqlalchemy.orm import relationship\n\nfrom base import Base",
     ) + "    parent = relationship(\"Parent\", back_populates=\"children\")\n";
     std::fs::write(&child, text).unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&child), "type": 2}]}),
-    );
+    server.disk_changed(&child, FileChange::Changed);
     server.settle().await;
     assert!(server.diagnostics(&parent).is_empty());
 
@@ -172,10 +160,7 @@ async fn files_changing_on_disk_are_reloaded() {
         "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import relationship\n\nfrom base import Base\n\n\nclass Extra(Base):\n    __tablename__ = \"extra\"\n    id = Column(Integer, primary_key=True)\n    things = relationship(\"Thing\")\n",
     )
     .unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&extra), "type": 1}]}),
-    );
+    server.disk_changed(&extra, FileChange::Created);
     server.settle().await;
     let found = server.diagnostics(&extra);
     assert_eq!(found.len(), 1, "{found:?}");
@@ -183,10 +168,7 @@ async fn files_changing_on_disk_are_reloaded() {
 
     // Deleted: its diagnostics are cleared.
     std::fs::remove_file(&extra).unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&extra), "type": 3}]}),
-    );
+    server.disk_changed(&extra, FileChange::Deleted);
     server.settle().await;
     assert_eq!(server.published.get(&uri(&extra)), Some(&(None, vec![])));
     assert!(server.shutdown().await);
@@ -197,15 +179,10 @@ async fn an_open_document_deleted_from_disk_is_cleared_when_closed() {
     let dir = sa203_workspace();
     let root = root(&dir);
     let parent = root.join("parent.py");
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
-    let text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 1);
+    let mut server = TestServer::in_folder(&root).await;
+    server.open_from_disk(&parent, 1);
     std::fs::remove_file(&parent).unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&parent), "type": 3}]}),
-    );
+    server.disk_changed(&parent, FileChange::Deleted);
     server.settle().await;
     // Still open: the buffer is what counts.
     assert_eq!(server.diagnostics(&parent).len(), 1);
@@ -256,7 +233,7 @@ async fn settings_override_select_ignore_and_dialect() {
     assert_eq!(server.diagnostics(&parent).len(), 1);
 
     // No settings in the notification: the server asks for them.
-    *server.configuration.lock().unwrap() = json!({"ignore": ["SA2"]});
+    server.set_configuration(json!({"ignore": ["SA2"]}));
     server.take("textDocument/publishDiagnostics");
     server.notify(
         "workspace/didChangeConfiguration",
@@ -289,20 +266,13 @@ async fn configuration_files_reload_and_errors_keep_the_last_valid_settings() {
     let parent = root.join("parent.py");
     let config = root.join("sqla-analyzer.toml");
     std::fs::write(&config, "ignore = [\"SA203\"]\n").unwrap();
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     server.settle().await;
     assert!(server.diagnostics(&parent).is_empty());
 
-    let changed = |server: &TestServer| {
-        server.notify(
-            "workspace/didChangeWatchedFiles",
-            json!({"changes": [{"uri": uri(&config), "type": 2}]}),
-        );
-    };
     // An unknown key: the error names the file and the key.
     std::fs::write(&config, "ignore = [\"SA203\"]\nselekt = [\"SA2\"]\n").unwrap();
-    changed(&server);
+    server.disk_changed(&config, FileChange::Changed);
     let message = server.notification("window/showMessage").await;
     assert_eq!(message["params"]["type"], 1);
     let text = message["params"]["message"].as_str().unwrap();
@@ -315,7 +285,7 @@ async fn configuration_files_reload_and_errors_keep_the_last_valid_settings() {
 
     // Not TOML at all.
     std::fs::write(&config, "this is [ not toml =\n").unwrap();
-    changed(&server);
+    server.disk_changed(&config, FileChange::Changed);
     let message = server.notification("window/showMessage").await;
     let text = message["params"]["message"].as_str().unwrap();
     assert!(text.contains("sqla-analyzer.toml"), "{text}");
@@ -324,7 +294,7 @@ async fn configuration_files_reload_and_errors_keep_the_last_valid_settings() {
 
     // Valid again: its settings apply.
     std::fs::write(&config, "select = [\"SA2\"]\n").unwrap();
-    changed(&server);
+    server.disk_changed(&config, FileChange::Changed);
     server.settle().await;
     assert_eq!(render(&server.diagnostics(&parent), &root), SA203_MESSAGE);
     assert!(server.shutdown().await);
@@ -340,10 +310,8 @@ async fn excluded_files_are_neither_scanned_nor_checked_when_open() {
         "[tool.sqla-analyzer]\nexclude = [\"parent.py\"]\n",
     )
     .unwrap();
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
-    let text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 1);
+    let mut server = TestServer::in_folder(&root).await;
+    server.open_from_disk(&parent, 1);
     server.settle().await;
     assert!(!server.published.contains_key(&uri(&parent)));
     // As `check` sees it: without parent.py, child.py's foreign key dangles.

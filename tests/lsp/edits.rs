@@ -255,10 +255,8 @@ async fn full_text_changes_replace_the_document() {
     let dir = copy_workspace(&lsp_fixtures().join("workspaces/cascade"));
     let root = root(&dir);
     let parent = root.join("parent.py");
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
-    let original = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &original, 1);
+    let mut server = TestServer::in_folder(&root).await;
+    let original = server.open_from_disk(&parent, 1);
     let fixed = original.replace(
         "back_populates=\"parent\")",
         "back_populates=\"parent\", cascade=\"all, delete-orphan\", passive_deletes=True)",

@@ -6,6 +6,9 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
+/// The kind of the action that applies every safe fix.
+const FIX_ALL: &str = "source.fixAll.sqla-analyzer";
+
 /// The JSON with the workspace's URI replaced, pretty-printed.
 fn portable(value: &Value, root: &Path) -> String {
     serde_json::to_string_pretty(value)
@@ -55,8 +58,7 @@ async fn hovers_over_model_elements_and_diagnostics() {
     )
     .unwrap();
     let root = root(&dir);
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     let report = hover_report(
         &mut server,
         &root,
@@ -85,24 +87,13 @@ async fn code_actions_offer_fixes_ignores_and_fix_all() {
     let dir = copy_workspace(&lsp_fixtures().join("workspaces/passive"));
     let root = root(&dir);
     let (parent, child) = (root.join("parent.py"), root.join("child.py"));
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
-    let text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 3);
+    let mut server = TestServer::in_folder(&root).await;
+    server.open_from_disk(&parent, 3);
     server.settle().await;
     let diagnostics = server.diagnostics(&parent);
     assert_eq!(diagnostics.len(), 1);
     let at = diagnostics[0]["range"].clone();
-    let actions = server
-        .call(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&parent)},
-                "range": at,
-                "context": {"diagnostics": diagnostics}
-            }),
-        )
-        .await;
+    let actions = server.code_actions(&parent, at, &diagnostics, &[]).await;
     snapshot("code_actions_passive.json", &portable(&actions, &root));
 
     // The fix edits child.py, which is not open: the client applies it
@@ -111,15 +102,9 @@ async fn code_actions_offer_fixes_ignores_and_fix_all() {
     assert_eq!(fix["textDocument"]["uri"], uri(&child));
     assert_eq!(fix["textDocument"]["version"], Value::Null);
     let mut child_text = std::fs::read_to_string(&child).unwrap();
-    let edit = &fix["edits"][0];
-    let start = offset(&child_text, &edit["range"]["start"]);
-    let end = offset(&child_text, &edit["range"]["end"]);
-    child_text.replace_range(start..end, edit["newText"].as_str().unwrap());
+    apply(&mut child_text, &fix["edits"][0]);
     std::fs::write(&child, &child_text).unwrap();
-    server.notify(
-        "workspace/didChangeWatchedFiles",
-        json!({"changes": [{"uri": uri(&child), "type": 2}]}),
-    );
+    server.disk_changed(&child, FileChange::Changed);
     server.settle().await;
     assert!(server.diagnostics(&parent).is_empty());
     assert!(server.shutdown().await);
@@ -130,21 +115,13 @@ async fn the_ignore_action_silences_the_diagnostic() {
     let dir = copy_workspace(&lsp_fixtures().join("workspaces/cascade"));
     let root = root(&dir);
     let parent = root.join("parent.py");
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
-    let mut text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 1);
+    let mut server = TestServer::in_folder(&root).await;
+    let mut text = server.open_from_disk(&parent, 1);
     server.settle().await;
     let diagnostics = server.diagnostics(&parent);
+    let at = diagnostics[0]["range"].clone();
     let actions = server
-        .call(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&parent)},
-                "range": diagnostics[0]["range"],
-                "context": {"diagnostics": diagnostics, "only": ["quickfix"]}
-            }),
-        )
+        .code_actions(&parent, at, &diagnostics, &["quickfix"])
         .await;
     let ignore = actions
         .as_array()
@@ -156,9 +133,7 @@ async fn the_ignore_action_silences_the_diagnostic() {
     assert_eq!(change["textDocument"]["version"], 1);
     let edit = &change["edits"][0];
     assert_eq!(edit["newText"], "  # sqla: ignore[SA106]");
-    let start = offset(&text, &edit["range"]["start"]);
-    let end = offset(&text, &edit["range"]["end"]);
-    text.replace_range(start..end, edit["newText"].as_str().unwrap());
+    apply(&mut text, edit);
     server.change(
         &parent,
         2,
@@ -180,23 +155,10 @@ async fn fix_all_applies_every_safe_fix_and_uses_changes_without_document_change
     let parent = root.join("parent.py");
     let mut server = TestServer::start();
     // No documentChanges support: a plain `changes` map.
-    server
-        .initialize(json!({
-            "capabilities": {},
-            "workspaceFolders": [{"uri": uri(&root), "name": "w"}]
-        }))
-        .await;
-    let mut text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 1);
+    server.initialize_in(&root, json!({})).await;
+    let mut text = server.open_from_disk(&parent, 1);
     let actions = server
-        .call(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&parent)},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-                "context": {"diagnostics": [], "only": ["source.fixAll"]}
-            }),
-        )
+        .code_actions(&parent, range_at(0, 0), &[], &["source.fixAll"])
         .await;
     snapshot("code_actions_fix_all.json", &portable(&actions, &root));
     let edits = actions[0]["edit"]["changes"][uri(&parent)]
@@ -204,10 +166,8 @@ async fn fix_all_applies_every_safe_fix_and_uses_changes_without_document_change
         .unwrap();
     let mut changes = Vec::new();
     for edit in edits.iter().rev() {
-        let start = offset(&text, &edit["range"]["start"]);
-        let end = offset(&text, &edit["range"]["end"]);
         changes.push(json!({"range": edit["range"], "text": edit["newText"]}));
-        text.replace_range(start..end, edit["newText"].as_str().unwrap());
+        apply(&mut text, edit);
     }
     server.change(&parent, 2, Value::Array(changes));
     server.settle().await;
@@ -218,14 +178,7 @@ async fn fix_all_applies_every_safe_fix_and_uses_changes_without_document_change
     );
     // Nothing left to fix.
     let actions = server
-        .call(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&parent)},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-                "context": {"diagnostics": [], "only": ["source.fixAll.sqla-analyzer"]}
-            }),
-        )
+        .code_actions(&parent, range_at(0, 0), &[], &[FIX_ALL])
         .await;
     assert_eq!(actions, json!([]));
     assert!(server.shutdown().await);
@@ -237,47 +190,25 @@ async fn fix_all_waits_for_resolve_when_the_client_resolves_edits() {
     let root = root(&dir);
     let parent = root.join("parent.py");
     let mut server = TestServer::start();
-    server
-        .initialize(json!({
-            "capabilities": {"textDocument": {"codeAction": {
-                "resolveSupport": {"properties": ["edit"]}
-            }}},
-            "workspaceFolders": [{"uri": uri(&root), "name": "w"}]
-        }))
-        .await;
-    let text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 1);
-    let nowhere = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    let resolves_edits = json!({"textDocument": {"codeAction": {
+        "resolveSupport": {"properties": ["edit"]}
+    }}});
+    server.initialize_in(&root, resolves_edits).await;
+    server.open_from_disk(&parent, 1);
     // Offered without its edit in the lightbulb's list...
-    let actions = server
-        .call(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&parent)},
-                "range": nowhere,
-                "context": {"diagnostics": []}
-            }),
-        )
-        .await;
+    let actions = server.code_actions(&parent, range_at(0, 0), &[], &[]).await;
     let deferred = actions
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["kind"] == "source.fixAll.sqla-analyzer")
+        .find(|a| a["kind"] == FIX_ALL)
         .expect("the fix-all action is offered")
         .clone();
     assert_eq!(deferred.get("edit"), None, "{deferred}");
     // ...and resolved to the same edit a request for the kind gets at once.
     let resolved = server.call("codeAction/resolve", deferred).await;
     let eager = server
-        .call(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&parent)},
-                "range": nowhere,
-                "context": {"diagnostics": [], "only": ["source.fixAll.sqla-analyzer"]}
-            }),
-        )
+        .code_actions(&parent, range_at(0, 0), &[], &[FIX_ALL])
         .await;
     assert!(
         resolved["edit"]["changes"][uri(&parent)].is_array(),
@@ -285,6 +216,13 @@ async fn fix_all_waits_for_resolve_when_the_client_resolves_edits() {
     );
     assert_eq!(resolved["edit"], eager[0]["edit"]);
     assert!(server.shutdown().await);
+}
+
+/// Applies a `TextEdit` (UTF-16 positions) to `text`.
+fn apply(text: &mut String, edit: &Value) {
+    let start = offset(text, &edit["range"]["start"]);
+    let end = offset(text, &edit["range"]["end"]);
+    text.replace_range(start..end, edit["newText"].as_str().unwrap());
 }
 
 /// The byte offset of an LSP position (UTF-16) in `text`.

@@ -2,23 +2,9 @@
 //! wrong. After every mistake the server still answers.
 
 use serde_json::{json, Value};
-use sqla_analyzer::lsp::Hooks;
+use sqla_analyzer::lsp::{client, Hooks};
 
 use crate::support::*;
-
-fn sa203_workspace() -> tempfile::TempDir {
-    copy_workspace(&fixtures().join("rules/SA203/bad_missing_partner_two_files"))
-}
-
-/// A hover over `relationship(` in parent.py answers with its summary.
-async fn assert_hover_works(server: &mut TestServer, root: &std::path::Path) {
-    let hover = server.hover(&root.join("parent.py"), 12, 16).await;
-    let value = hover["result"]["contents"]["value"].as_str().unwrap_or("");
-    assert!(
-        value.starts_with("**`Parent.children`**"),
-        "hover after the error: {hover}"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_before_initialize_are_refused() {
@@ -40,7 +26,7 @@ async fn requests_before_initialize_are_refused() {
         .request("initialize", json!({"capabilities": {}}))
         .await;
     assert_eq!(again["error"]["code"], -32600, "{again}");
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -48,14 +34,13 @@ async fn requests_before_initialize_are_refused() {
 async fn unknown_methods_and_malformed_messages_get_errors() {
     let dir = sa203_workspace();
     let root = root(&dir);
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     let response = server.request("textDocument/frobnicate", json!({})).await;
     assert_eq!(response["error"]["code"], -32601, "{response}");
     // Unknown notifications are ignored.
     server.notify("custom/somethingHappened", json!({"x": 1}));
     // Not JSON: a parse error with a null id.
-    server.send_raw(b"Content-Length: 9\r\n\r\n{not json");
+    server.send_body(b"{not json");
     let error = server
         .wait_for("the parse error", |m| {
             m["id"].is_null() && m.get("error").is_some()
@@ -63,14 +48,7 @@ async fn unknown_methods_and_malformed_messages_get_errors() {
         .await;
     assert_eq!(error["error"]["code"], -32700, "{error}");
     // JSON, but not JSON-RPC: an invalid request, with its id.
-    let body = br#"{"jsonrpc":"2.0","id":77,"method":42}"#;
-    server.send_raw(
-        &[
-            format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
-            body,
-        ]
-        .concat(),
-    );
+    server.send_body(br#"{"jsonrpc":"2.0","id":77,"method":42}"#);
     let error = server.response(77).await;
     assert_eq!(error["error"]["code"], -32600, "{error}");
     // Messages the server's JSON-RPC reader cannot decode, though they are
@@ -89,13 +67,7 @@ async fn unknown_methods_and_malformed_messages_get_errors() {
             json!(78),
         ),
     ] {
-        server.send_raw(
-            &[
-                format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
-                body,
-            ]
-            .concat(),
-        );
+        server.send_body(body);
         let error = server
             .wait_for("the error", |m| m["id"] == id && m.get("error").is_some())
             .await;
@@ -106,7 +78,7 @@ async fn unknown_methods_and_malformed_messages_get_errors() {
         .request("textDocument/hover", json!({"textDocument": 5}))
         .await;
     assert_eq!(response["error"]["code"], -32602, "{response}");
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -140,10 +112,8 @@ async fn positions_past_the_end_are_clamped() {
     let dir = sa203_workspace();
     let root = root(&dir);
     let parent = root.join("parent.py");
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
-    let text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 1);
+    let mut server = TestServer::in_folder(&root).await;
+    server.open_from_disk(&parent, 1);
     let past_the_end = server.hover(&parent, 9999, 9999).await;
     assert_eq!(past_the_end["result"], Value::Null, "{past_the_end}");
     let past_the_line = server.hover(&parent, 0, 9999).await;
@@ -171,16 +141,9 @@ async fn positions_past_the_end_are_clamped() {
         ]),
     );
     // A code action over a range past the end.
-    let actions = server
-        .call(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&parent)},
-                "range": {"start": {"line": 12, "character": 0}, "end": {"line": 9999, "character": 0}},
-                "context": {"diagnostics": []}
-            }),
-        )
-        .await;
+    let past_the_end =
+        json!({"start": {"line": 12, "character": 0}, "end": {"line": 9999, "character": 0}});
+    let actions = server.code_actions(&parent, past_the_end, &[], &[]).await;
     let titles: Vec<&str> = actions
         .as_array()
         .unwrap()
@@ -191,7 +154,7 @@ async fn positions_past_the_end_are_clamped() {
     server.settle().await;
     assert_eq!(server.published_version(&parent), Some(2));
     assert_eq!(server.diagnostics(&parent).len(), 1);
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -200,8 +163,7 @@ async fn changes_to_unopened_documents_and_old_versions_are_ignored() {
     let dir = sa203_workspace();
     let root = root(&dir);
     let parent = root.join("parent.py");
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
 
     server.change(
         &root.join("child.py"),
@@ -216,8 +178,7 @@ async fn changes_to_unopened_documents_and_old_versions_are_ignored() {
         "{text}"
     );
 
-    let text = std::fs::read_to_string(&parent).unwrap();
-    server.open(&parent, &text, 5);
+    server.open_from_disk(&parent, 5);
     server.change(&parent, 3, json!([{"text": "x = 1\n"}]));
     let warning = server.notification("window/logMessage").await;
     let message = warning["params"]["message"].as_str().unwrap();
@@ -232,7 +193,7 @@ async fn changes_to_unopened_documents_and_old_versions_are_ignored() {
     // Neither change applied.
     assert_eq!(server.published_version(&parent), Some(5));
     assert_eq!(server.diagnostics(&parent).len(), 1);
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -245,8 +206,7 @@ async fn a_configuration_file_that_is_not_toml_is_reported() {
         "[tool.sqla-analyzer\nselect = \n",
     )
     .unwrap();
-    let mut server = TestServer::start();
-    server.initialize_folder(&root, None).await;
+    let mut server = TestServer::in_folder(&root).await;
     let message = server.notification("window/showMessage").await;
     assert_eq!(message["params"]["type"], 1);
     let text = message["params"]["message"].as_str().unwrap();
@@ -254,7 +214,7 @@ async fn a_configuration_file_that_is_not_toml_is_reported() {
     server.settle().await;
     // The defaults apply.
     assert_eq!(server.diagnostics(&root.join("parent.py")).len(), 1);
-    assert_hover_works(&mut server, &root).await;
+    server.assert_hover_works(&root).await;
     assert!(server.shutdown().await);
 }
 
@@ -275,14 +235,7 @@ async fn a_panicking_handler_answers_with_an_error() {
         .contains("hover"));
     // The server carries on.
     let actions = server
-        .call(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": {"uri": uri(&parent)},
-                "range": {"start": {"line": 12, "character": 16}, "end": {"line": 12, "character": 16}},
-                "context": {"diagnostics": []}
-            }),
-        )
+        .code_actions(&parent, range_at(12, 16), &[], &[])
         .await;
     assert_eq!(actions.as_array().unwrap().len(), 1);
     assert!(server.shutdown().await);
@@ -344,9 +297,7 @@ async fn exit_does_not_wait_for_the_clients_answers() {
             server.notify("initialized", json!({}));
             server.settle().await;
         }
-        server
-            .silent
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        server.stop_answering();
         server.notify(method, params);
         server.wait_for(request, |m| m["method"] == request).await;
         let start = std::time::Instant::now();
@@ -426,68 +377,21 @@ async fn workspace_folders_come_and_go() {
 /// `exit` alone with 1.
 #[test]
 fn the_binary_serves_stdio() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command, Stdio};
-
-    fn frame(message: Value) -> Vec<u8> {
-        let body = message.to_string();
-        format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
-    }
-    fn read(reader: &mut impl BufRead) -> Value {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(value) = line.strip_prefix("Content-Length: ") {
-                length = value.parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        serde_json::from_slice(&body).unwrap()
-    }
-
     for clean in [true, false] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sqla-analyzer"))
-            .arg("server")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdin
-            .write_all(&frame(json!({
-                "jsonrpc": "2.0", "id": 1, "method": "initialize",
-                "params": {"capabilities": {}}
-            })))
-            .unwrap();
-        let response = read(&mut stdout);
+        let mut server = StdioServer::start();
+        server.send(json!({
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"capabilities": {}}
+        }));
+        let response = server.response(1);
         assert_eq!(response["result"]["serverInfo"]["name"], "sqla-analyzer");
-        stdin
-            .write_all(&frame(
-                json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
-            ))
-            .unwrap();
+        server.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
         if clean {
-            stdin
-                .write_all(&frame(
-                    json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}),
-                ))
-                .unwrap();
-            let response = read(&mut stdout);
-            assert_eq!(response["id"], 2);
-            assert_eq!(response["result"], Value::Null);
+            server.send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}));
+            assert_eq!(server.response(2)["result"], Value::Null);
         }
-        stdin
-            .write_all(&frame(json!({"jsonrpc": "2.0", "method": "exit"})))
-            .unwrap();
-        let status = child.wait().unwrap();
+        server.send(json!({"jsonrpc": "2.0", "method": "exit"}));
+        let status = server.child.wait().unwrap();
         assert_eq!(status.code(), Some(if clean { 0 } else { 1 }));
     }
 }
@@ -553,7 +457,7 @@ impl StdioServer {
     }
 
     fn send(&mut self, message: Value) {
-        self.send_raw(&stdio_frame(&message));
+        self.send_raw(&client::frame(message.to_string().as_bytes()));
     }
 
     /// The next message matching `matches`, skipping the others.
@@ -582,11 +486,6 @@ impl StdioServer {
         assert_eq!(error["error"]["code"], -32700, "{error}");
         error
     }
-}
-
-fn stdio_frame(message: &Value) -> Vec<u8> {
-    let body = message.to_string();
-    format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
 }
 
 fn hover_request(id: i64, root: &std::path::Path) -> Value {

@@ -1,17 +1,16 @@
-//! An LSP client for tests: the server runs in-process on an in-memory
-//! duplex transport; the client frames messages, answers the server's
-//! requests, records everything it receives and keeps the latest published
-//! diagnostics per document.
+//! The server under test, driven by `sqla_analyzer::lsp::client`: the
+//! test server records everything it receives, keeps the latest published
+//! diagnostics per document, and waits for messages with a deadline,
+//! keeping the ones it was not waiting for.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use sqla_analyzer::lsp::client::{self, Answers, Client};
 use sqla_analyzer::lsp::Hooks;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tower_lsp_server::ls_types::Uri;
 
@@ -45,6 +44,12 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of the SA203 fixture: parent.py's relationship names a
+/// back_populates attribute that child.py lacks, the one finding.
+pub fn sa203_workspace() -> tempfile::TempDir {
+    copy_workspace(&fixtures().join("rules/SA203/bad_missing_partner_two_files"))
+}
+
 pub fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (path, text) in files {
@@ -63,27 +68,28 @@ pub fn uri(path: &Path) -> String {
     Uri::from_file_path(path).unwrap().as_str().to_string()
 }
 
-fn frame(message: &Value) -> Vec<u8> {
-    let body = serde_json::to_vec(message).unwrap();
-    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    framed.extend(body);
-    framed
+/// An empty range at a position.
+pub fn range_at(line: u32, character: u32) -> Value {
+    let at = json!({"line": line, "character": character});
+    json!({"start": at, "end": at})
+}
+
+/// The type of a `workspace/didChangeWatchedFiles` change.
+#[derive(Clone, Copy)]
+pub enum FileChange {
+    Created = 1,
+    Changed = 2,
+    Deleted = 3,
 }
 
 pub struct TestServer {
-    out: mpsc::UnboundedSender<Vec<u8>>,
-    incoming: mpsc::UnboundedReceiver<Value>,
+    client: Client,
     /// Received and not yet taken by a `wait_for`.
     buffer: VecDeque<Value>,
     /// Every message received, in order.
     pub log: Vec<Value>,
-    next_id: i64,
     /// The latest publishDiagnostics per URI: version and diagnostics.
     pub published: BTreeMap<String, (Option<i64>, Vec<Value>)>,
-    /// What the client answers to workspace/configuration.
-    pub configuration: Arc<Mutex<Value>>,
-    /// While set, the server's requests get no answer.
-    pub silent: Arc<std::sync::atomic::AtomicBool>,
     server: Option<JoinHandle<bool>>,
 }
 
@@ -93,110 +99,44 @@ impl TestServer {
     }
 
     pub fn start_with(hooks: Hooks) -> Self {
-        let (client_io, server_io) = tokio::io::duplex(1 << 16);
-        let (server_read, server_write) = tokio::io::split(server_io);
-        let server = tokio::spawn(sqla_analyzer::lsp::serve(server_read, server_write, hooks));
-        let (client_read, mut client_write) = tokio::io::split(client_io);
-        let (out, mut outgoing) = mpsc::unbounded_channel::<Vec<u8>>();
-        tokio::spawn(async move {
-            while let Some(bytes) = outgoing.recv().await {
-                if client_write.write_all(&bytes).await.is_err() {
-                    break;
-                }
-            }
-        });
-        let (deliver, incoming) = mpsc::unbounded_channel();
-        let configuration = Arc::new(Mutex::new(Value::Null));
-        let silent = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let answer = out.clone();
-        let config = configuration.clone();
-        let quiet = silent.clone();
-        tokio::spawn(async move {
-            let mut reader = BufReader::new(client_read);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(value) = line.strip_prefix("Content-Length: ") {
-                        length = value.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; length.expect("a Content-Length header")];
-                if reader.read_exact(&mut body).await.is_err() {
-                    return;
-                }
-                let message: Value = serde_json::from_slice(&body).expect("valid JSON");
-                let answering = !quiet.load(std::sync::atomic::Ordering::SeqCst);
-                if let (Some(id), Some(method), true) =
-                    (message.get("id"), message.get("method"), answering)
-                {
-                    // A request from the server: answered at once.
-                    let result = match method.as_str() {
-                        Some("workspace/configuration") => json!([config.lock().unwrap().clone()]),
-                        _ => Value::Null,
-                    };
-                    let _ = answer.send(frame(
-                        &json!({"jsonrpc": "2.0", "id": id, "result": result}),
-                    ));
-                }
-                if deliver.send(message).is_err() {
-                    return;
-                }
-            }
-        });
+        let (client, server) = client::connect(hooks, 1 << 16);
         TestServer {
-            out,
-            incoming,
+            client,
             buffer: VecDeque::new(),
             log: Vec::new(),
-            next_id: 1,
             published: BTreeMap::new(),
-            configuration,
-            silent,
             server: Some(server),
         }
     }
 
-    pub fn send(&self, message: Value) {
-        self.out.send(frame(&message)).expect("the writer runs");
-    }
-
-    pub fn send_raw(&self, bytes: &[u8]) {
-        self.out.send(bytes.to_vec()).expect("the writer runs");
+    pub fn send_body(&self, body: &[u8]) {
+        self.client.send_body(body);
     }
 
     pub fn notify(&self, method: &str, params: Value) {
-        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+        self.client.notify(method, params);
     }
 
-    /// Sends a request without waiting; returns its id.
-    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut message = json!({"jsonrpc": "2.0", "id": id, "method": method});
-        if !params.is_null() {
-            message["params"] = params;
-        }
-        self.send(message);
-        id
+    /// What the client answers to workspace/configuration from now on.
+    pub fn set_configuration(&self, settings: Value) {
+        self.client.set_configuration(settings);
+    }
+
+    /// From now on, the server's requests get no answer.
+    pub fn stop_answering(&self) {
+        self.client.set_answers(Answers::Nothing);
     }
 
     /// Sends a request and returns the whole response (`result` or `error`).
     pub async fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.send_request(method, params);
+        let id = self.client.send_request(method, params);
         self.response(id).await
     }
 
     pub async fn response(&mut self, id: i64) -> Value {
+        let id = json!(id);
         self.wait_for(&format!("the response to request {id}"), |m| {
-            m.get("method").is_none() && m.get("id") == Some(&json!(id))
+            client::is_response(m, &id)
         })
         .await
     }
@@ -237,7 +177,7 @@ impl TestServer {
         }
         let deadline = tokio::time::Instant::now() + TIMEOUT;
         loop {
-            match tokio::time::timeout_at(deadline, self.incoming.recv()).await {
+            match tokio::time::timeout_at(deadline, self.client.receive()).await {
                 Ok(Some(message)) => {
                     let hit = matches(&message);
                     self.record(message);
@@ -290,6 +230,14 @@ impl TestServer {
         }
     }
 
+    /// A server initialized with `root` as its workspace folder and no
+    /// position encoding asked for.
+    pub async fn in_folder(root: &Path) -> Self {
+        let mut server = Self::start();
+        server.initialize_folder(root, None).await;
+        server
+    }
+
     pub async fn initialize(&mut self, params: Value) -> Value {
         let result = self.call("initialize", params).await;
         self.notify("initialized", json!({}));
@@ -309,6 +257,12 @@ impl TestServer {
         if let Some(encoding) = encoding {
             capabilities["general"] = json!({"positionEncodings": [encoding]});
         }
+        self.initialize_in(root, capabilities).await
+    }
+
+    /// Initializes with `root` as the workspace folder and these client
+    /// capabilities.
+    pub async fn initialize_in(&mut self, root: &Path, capabilities: Value) -> Value {
         self.initialize(json!({
             "processId": null,
             "capabilities": capabilities,
@@ -324,6 +278,13 @@ impl TestServer {
                 "uri": uri(path), "languageId": "python", "version": version, "text": text
             }}),
         );
+    }
+
+    /// Opens a file with its text on disk; returns the text.
+    pub fn open_from_disk(&self, path: &Path, version: i64) -> String {
+        let text = std::fs::read_to_string(path).unwrap();
+        self.open(path, &text, version);
+        text
     }
 
     pub fn change(&self, path: &Path, version: i64, changes: Value) {
@@ -352,6 +313,46 @@ impl TestServer {
             }),
         )
         .await
+    }
+
+    /// Tells the server that a file changed on disk, as a client watching
+    /// it does.
+    pub fn disk_changed(&self, path: &Path, change: FileChange) {
+        self.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": uri(path), "type": change as u8}]}),
+        );
+    }
+
+    /// The code actions for a range of a file (an answer without error);
+    /// `only` empty asks for every kind.
+    pub async fn code_actions(
+        &mut self,
+        path: &Path,
+        range: Value,
+        diagnostics: &[Value],
+        only: &[&str],
+    ) -> Value {
+        let mut context = json!({"diagnostics": diagnostics});
+        if !only.is_empty() {
+            context["only"] = json!(only);
+        }
+        self.call(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(path)}, "range": range, "context": context}),
+        )
+        .await
+    }
+
+    /// A hover over `relationship(` in parent.py of [`sa203_workspace`]
+    /// answers with its summary: the server still works.
+    pub async fn assert_hover_works(&mut self, root: &Path) {
+        let hover = self.hover(&root.join("parent.py"), 12, 16).await;
+        let value = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+        assert!(
+            value.starts_with("**`Parent.children`**"),
+            "hover in parent.py: {hover}"
+        );
     }
 
     /// The diagnostics last published for a file (empty if none were).

@@ -71,7 +71,8 @@ pub struct InvalidMessage {
     pub code: i64,
 }
 
-fn frame(body: &[u8]) -> Vec<u8> {
+/// A message as LSP sends it: the Content-Length header, then the body.
+pub fn frame(body: &[u8]) -> Vec<u8> {
     let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
     framed.extend_from_slice(body);
     framed
@@ -141,7 +142,7 @@ fn check(body: &[u8]) -> Vec<u8> {
 /// into the next message's header on one line (bodies end without a line
 /// break): looking for the header anywhere in the line finds the next
 /// message again, instead of losing every message after the bad one.
-fn content_length(line: &str) -> Option<Option<usize>> {
+pub(super) fn content_length(line: &str) -> Option<Option<usize>> {
     const NAME: &str = "content-length:";
     let at = line.to_ascii_lowercase().rfind(NAME)?;
     Some(line[at + NAME.len()..].trim().parse().ok())

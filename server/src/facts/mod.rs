@@ -12,7 +12,7 @@ mod members;
 pub mod names;
 pub mod types;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
 
 use streaming_iterator::StreamingIterator;
@@ -185,8 +185,8 @@ fn module_scope<'a>(
     bindings: &[Binding],
     locals: &'a HashSet<String>,
 ) -> Scope<'a> {
-    let mut constants: HashMap<String, String> = HashMap::new();
-    let mut rebound: HashSet<String> = HashSet::new();
+    let mut constants: HashMap<String, String> = HashMap::default();
+    let mut rebound: HashSet<String> = HashSet::default();
     for binding in bindings {
         match binding.value.as_str() {
             Some(text)
@@ -354,7 +354,7 @@ fn find_nodes<'tree>(
 }
 
 fn read_definitions(found: &mut FoundNodes, source: &str, facts: &mut FileFacts) {
-    let mut seen_classes: HashMap<usize, usize> = HashMap::new();
+    let mut seen_classes: HashMap<usize, usize> = HashMap::default();
     for &(class_node, decorated) in &found.classes {
         match seen_classes.get(&class_node.id()) {
             Some(&at) => {
@@ -502,7 +502,7 @@ fn inside_function(node: Node) -> bool {
 /// Reads the members the query found in the class's own body (nested
 /// classes' bodies have their own entries).
 fn read_class_body(matches: Vec<MemberMatch>, source: &str, class: &mut ClassFacts) {
-    let mut methods: HashMap<usize, usize> = HashMap::new();
+    let mut methods: HashMap<usize, usize> = HashMap::default();
     for found in matches {
         match found {
             MemberMatch::Attribute {

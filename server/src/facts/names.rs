@@ -4,7 +4,7 @@
 //! `db.relationship` are all the same construct; a local function that
 //! happens to be called `relationship` is not.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::imports::{is_sqlalchemy_module, Import};
 use crate::syntax::expr::Expr;
@@ -109,7 +109,7 @@ pub enum Origin {
 pub struct Scope<'a> {
     imports: HashMap<&'a str, &'a Import>,
     stars: Vec<&'a str>,
-    locals: &'a std::collections::HashSet<String>,
+    locals: &'a HashSet<String>,
     /// Module-level names bound once to a string literal.
     constants: HashMap<String, String>,
     /// Module-level names bound to `re.compile("literal")`: the pattern.
@@ -117,8 +117,8 @@ pub struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    pub fn new(imports: &'a [Import], locals: &'a std::collections::HashSet<String>) -> Self {
-        let mut map = HashMap::new();
+    pub fn new(imports: &'a [Import], locals: &'a HashSet<String>) -> Self {
+        let mut map = HashMap::default();
         let mut stars = Vec::new();
         for import in imports {
             if import.star {
@@ -132,8 +132,8 @@ impl<'a> Scope<'a> {
             imports: map,
             stars,
             locals,
-            constants: HashMap::new(),
-            patterns: HashMap::new(),
+            constants: HashMap::default(),
+            patterns: HashMap::default(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Linking every file's facts into the workspace [`Graph`].
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use super::cycles::strongly_connected;
@@ -86,19 +86,19 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
             locals: files_ref.iter().map(|f| f.local_names()).collect(),
             options,
             seeds: Vec::new(),
-            seed_by_key: HashMap::new(),
+            seed_by_key: HashMap::default(),
             parent: Vec::new(),
-            lineages: HashMap::new(),
+            lineages: HashMap::default(),
             graph: Graph::default(),
-            class_by_ref: HashMap::new(),
-            table_by_binding: HashMap::new(),
+            class_by_ref: HashMap::default(),
+            table_by_binding: HashMap::default(),
             seed_scope: Vec::new(),
-            table_by_name: HashMap::new(),
-            scopes_with_unknown_tables: HashSet::new(),
-            classes_by_name: HashMap::new(),
-            duplicate_tables: HashSet::new(),
-            imperative: HashMap::new(),
-            scopes_with_unknown_classes: HashSet::new(),
+            table_by_name: HashMap::default(),
+            scopes_with_unknown_tables: HashSet::default(),
+            classes_by_name: HashMap::default(),
+            duplicate_tables: HashSet::default(),
+            imperative: HashMap::default(),
+            scopes_with_unknown_classes: HashSet::default(),
             unplaced_models: false,
         };
         linker.run();
@@ -530,7 +530,7 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        let mut representative_to_scope: HashMap<usize, ScopeId> = HashMap::new();
+        let mut representative_to_scope: HashMap<usize, ScopeId> = HashMap::default();
         let mut seed_scope = vec![0; self.seeds.len()];
         for (seed, slot) in seed_scope.iter_mut().enumerate() {
             let root = self.find(seed);
@@ -917,7 +917,7 @@ impl<'a> Linker<'a> {
         let parent_attributes: HashSet<String> = superclass
             .map(|s| self.mapped_attribute_names(s))
             .unwrap_or_default();
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::default();
         let mut columns = Vec::new();
         let mut incomplete = false;
         for (position, &(sfile, sindex)) in sources.iter().enumerate() {
@@ -1203,7 +1203,7 @@ impl<'a> Linker<'a> {
     /// Column and relationship attributes a mapped class and its mapped
     /// parents map (for shadowing mixin members in subclasses).
     fn mapped_attribute_names(&self, class: ClassId) -> HashSet<String> {
-        let mut names = HashSet::new();
+        let mut names = HashSet::default();
         let mut current = Some(class);
         while let Some(c) = current {
             let mapped = &self.graph.classes[c];
@@ -1625,9 +1625,9 @@ impl<'a> Linker<'a> {
             let sources = self.member_sources(class_ref, &lineage);
             let parent_attributes: HashSet<String> = match self.graph.classes[class].superclass {
                 Some(superclass) => self.mapped_attribute_names(superclass),
-                None => HashSet::new(),
+                None => HashSet::default(),
             };
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             let files = self.files;
             for (position, (sfile, sindex)) in sources.into_iter().enumerate() {
                 for facts in &files[sfile].classes[sindex].relationships {

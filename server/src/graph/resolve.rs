@@ -1,6 +1,6 @@
 //! What a name used in one module refers to, across the workspace's modules.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use super::FileId;
@@ -33,8 +33,8 @@ pub struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     pub fn new(files: &'a [Arc<FileFacts>]) -> Self {
-        let mut modules = HashMap::new();
-        let mut by_suffix: HashMap<&str, Vec<FileId>> = HashMap::new();
+        let mut modules = HashMap::default();
+        let mut by_suffix: HashMap<&str, Vec<FileId>> = HashMap::default();
         for (id, file) in files.iter().enumerate() {
             modules.entry(file.module.as_str()).or_insert(id);
             let last = file.module.rsplit('.').next().unwrap_or("");

@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use tree_sitter::Tree;
+use tree_sitter::{Node, Tree};
 
 use super::{
     compiled_pattern, empty_facts, find_nodes, has_future_annotations, interpret, module_scope,
@@ -129,20 +129,31 @@ fn touched_region(
         low = low.min(changed.start_byte);
         high = high.max(changed.end_byte);
     }
-    let root = new_tree.root_node();
-    let (mut start, mut end) = (low, high);
-    let mut cursor = root.walk();
-    for statement in root.children(&mut cursor) {
-        if statement.end_byte() < low {
-            continue;
+    // Statements are the module's children; while the text does not
+    // parse (a bracket left open while typing), tree-sitter may hang them
+    // all under one ERROR node: its children are the statements then.
+    let mut parent = new_tree.root_node();
+    loop {
+        let touched = touched_children(parent, low, high);
+        match touched.as_slice() {
+            [only] if only.is_error() && only.child_count() > 0 => parent = *only,
+            _ => {
+                let start = touched.first().map_or(low, |n| n.start_byte().min(low));
+                let end = touched.last().map_or(high, |n| n.end_byte().max(high));
+                return start..end;
+            }
         }
-        if statement.start_byte() > high {
-            break;
-        }
-        start = start.min(statement.start_byte());
-        end = end.max(statement.end_byte());
     }
-    start..end
+}
+
+/// The children of `parent` that overlap or touch `low..=high`.
+fn touched_children(parent: Node, low: usize, high: usize) -> Vec<Node> {
+    let mut cursor = parent.walk();
+    parent
+        .children(&mut cursor)
+        .skip_while(|child| child.end_byte() < low)
+        .take_while(|child| child.start_byte() <= high)
+        .collect()
 }
 
 /// The new list of one kind of fact: the old facts before the region, those

@@ -234,8 +234,9 @@ fn interpret(found: &FoundNodes, source: &str, scope: &Scope, facts: &mut FileFa
 
 /// The nodes the model query found in one file, sorted by what they are,
 /// each list in the order the query reported them.
-#[derive(Default)]
 struct FoundNodes<'tree> {
+    /// The module node the query ran on.
+    root: Node<'tree>,
     imports: Vec<Node<'tree>>,
     /// A class and, when decorated, its `decorated_definition`.
     classes: Vec<(Node<'tree>, Option<Node<'tree>>)>,
@@ -280,7 +281,16 @@ fn find_nodes<'tree>(
 ) -> FoundNodes<'tree> {
     let model = syntax::model_query();
     let c = &model.captures;
-    let mut found = FoundNodes::default();
+    let mut found = FoundNodes {
+        root,
+        imports: Vec::new(),
+        classes: Vec::new(),
+        bindings: Vec::new(),
+        attribute_assignments: Vec::new(),
+        members: HashMap::default(),
+        calls: Vec::new(),
+        pragmas: Vec::new(),
+    };
     let mut cursor = QueryCursor::new();
     if let Some(range) = &range {
         cursor.set_byte_range(range.clone());
@@ -363,7 +373,7 @@ fn read_definitions(found: &mut FoundNodes, source: &str, facts: &mut FileFacts)
                 }
             }
             None => {
-                let mut class = read_class(class_node, source, &mut found.members);
+                let mut class = read_class(found.root, class_node, source, &mut found.members);
                 if let Some(decorated) = decorated {
                     class.decorators = read_decorators(decorated, source);
                 }
@@ -373,7 +383,7 @@ fn read_definitions(found: &mut FoundNodes, source: &str, facts: &mut FileFacts)
         }
     }
     for &(target, value) in &found.bindings {
-        if !at_module_level(target) {
+        if !at_module_level(found.root, target) {
             continue;
         }
         // `a = b = value` and tuple targets: bind every plain name.
@@ -416,6 +426,7 @@ fn read_decorators(decorated: Node, source: &str) -> Vec<Expr> {
 }
 
 fn read_class(
+    root: Node,
     node: Node,
     source: &str,
     members: &mut HashMap<usize, Vec<MemberMatch>>,
@@ -427,7 +438,7 @@ fn read_class(
             .unwrap_or_default(),
         name_range: name_node.map(node_range).unwrap_or_default(),
         range: node_range(node),
-        nested_in_function: inside_function(node),
+        nested_in_function: inside_function(root, node),
         ..ClassFacts::default()
     };
     if let Some(superclasses) = node.child_by_field_name("superclasses") {
@@ -461,42 +472,40 @@ fn read_class(
     class
 }
 
+/// The ancestors of `node` below the module, outermost first.
+///
+/// Walked down from the root: `Node::parent` searches down from the root
+/// on every call, scanning every top-level statement, so walking up costs
+/// that scan once per level.
+fn ancestors<'tree>(root: Node<'tree>, node: Node<'tree>) -> impl Iterator<Item = Node<'tree>> {
+    let mut current = root;
+    std::iter::from_fn(move || {
+        let child = current.child_with_descendant(node).filter(|&c| c != node)?;
+        current = child;
+        Some(child)
+    })
+}
+
 /// Not inside a function, class or lambda: a binding of the module itself
 /// (possibly under `if`, `try` or `with`).
-fn at_module_level(node: Node) -> bool {
-    let mut parent = node.parent();
-    while let Some(p) = parent {
-        if matches!(
-            p.kind(),
+fn at_module_level(root: Node, node: Node) -> bool {
+    !ancestors(root, node).any(|a| {
+        matches!(
+            a.kind(),
             "function_definition" | "class_definition" | "lambda"
-        ) {
-            return false;
-        }
-        parent = p.parent();
-    }
-    true
+        )
+    })
 }
 
-fn enclosing_function(node: Node) -> Option<Node> {
-    let mut parent = node.parent();
-    while let Some(p) = parent {
-        if p.kind() == "function_definition" {
-            return Some(p);
-        }
-        parent = p.parent();
-    }
-    None
+/// The innermost function around `node`.
+fn enclosing_function<'tree>(root: Node<'tree>, node: Node<'tree>) -> Option<Node<'tree>> {
+    ancestors(root, node)
+        .filter(|a| a.kind() == "function_definition")
+        .last()
 }
 
-fn inside_function(node: Node) -> bool {
-    let mut parent = node.parent();
-    while let Some(p) = parent {
-        if p.kind() == "function_definition" {
-            return true;
-        }
-        parent = p.parent();
-    }
-    false
+fn inside_function(root: Node, node: Node) -> bool {
+    ancestors(root, node).any(|a| a.kind() == "function_definition")
 }
 
 /// Reads the members the query found in the class's own body (nested
@@ -675,7 +684,7 @@ fn read_calls(found: &FoundNodes, source: &str, scope: &Scope, facts: &mut FileF
             continue;
         }
         facts.call_sites.push(CallSite {
-            function_range: enclosing_function(call).map(node_range),
+            function_range: enclosing_function(found.root, call).map(node_range),
             construct,
             callee,
             call: read_expr(call, source),

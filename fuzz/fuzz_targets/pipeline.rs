@@ -1,7 +1,8 @@
 //! The analysis pipeline on arbitrary files: extraction, linking, every
 //! rule, the reports, the hovers at every offset, the `sql` and `graph`
 //! outputs, and the fixes (each one alone, then `--fix` and
-//! `--unsafe-fixes` rounds as the command line runs them).
+//! `--unsafe-fixes` rounds as the command line runs them), and extracting
+//! a file again after an edit, incrementally and afresh.
 //!
 //! Input: one flags byte, then files separated by the byte 0xFF (never
 //! part of UTF-8 text). A file's first line is its path (a name such as
@@ -39,6 +40,7 @@ use sqla_analyzer::suppress;
 use sqla_analyzer::syntax;
 use sqla_analyzer::text::{LineIndex, TextRange};
 use sqla_analyzer::workspace;
+use tree_sitter::{InputEdit, Point};
 
 const MAX_FILES: usize = 8;
 const SEPARATOR: u8 = 0xFF;
@@ -367,6 +369,57 @@ fn fix_rounds(mut files: Vec<File>, config: &Config, options: &LinkOptions, allo
     }
 }
 
+/// A tree-sitter point: rows end at `\n`, columns count bytes.
+fn point(text: &str, offset: usize) -> Point {
+    let before = &text.as_bytes()[..offset];
+    let row = before.iter().filter(|&&b| b == b'\n').count();
+    let column = offset
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |at| at + 1);
+    Point { row, column }
+}
+
+/// Extracting only what an edit touched equals extracting afresh: edits
+/// that open a bracket, a string, a line, and delete a slice of the file.
+fn incremental_extraction(path: &str, text: &str, facts: &FileFacts) {
+    let floor = |mut at: usize| {
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let (third, half) = (floor(text.len() / 3), floor(text.len() / 2));
+    let tree = syntax::parse(text);
+    for (start, end, inserted) in [
+        (half, half, "("),
+        (third, third, "\"\"\""),
+        (third, half, ""),
+        (half, half, "\n    x = Column(Integer)\n"),
+    ] {
+        let new_text = format!("{}{inserted}{}", &text[..start], &text[end..]);
+        let new_end = start + inserted.len();
+        let mut old_tree = tree.clone();
+        old_tree.edit(&InputEdit {
+            start_byte: start,
+            old_end_byte: end,
+            new_end_byte: new_end,
+            start_position: point(text, start),
+            old_end_position: point(text, end),
+            new_end_position: point(&new_text, new_end),
+        });
+        let new_tree = syntax::reparse(&new_text, &old_tree);
+        if let Some(edited) = facts::extract_edited(facts, text, &old_tree, &new_text, &new_tree) {
+            let afresh = facts::extract_from_tree(path, &new_text, &new_tree);
+            assert!(
+                edited == afresh,
+                "extracting {start}..{end} -> {inserted:?} incrementally differs"
+            );
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((flags, inputs, pyproject)) = parse_input(data) else {
         return;
@@ -413,6 +466,7 @@ fuzz_target!(|data: &[u8]| {
                 text.as_bytes(),
             ));
             let facts = Arc::new(facts::extract(&path, &text));
+            incremental_extraction(&path, &text, &facts);
             File {
                 path,
                 text: Arc::from(text),

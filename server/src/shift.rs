@@ -443,6 +443,7 @@ fn leaves_read_text_alone(
         facts
             .classes
             .iter()
+            .map(Arc::as_ref)
             .chain(facts.imperative_mappings.iter().map(|m| &m.properties))
             .map(|class| class.body_range.start())
             .collect()

@@ -11,6 +11,7 @@
 //! milliseconds.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use tree_sitter::{Node, Tree};
 
@@ -67,7 +68,7 @@ pub fn extract_edited(
         read.classes,
         &old_region,
         &past_region,
-        class_range,
+        |class| class_range(class),
     )?;
     if !same_scope(old, &imports, &bindings, &classes) {
         return None;
@@ -237,7 +238,7 @@ fn same_scope(
     old: &FileFacts,
     imports: &[Import],
     bindings: &[Binding],
-    classes: &[ClassFacts],
+    classes: &[Arc<ClassFacts>],
 ) -> bool {
     fn import_key(i: &Import) -> (&str, &str, Option<&str>, bool) {
         (&i.local, &i.module, i.member.as_deref(), i.star)

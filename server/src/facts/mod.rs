@@ -14,6 +14,7 @@ pub mod types;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
+use std::sync::Arc;
 
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor, Tree};
@@ -42,7 +43,7 @@ pub struct FileFacts {
     pub bindings: Vec<Binding>,
     /// Module-level `a.b.c = value` assignments (`SQLModel.metadata.naming_convention = {...}`).
     pub attribute_assignments: Vec<Binding>,
-    pub classes: Vec<ClassFacts>,
+    pub classes: Vec<Arc<ClassFacts>>,
     /// `Table(...)` calls outside class bodies.
     pub tables: Vec<TableFacts>,
     pub call_sites: Vec<CallSite>,
@@ -98,6 +99,7 @@ impl FileFacts {
             .iter()
             .rev()
             .find(|c| c.name == name && !c.nested_in_function)
+            .map(Arc::as_ref)
     }
 
     /// Names bound at module level (classes, assignments), for name resolution.
@@ -222,7 +224,8 @@ fn compiled_pattern(binding: &Binding) -> Option<&str> {
 /// are, the tables of module-level bindings, the call sites.
 fn interpret(found: &FoundNodes, source: &str, scope: &Scope, facts: &mut FileFacts) {
     for class in &mut facts.classes {
-        members::interpret_class(class, source, scope);
+        // Freshly read: the class is not shared yet, make_mut does not copy.
+        members::interpret_class(Arc::make_mut(class), source, scope);
     }
     facts.tables = facts
         .bindings
@@ -369,7 +372,8 @@ fn read_definitions(found: &mut FoundNodes, source: &str, facts: &mut FileFacts)
         match seen_classes.get(&class_node.id()) {
             Some(&at) => {
                 if let Some(decorated) = decorated {
-                    facts.classes[at].decorators = read_decorators(decorated, source);
+                    Arc::make_mut(&mut facts.classes[at]).decorators =
+                        read_decorators(decorated, source);
                 }
             }
             None => {
@@ -378,7 +382,7 @@ fn read_definitions(found: &mut FoundNodes, source: &str, facts: &mut FileFacts)
                     class.decorators = read_decorators(decorated, source);
                 }
                 seen_classes.insert(class_node.id(), facts.classes.len());
-                facts.classes.push(class);
+                facts.classes.push(Arc::new(class));
             }
         }
     }

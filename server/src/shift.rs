@@ -417,9 +417,31 @@ pub fn facts_moved(
     change
         .placements(old_text, new_text)
         .into_iter()
-        .find(|placed| {
-            let mut moved = old_facts.clone();
-            moved.shift(placed) && moved == *new_facts
+        .find(|placed| moved_equals(old_facts, new_facts, placed))
+}
+
+/// Whether the old facts moved past `change` equal the new ones. A class
+/// wholly before the change does not move: where the new facts share it
+/// (an incremental extraction kept it), it is equal without a copy.
+fn moved_equals(old: &FileFacts, new: &FileFacts, change: &TextChange) -> bool {
+    let (mut old_rest, mut new_rest) = (old.clone(), new.clone());
+    let old_classes = std::mem::take(&mut old_rest.classes);
+    let new_classes = std::mem::take(&mut new_rest.classes);
+    old_classes.len() == new_classes.len()
+        && old_rest.shift(change)
+        && old_rest == new_rest
+        && old_classes.iter().zip(&new_classes).all(|(old, new)| {
+            let before = old
+                .decorators
+                .iter()
+                .map(|d| d.range.end)
+                .chain([old.range.end])
+                .all(|end| end < change.start);
+            if before && Arc::ptr_eq(old, new) {
+                return true;
+            }
+            let mut moved = ClassFacts::clone(old);
+            moved.shift(change) && moved == **new
         })
 }
 

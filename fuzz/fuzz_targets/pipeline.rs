@@ -40,7 +40,6 @@ use sqla_analyzer::suppress;
 use sqla_analyzer::syntax;
 use sqla_analyzer::text::{LineIndex, TextRange};
 use sqla_analyzer::workspace;
-use tree_sitter::{InputEdit, Point};
 
 const MAX_FILES: usize = 8;
 const SEPARATOR: u8 = 0xFF;
@@ -369,18 +368,6 @@ fn fix_rounds(mut files: Vec<File>, config: &Config, options: &LinkOptions, allo
     }
 }
 
-/// A tree-sitter point: rows end at `\n`, columns count bytes.
-fn point(text: &str, offset: usize) -> Point {
-    let before = &text.as_bytes()[..offset];
-    let row = before.iter().filter(|&&b| b == b'\n').count();
-    let column = offset
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |at| at + 1);
-    Point { row, column }
-}
-
 /// Extracting only what an edit touched equals extracting afresh: edits
 /// that open a bracket, a string, a line, and delete a slice of the file.
 fn incremental_extraction(path: &str, text: &str, facts: &FileFacts) {
@@ -398,18 +385,7 @@ fn incremental_extraction(path: &str, text: &str, facts: &FileFacts) {
         (third, half, ""),
         (half, half, "\n    x = Column(Integer)\n"),
     ] {
-        let new_text = format!("{}{inserted}{}", &text[..start], &text[end..]);
-        let new_end = start + inserted.len();
-        let mut old_tree = tree.clone();
-        old_tree.edit(&InputEdit {
-            start_byte: start,
-            old_end_byte: end,
-            new_end_byte: new_end,
-            start_position: point(text, start),
-            old_end_position: point(text, end),
-            new_end_position: point(&new_text, new_end),
-        });
-        let new_tree = syntax::reparse(&new_text, &old_tree);
+        let (new_text, old_tree, new_tree) = syntax::edit(text, &tree, (start, end, inserted));
         if let Some(edited) = facts::extract_edited(facts, text, &old_tree, &new_text, &new_tree) {
             let afresh = facts::extract_from_tree(path, &new_text, &new_tree);
             assert!(

@@ -2,10 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use tree_sitter::{InputEdit, Point, Tree};
-
-use crate::syntax;
-
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
 }
@@ -57,37 +53,4 @@ fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
         .collect();
     entries.sort();
     entries
-}
-
-fn point(text: &str, offset: usize) -> Point {
-    let before = &text.as_bytes()[..offset];
-    let row = before.iter().filter(|&&b| b == b'\n').count();
-    let column = offset
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |at| at + 1);
-    Point { row, column }
-}
-
-/// Replaces `start..end` of `text` with `inserted` as an editor would: the
-/// new text, the old tree edited to match it, and its incremental re-parse.
-pub fn edit(
-    text: &str,
-    tree: &Tree,
-    (start, end, inserted): (usize, usize, &str),
-) -> (String, Tree, Tree) {
-    let new_text = format!("{}{inserted}{}", &text[..start], &text[end..]);
-    let new_end = start + inserted.len();
-    let mut old_tree = tree.clone();
-    old_tree.edit(&InputEdit {
-        start_byte: start,
-        old_end_byte: end,
-        new_end_byte: new_end,
-        start_position: point(text, start),
-        old_end_position: point(text, end),
-        new_end_position: point(&new_text, new_end),
-    });
-    let new_tree = syntax::reparse(&new_text, &old_tree);
-    (new_text, old_tree, new_tree)
 }

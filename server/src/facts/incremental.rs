@@ -267,7 +267,8 @@ mod tests {
     use super::*;
     use crate::facts::extract_from_tree;
     use crate::syntax;
-    use crate::test_support::{edit, python_files, workspaces};
+    use crate::syntax::edit;
+    use crate::test_support::{python_files, workspaces};
     use rayon::prelude::*;
 
     /// Edits of one line, chosen to reshape the code around them: comments,

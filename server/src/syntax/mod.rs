@@ -8,7 +8,7 @@ pub mod expr;
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use tree_sitter::{Language, Parser, Query, Tree};
+use tree_sitter::{InputEdit, Language, Parser, Point, Query, Tree};
 
 pub fn language() -> Language {
     tree_sitter_python::LANGUAGE.into()
@@ -45,6 +45,41 @@ pub fn reparse(text: &str, old: &Tree) -> Tree {
             .parse(text, Some(old))
             .expect("parsing without a timeout or cancellation flag always returns a tree")
     })
+}
+
+/// Replaces `start..end` of `text` with `inserted` as an editor would: the
+/// new text, the old tree edited to match it (`Tree::edit`), and its
+/// incremental re-parse. For tests and fuzzing; the server edits ropes.
+pub fn edit(
+    text: &str,
+    tree: &Tree,
+    (start, end, inserted): (usize, usize, &str),
+) -> (String, Tree, Tree) {
+    let new_text = format!("{}{inserted}{}", &text[..start], &text[end..]);
+    let new_end = start + inserted.len();
+    let mut old_tree = tree.clone();
+    old_tree.edit(&InputEdit {
+        start_byte: start,
+        old_end_byte: end,
+        new_end_byte: new_end,
+        start_position: point(text, start),
+        old_end_position: point(text, end),
+        new_end_position: point(&new_text, new_end),
+    });
+    let new_tree = reparse(&new_text, &old_tree);
+    (new_text, old_tree, new_tree)
+}
+
+/// A tree-sitter point: rows end at `\n` only, columns count bytes.
+fn point(text: &str, offset: usize) -> Point {
+    let before = &text.as_bytes()[..offset];
+    let row = before.iter().filter(|&&b| b == b'\n').count();
+    let column = offset
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |at| at + 1);
+    Point { row, column }
 }
 
 /// The `.scm` files, in the order their patterns are numbered in [`ModelQuery`].

@@ -17,7 +17,8 @@ use crate::lsp::encoding::Encoding;
 use crate::lsp::hover::target_at;
 use crate::sql;
 use crate::syntax;
-use crate::test_support::{edit, python_files, workspaces};
+use crate::syntax::edit;
+use crate::test_support::{python_files, workspaces};
 
 fn snapshot(
     files: &[(String, String)],

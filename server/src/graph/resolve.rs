@@ -1,6 +1,7 @@
 //! What a name used in one module refers to, across the workspace's modules.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::FileId;
@@ -25,14 +26,48 @@ pub enum Symbol {
 
 pub struct Resolver<'a> {
     files: &'a [Arc<FileFacts>],
+    /// Per file: each module-level name's last class, binding and import
+    /// (indices into the file's facts), so a lookup does not scan them.
+    names: Vec<HashMap<&'a str, Definitions>>,
+    /// Per file: dotted names already resolved there. Every class of a
+    /// module names the same few bases and targets.
+    resolved: Vec<RefCell<HashMap<Box<str>, Symbol>>>,
     modules: HashMap<&'a str, FileId>,
     /// Last dotted component -> modules, for `src/` layouts where the path
     /// gives `src.app.models` but imports say `app.models`.
     by_suffix: HashMap<&'a str, Vec<FileId>>,
 }
 
+/// The last definitions of one name in a module, by kind.
+#[derive(Debug, Clone, Copy, Default)]
+struct Definitions {
+    class: Option<usize>,
+    binding: Option<usize>,
+    import: Option<usize>,
+}
+
+fn definitions(facts: &FileFacts) -> HashMap<&str, Definitions> {
+    let mut names: HashMap<&str, Definitions> = HashMap::default();
+    // Later definitions overwrite earlier ones: the facts are in source order.
+    for (index, class) in facts.classes.iter().enumerate() {
+        if !class.nested_in_function {
+            names.entry(class.name.as_str()).or_default().class = Some(index);
+        }
+    }
+    for (index, binding) in facts.bindings.iter().enumerate() {
+        names.entry(binding.name.as_str()).or_default().binding = Some(index);
+    }
+    for (index, import) in facts.imports.iter().enumerate() {
+        if !import.star {
+            names.entry(import.local.as_str()).or_default().import = Some(index);
+        }
+    }
+    names
+}
+
 impl<'a> Resolver<'a> {
     pub fn new(files: &'a [Arc<FileFacts>]) -> Self {
+        let names = files.iter().map(|file| definitions(file)).collect();
         let mut modules = HashMap::default();
         let mut by_suffix: HashMap<&str, Vec<FileId>> = HashMap::default();
         for (id, file) in files.iter().enumerate() {
@@ -42,6 +77,8 @@ impl<'a> Resolver<'a> {
         }
         Self {
             files,
+            resolved: files.iter().map(|_| RefCell::default()).collect(),
+            names,
             modules,
             by_suffix,
         }
@@ -66,7 +103,14 @@ impl<'a> Resolver<'a> {
 
     /// Resolves a dotted name as used in `file`.
     pub fn resolve(&self, file: FileId, dotted: &str) -> Symbol {
-        self.resolve_at(file, dotted, 0)
+        if let Some(symbol) = self.resolved[file].borrow().get(dotted) {
+            return symbol.clone();
+        }
+        let symbol = self.resolve_at(file, dotted, 0);
+        self.resolved[file]
+            .borrow_mut()
+            .insert(dotted.into(), symbol.clone());
+        symbol
     }
 
     /// Resolves a name or attribute expression as used in `file`.
@@ -112,23 +156,10 @@ impl<'a> Resolver<'a> {
         }
         let facts = &self.files[file];
         // The last definition in source order wins, as at import time.
-        let class = facts
-            .classes
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, c)| c.name == name && !c.nested_in_function);
-        let binding = facts
-            .bindings
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, b)| b.name == name);
-        let import = facts
-            .imports
-            .iter()
-            .rev()
-            .find(|i| !i.star && i.local == name);
+        let found = self.names[file].get(name).copied().unwrap_or_default();
+        let class = found.class.map(|index| (index, &facts.classes[index]));
+        let binding = found.binding.map(|index| (index, &facts.bindings[index]));
+        let import = found.import.map(|index| &facts.imports[index]);
         let class_at = class.map(|(_, c)| c.range.start);
         let binding_at = binding.map(|(_, b)| b.name_range.start);
         let import_at = import.map(|i| i.range.start);

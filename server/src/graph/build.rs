@@ -45,12 +45,15 @@ struct ScopeSeed {
 struct Linker<'a> {
     files: &'a [Arc<FileFacts>],
     resolver: Resolver<'a>,
-    locals: Vec<HashSet<String>>,
+    /// Each file's module-level names and imports, for `construct`.
+    scopes: Vec<facts::Scope<'a>>,
     options: &'a LinkOptions,
     seeds: Vec<ScopeSeed>,
     seed_by_key: HashMap<String, usize>,
     parent: Vec<usize>,
     lineages: HashMap<ClassRef, Lineage>,
+    /// Module-level bindings already decided by `scope_of_symbol`.
+    binding_scopes: HashMap<(FileId, usize), Option<usize>>,
     graph: Graph,
     class_by_ref: HashMap<ClassRef, ClassId>,
     /// Core tables bound to a variable: (file, binding name) -> table.
@@ -78,17 +81,23 @@ struct Linker<'a> {
 /// Links the facts of every file of a workspace.
 pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
     let files_ref: &[Arc<FileFacts>] = &files;
+    let locals: Vec<HashSet<String>> = files_ref.iter().map(|f| f.local_names()).collect();
     // The linker borrows the files; the graph owns them at the end.
     let graph = {
         let mut linker = Linker {
             files: files_ref,
             resolver: Resolver::new(files_ref),
-            locals: files_ref.iter().map(|f| f.local_names()).collect(),
+            scopes: files_ref
+                .iter()
+                .zip(&locals)
+                .map(|(file, locals)| facts::Scope::new(&file.imports, locals))
+                .collect(),
             options,
             seeds: Vec::new(),
             seed_by_key: HashMap::default(),
             parent: Vec::new(),
             lineages: HashMap::default(),
+            binding_scopes: HashMap::default(),
             graph: Graph::default(),
             class_by_ref: HashMap::default(),
             table_by_binding: HashMap::default(),
@@ -123,8 +132,7 @@ impl<'a> Linker<'a> {
     }
 
     fn construct(&self, file: FileId, callee: &Expr) -> Option<Construct> {
-        let scope = facts::Scope::new(&self.files[file].imports, &self.locals[file]);
-        scope.construct(callee)
+        self.scopes[file].construct(callee)
     }
 
     // ----- scopes -------------------------------------------------------
@@ -182,14 +190,29 @@ impl<'a> Linker<'a> {
     /// The scope a symbol stands for: a declarative base, a registry, a
     /// Flask `db`, SQLModel, or a MetaData; `None` when it is none of those.
     fn scope_of_symbol(&mut self, symbol: &Symbol, depth: usize) -> Option<usize> {
+        // Every class of a module names the same base: its scope is decided
+        // once. Only from the top, where no depth limit has cut the answer.
+        if let (Symbol::Binding(file, index), 0) = (symbol, depth) {
+            if let Some(&known) = self.binding_scopes.get(&(*file, *index)) {
+                return known;
+            }
+            let scope = self.scope_of_symbol_uncached(symbol, depth);
+            self.binding_scopes.insert((*file, *index), scope);
+            return scope;
+        }
+        self.scope_of_symbol_uncached(symbol, depth)
+    }
+
+    fn scope_of_symbol_uncached(&mut self, symbol: &Symbol, depth: usize) -> Option<usize> {
         if depth > 8 {
             return None;
         }
+        let files = self.files;
         match symbol {
             Symbol::Binding(file, index) => {
                 let (file, index) = (*file, *index);
-                let binding = &self.files[file].bindings[index];
-                let call = binding.value.as_call()?.clone();
+                let binding = &files[file].bindings[index];
+                let call = binding.value.as_call()?;
                 let location = Some(Location {
                     file,
                     range: binding.name_range,
@@ -2056,7 +2079,7 @@ impl<'a> Linker<'a> {
         let expr = match &expr.kind {
             ExprKind::Str(text) => {
                 parsed = parse_expression(text)?;
-                &parsed
+                &*parsed
             }
             ExprKind::Lambda(body) => body,
             _ => expr,
@@ -2129,7 +2152,7 @@ impl<'a> Linker<'a> {
         let expr = match &expr.kind {
             ExprKind::Str(text) => {
                 parsed = parse_expression(text)?;
-                &parsed
+                &*parsed
             }
             ExprKind::Lambda(body) => body,
             _ => expr,
@@ -2393,11 +2416,35 @@ fn is_literal(expr: &Expr) -> bool {
     )
 }
 
-fn parse_expression(text: &str) -> Option<Expr> {
+/// An expression written in a string (`primaryjoin="..."`). The same strings
+/// come back on every link while the user edits elsewhere, and parsing them
+/// is most of what reading them costs, so each text is parsed once.
+fn parse_expression(text: &str) -> Option<Arc<Expr>> {
+    use std::sync::{Mutex, OnceLock};
+    /// Enough for every string of a large workspace; cleared when full so
+    /// that a long session's abandoned texts do not accumulate.
+    const CAPACITY: usize = 1 << 16;
+    type Parsed = HashMap<Box<str>, Option<Arc<Expr>>>;
+    static PARSED: OnceLock<Mutex<Parsed>> = OnceLock::new();
+
     let text = text.trim();
     if text.is_empty() || text.len() > 4096 {
         return None;
     }
+    let parsed = PARSED.get_or_init(|| Mutex::new(HashMap::default()));
+    if let Some(expr) = parsed.lock().ok()?.get(text) {
+        return expr.clone();
+    }
+    let expr = parse_expression_uncached(text).map(Arc::new);
+    let mut parsed = parsed.lock().ok()?;
+    if parsed.len() >= CAPACITY {
+        parsed.clear();
+    }
+    parsed.insert(text.into(), expr.clone());
+    expr
+}
+
+fn parse_expression_uncached(text: &str) -> Option<Expr> {
     let tree = crate::syntax::parse(text);
     let root = tree.root_node();
     if root.has_error() {

@@ -66,23 +66,25 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         }
         // Several relationships naming one counterpart (filtered views of
         // one collection): no single back_populates can pair them.
-        let sharing = graph.classes[relationship.class]
-            .relationships
-            .iter()
-            .filter(|&&r| {
-                graph.relationships[r]
-                    .facts
-                    .string_option("back_populates")
-                    .and_then(|s| s.known().cloned())
-                    == Some(name.clone())
-            })
-            .count();
         let mut own_columns = relationship.fk_columns.clone();
         let mut other_columns = other.fk_columns.clone();
         own_columns.sort();
         other_columns.sort();
         let same_key = own_columns == other_columns;
-        if sharing > 1 && (same_key || own_columns.is_empty() || other_columns.is_empty()) {
+        if (same_key || own_columns.is_empty() || other_columns.is_empty())
+            && graph.classes[relationship.class]
+                .relationships
+                .iter()
+                .filter(|&&r| {
+                    graph.relationships[r]
+                        .facts
+                        .option("back_populates")
+                        .and_then(|value| value.as_str())
+                        == Some(name.as_str())
+                })
+                .count()
+                > 1
+        {
             continue;
         }
         if !other

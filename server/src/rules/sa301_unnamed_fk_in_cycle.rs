@@ -61,41 +61,63 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     if context.dialect == Dialect::Sqlite {
         return;
     }
-    for cycle in &graph.table_cycles {
-        let unbreakable: Vec<ForeignKeyId> = graph
-            .foreign_keys
-            .iter()
-            .enumerate()
-            .filter(|(_, fk)| {
-                fk.referred_table()
-                    .is_some_and(|r| r != fk.table && cycle.contains(&r))
-                    && cycle.contains(&fk.table)
-                    && !fk.effective_name.is_named()
-                    && fk.facts.use_alter.as_ref().and_then(|u| u.known().copied()) != Some(true)
-                    && fk
-                        .facts
-                        .use_alter
-                        .as_ref()
-                        .is_none_or(|u| u.known().is_some())
-            })
-            .map(|(id, _)| id)
-            .collect();
+    // The cycles are disjoint: each table belongs to one at most, and so
+    // does each foreign key between two tables of the same cycle.
+    // A table's cycle and its place in it.
+    let mut cycle_of_table: Vec<Option<(usize, usize)>> = vec![None; graph.tables.len()];
+    for (index, cycle) in graph.table_cycles.iter().enumerate() {
+        for (place, &table) in cycle.iter().enumerate() {
+            cycle_of_table[table] = Some((index, place));
+        }
+    }
+    let mut unbreakable_by_cycle: Vec<Vec<ForeignKeyId>> =
+        vec![Vec::new(); graph.table_cycles.len()];
+    for (id, fk) in graph.foreign_keys.iter().enumerate() {
+        let Some(referred) = fk.referred_table() else {
+            continue;
+        };
+        let Some((cycle, _)) = cycle_of_table[fk.table] else {
+            continue;
+        };
+        if referred != fk.table
+            && cycle_of_table[referred].is_some_and(|(other, _)| other == cycle)
+            && !fk.effective_name.is_named()
+            && fk.facts.use_alter.as_ref().and_then(|u| u.known().copied()) != Some(true)
+            && fk
+                .facts
+                .use_alter
+                .as_ref()
+                .is_none_or(|u| u.known().is_some())
+        {
+            unbreakable_by_cycle[cycle].push(id);
+        }
+    }
+    for (cycle, unbreakable) in graph.table_cycles.iter().zip(&unbreakable_by_cycle) {
+        // Without the breakable keys, what is left of the cycle: tables
+        // numbered by their place in it.
+        let place = |table: usize| cycle_of_table[table].map_or(0, |(_, place)| place);
         let edges: Vec<(usize, usize)> = unbreakable
             .iter()
             .map(|&fk| {
+                let foreign_key = &graph.foreign_keys[fk];
                 (
-                    graph.foreign_keys[fk].table,
-                    graph.foreign_keys[fk].referred_table().unwrap(),
+                    place(foreign_key.table),
+                    place(foreign_key.referred_table().unwrap()),
                 )
             })
             .collect();
-        for remaining in cycles_of(graph.tables.len(), &edges) {
+        for places in cycles_of(cycle.len(), &edges) {
+            let remaining: Vec<usize> = places.iter().map(|&p| cycle[p]).collect();
+            let mut in_remaining = vec![false; cycle.len()];
+            for &p in &places {
+                in_remaining[p] = true;
+            }
             let members: Vec<ForeignKeyId> = unbreakable
                 .iter()
                 .copied()
                 .filter(|&fk| {
                     let f = &graph.foreign_keys[fk];
-                    remaining.contains(&f.table) && remaining.contains(&f.referred_table().unwrap())
+                    in_remaining[place(f.table)] && in_remaining[place(f.referred_table().unwrap())]
                 })
                 .collect();
             let mut tables: Vec<String> = remaining

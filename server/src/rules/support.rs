@@ -142,6 +142,7 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let mut best: Option<(usize, &str)> = None;
     let mut candidate_chars = Vec::new();
     let mut rows = (Vec::new(), Vec::new());
+    let name_histogram = histogram(&name_chars);
     for candidate in candidates {
         // A distance is at least the difference of the lengths: compare the
         // byte lengths first (each char is 1 to 4 bytes), then the chars.
@@ -158,6 +159,9 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         // Ties keep the alphabetically first candidate, so a candidate
         // only needs to beat or equal the best distance so far.
         let bound = best.map_or(limit, |(d, _)| d.min(limit));
+        if bag_distance(&name_histogram, &candidate_chars) > bound {
+            continue;
+        }
         let Some(distance) = bounded_distance(&name_chars, &candidate_chars, bound, &mut rows)
         else {
             continue;
@@ -167,6 +171,33 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// How often each char occurs, with chars folded into 64 buckets.
+fn histogram(chars: &[char]) -> [i32; 64] {
+    let mut counts = [0; 64];
+    for &c in chars {
+        counts[c as usize % 64] += 1;
+    }
+    counts
+}
+
+/// A lower bound of the edit distance, in one pass over the candidate: each
+/// edit adds, removes or replaces one char, so it changes the counts of the
+/// chars (of the buckets, which can only hide differences) by one each way.
+fn bag_distance(name: &[i32; 64], candidate: &[char]) -> usize {
+    let mut difference = *name;
+    for &c in candidate {
+        difference[c as usize % 64] -= 1;
+    }
+    let (surplus, deficit) = difference.iter().fold((0, 0), |(s, d), &n| {
+        if n > 0 {
+            (s + n as usize, d)
+        } else {
+            (s, d + n.unsigned_abs() as usize)
+        }
+    });
+    surplus.max(deficit)
 }
 
 /// [`edit_distance`] over chars, or `None` as soon as it must exceed `bound`
@@ -604,5 +635,32 @@ mod tests {
             }
         }
         assert_eq!(edit_distance("user", "User"), 1);
+
+        // Short words over a few chars (some sharing a histogram bucket:
+        // 'a' and '!' fold together): many near misses, anagrams and ties.
+        let alphabet: Vec<char> = "abcA!_é".chars().collect();
+        let mut state: u64 = 0x5eed;
+        let mut next = |bound: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize % bound
+        };
+        let generated: Vec<String> = (0..300)
+            .map(|_| {
+                let length = next(9);
+                (0..length)
+                    .map(|_| alphabet[next(alphabet.len())])
+                    .collect()
+            })
+            .collect();
+        let candidates: Vec<&str> = generated.iter().map(String::as_str).collect();
+        for name in &candidates {
+            assert_eq!(
+                closest(name, candidates.iter().copied()),
+                plain(name, &candidates),
+                "{name}"
+            );
+        }
     }
 }

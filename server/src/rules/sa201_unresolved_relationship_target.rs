@@ -30,11 +30,13 @@
 use super::support::{closest, diagnostic, fix, related, replace_string, unsafe_};
 use super::Context;
 use crate::diagnostic::Diagnostic;
-use crate::graph::TargetResolution;
+use crate::graph::{ScopeId, TargetResolution};
 use crate::syntax::expr::ExprKind;
+use std::collections::HashMap;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
+    let mut suggestions: HashMap<(ScopeId, &str), Option<&str>> = HashMap::new();
     for relationship in &graph.relationships {
         if relationship.backref_of.is_some() {
             continue;
@@ -45,13 +47,16 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let class = &graph.classes[relationship.class];
         let scope = &graph.scopes[class.scope];
         let simple = name.rsplit('.').next().unwrap_or(name);
-        let candidates: Vec<&str> = graph
-            .classes
-            .iter()
-            .filter(|c| c.scope == class.scope)
-            .map(|c| c.name.as_str())
-            .collect();
-        let suggestion = closest(simple, candidates.iter().copied());
+        // While a class is being renamed, every relationship to it misses
+        // the same name: each name is looked up once per registry.
+        let suggestion = *suggestions.entry((class.scope, simple)).or_insert_with(|| {
+            let candidates = graph
+                .classes
+                .iter()
+                .filter(|c| c.scope == class.scope)
+                .map(|c| c.name.as_str());
+            closest(simple, candidates)
+        });
         let mut message = format!(
             "relationship `{}.{}` targets \"{name}\", which is not a mapped class of this registry ({}): \
              the first query or configure_mappers() raises InvalidRequestError (expression '{name}' failed to locate a name)",

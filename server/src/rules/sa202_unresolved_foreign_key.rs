@@ -31,10 +31,13 @@ use super::support::{closest, diagnostic, fix, related, replace_string, unsafe_}
 use super::Context;
 use crate::diagnostic::Diagnostic;
 use crate::facts::ForeignKeyTarget;
-use crate::graph::ForeignKeyResolution;
+use crate::graph::{ForeignKeyResolution, ScopeId};
+use std::collections::HashMap;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
+    let mut table_names: HashMap<ScopeId, Vec<String>> = HashMap::new();
+    let mut closest_tables: HashMap<(ScopeId, String), Option<String>> = HashMap::new();
     for fk in &graph.foreign_keys {
         let table = &graph.tables[fk.table];
         let (target_index, target) = match fk
@@ -61,29 +64,39 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         };
         let (message, suggestion, referred) = match &fk.resolution {
             ForeignKeyResolution::MissingTable => {
-                let candidates: Vec<String> = graph
-                    .tables
-                    .iter()
-                    .filter(|t| t.scope == table.scope)
-                    .map(|t| t.full_name())
-                    .collect();
                 let qualified = match schema {
                     Some(schema) => format!("{schema}.{target_table}"),
                     None => target_table.clone(),
                 };
-                let suggestion = closest(&qualified, candidates.iter().map(String::as_str))
-                    .and_then(|t| {
-                        let found = graph
-                            .tables
-                            .iter()
-                            .find(|x| x.scope == table.scope && x.full_name() == t)?;
-                        let column = if found.column(column).is_some() {
-                            column.clone()
-                        } else {
-                            found.primary_key().first()?.to_string()
-                        };
-                        Some(format!("{t}.{column}"))
-                    });
+                // While a table is being renamed, every key to it misses the
+                // same name: each name is looked up once per MetaData.
+                let closest_table = closest_tables
+                    .entry((table.scope, qualified.clone()))
+                    .or_insert_with(|| {
+                        let candidates = table_names.entry(table.scope).or_insert_with(|| {
+                            graph
+                                .tables
+                                .iter()
+                                .filter(|t| t.scope == table.scope)
+                                .map(|t| t.full_name())
+                                .collect()
+                        });
+                        closest(&qualified, candidates.iter().map(String::as_str))
+                            .map(str::to_string)
+                    })
+                    .clone();
+                let suggestion = closest_table.as_deref().and_then(|t| {
+                    let found = graph
+                        .tables
+                        .iter()
+                        .find(|x| x.scope == table.scope && x.full_name() == t)?;
+                    let column = if found.column(column).is_some() {
+                        column.clone()
+                    } else {
+                        found.primary_key().first()?.to_string()
+                    };
+                    Some(format!("{t}.{column}"))
+                });
                 (
                     format!(
                         "foreign key \"{written}\" on {}.{} refers to table \"{qualified}\", which this MetaData does not define: \

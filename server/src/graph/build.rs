@@ -940,7 +940,7 @@ impl<'a> Linker<'a> {
         let parent_attributes: HashSet<String> = superclass
             .map(|s| self.mapped_attribute_names(s))
             .unwrap_or_default();
-        let mut seen: HashSet<String> = HashSet::default();
+        let mut seen: HashSet<&str> = HashSet::default();
         let mut columns = Vec::new();
         let mut incomplete = false;
         for (position, &(sfile, sindex)) in sources.iter().enumerate() {
@@ -967,17 +967,17 @@ impl<'a> Linker<'a> {
                 {
                     incomplete = true;
                 }
-                let Some(attribute) = column.attribute.clone() else {
+                let Some(attribute) = column.attribute.as_deref() else {
                     continue;
                 };
-                let shadowed = position > 0 && parent_attributes.contains(&attribute);
+                let shadowed = position > 0 && parent_attributes.contains(attribute);
                 if accept && !shadowed && seen.insert(attribute) {
                     columns.push((column, sfile));
                 }
             }
             // A relationship or other member named like a column hides it.
             for relationship in &source_class.relationships {
-                seen.insert(relationship.attribute.clone());
+                seen.insert(relationship.attribute.as_str());
             }
         }
 

@@ -8,7 +8,7 @@
 //! that foreign key has it: both sides of a `back_populates` pair (a
 //! `backref(...)` copies the flag by itself).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::graph::cycles_of;
 use crate::graph::{ClassId, Direction, ForeignKeyId, Graph, RelationshipId};
@@ -133,14 +133,29 @@ pub fn row_cycles(graph: &Graph) -> Vec<RowCycle> {
         .iter()
         .map(|d| (d.holder, d.referred))
         .collect();
-    cycles_of(graph.classes.len(), &edges)
+    let cycles = cycles_of(graph.classes.len(), &edges);
+    // The cycles are disjoint: a dependency belongs to the cycle holding
+    // both its classes, if any.
+    let mut cycle_of_class: Vec<Option<usize>> = vec![None; graph.classes.len()];
+    for (index, classes) in cycles.iter().enumerate() {
+        for &class in classes {
+            cycle_of_class[class] = Some(index);
+        }
+    }
+    let mut members: Vec<Vec<Dependency>> = vec![Vec::new(); cycles.len()];
+    for dependency in &dependencies {
+        if let Some(cycle) = cycle_of_class[dependency.holder] {
+            if cycle_of_class[dependency.referred] == Some(cycle) {
+                members[cycle].push(dependency.clone());
+            }
+        }
+    }
+    let unreadable: HashSet<ForeignKeyId> = unreadable.into_iter().collect();
+    cycles
         .into_iter()
-        .map(|classes| RowCycle {
-            dependencies: dependencies
-                .iter()
-                .filter(|d| classes.contains(&d.holder) && classes.contains(&d.referred))
-                .cloned()
-                .collect(),
+        .zip(members)
+        .map(|(classes, dependencies)| RowCycle {
+            dependencies,
             classes,
         })
         .filter(|cycle| {

@@ -77,11 +77,7 @@ pub fn find(
     dialect: Dialect,
     enabled: impl Fn(usize, &str) -> bool,
 ) -> Vec<Diagnostic> {
-    let context = Context {
-        graph,
-        texts,
-        dialect,
-    };
+    let context = Context::new(graph, texts, dialect);
     let mut diagnostics = rules::run(&context, |_| true);
     diagnostics.retain(|d| enabled(d.location.file, d.code));
     // One diagnostic per place: a mixin's relationship applied to several

@@ -43,6 +43,7 @@ use rayon::prelude::*;
 use crate::config::Dialect;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::graph::Graph;
+use std::sync::OnceLock;
 
 /// What every rule is given: the graph and the file texts (for fixes that
 /// keep the user's quoting).
@@ -51,11 +52,28 @@ pub struct Context<'a> {
     pub texts: &'a [&'a str],
     /// The database the project targets (`dialect` in the configuration).
     pub dialect: Dialect,
+    /// Four rules read the row-dependency cycles: found once, by the first.
+    row_cycles: OnceLock<Vec<flush_order::RowCycle>>,
 }
 
 impl<'a> Context<'a> {
+    pub fn new(graph: &'a Graph, texts: &'a [&'a str], dialect: Dialect) -> Self {
+        Self {
+            graph,
+            texts,
+            dialect,
+            row_cycles: OnceLock::new(),
+        }
+    }
+
     pub fn text(&self, file: usize) -> &'a str {
         self.texts.get(file).copied().unwrap_or("")
+    }
+
+    /// The graph's row-dependency cycles ([`flush_order::row_cycles`]).
+    pub(crate) fn row_cycles(&self) -> &[flush_order::RowCycle] {
+        self.row_cycles
+            .get_or_init(|| flush_order::row_cycles(self.graph))
     }
 }
 

@@ -337,11 +337,8 @@ mod tests {
             vec![Arc::new(facts::extract("models.py", source))],
             &LinkOptions::default(),
         );
-        let context = Context {
-            graph: &graph,
-            texts: &[source],
-            dialect: Dialect::Postgresql,
-        };
+        let texts = [source];
+        let context = Context::new(&graph, &texts, Dialect::Postgresql);
         let mut found = Vec::new();
         check(&context, &mut found);
         found

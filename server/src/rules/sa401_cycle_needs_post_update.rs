@@ -30,7 +30,7 @@
 //!     favorite_entry = relationship("Entry", primaryjoin=favorite_entry_id == Entry.entry_id, post_update=True)
 //! ```
 
-use super::flush_order::{post_update, preferred_break, row_cycles};
+use super::flush_order::{post_update, preferred_break};
 use super::support::{diagnostic, fix, related, safe, set_keyword};
 use super::Context;
 use crate::diagnostic::Diagnostic;
@@ -38,7 +38,7 @@ use crate::graph::{Direction, ForeignKeyId};
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
-    for cycle in row_cycles(graph) {
+    for cycle in context.row_cycles() {
         if !cycle.still_cyclic(graph, &[], false) {
             continue;
         }
@@ -62,7 +62,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 .filter(|d| !chosen.contains(&d.foreign_key) && !d.covered(graph))
                 .map(|d| d.foreign_key)
                 .collect();
-            match preferred_break(graph, &cycle, &open) {
+            match preferred_break(graph, cycle, &open) {
                 Some(fk) => chosen.push(fk),
                 None => break,
             }

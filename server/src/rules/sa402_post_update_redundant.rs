@@ -23,7 +23,7 @@
 //! entries = relationship("Entry", primaryjoin=widget_id == Entry.widget_id)
 //! ```
 
-use super::flush_order::{post_update, row_cycles};
+use super::flush_order::post_update;
 use super::support::{diagnostic, fix, related, remove_keyword, safe};
 use super::Context;
 use crate::diagnostic::Diagnostic;
@@ -31,7 +31,7 @@ use crate::graph::{Direction, ForeignKeyId};
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
-    for cycle in row_cycles(graph) {
+    for cycle in context.row_cycles() {
         if cycle.still_cyclic(graph, &[], false) {
             continue;
         }

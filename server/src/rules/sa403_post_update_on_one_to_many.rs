@@ -24,7 +24,7 @@
 //! favorite_entry = relationship("Entry", primaryjoin=favorite_entry_id == Entry.entry_id, post_update=True)
 //! ```
 
-use super::flush_order::{post_update, preferred_break, row_cycles};
+use super::flush_order::{post_update, preferred_break};
 use super::support::{diagnostic, fix, related, remove_keyword, set_keyword, unsafe_};
 use super::Context;
 use crate::diagnostic::Diagnostic;
@@ -32,7 +32,7 @@ use crate::graph::{Direction, ForeignKeyId};
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
-    for cycle in row_cycles(graph) {
+    for cycle in context.row_cycles() {
         if cycle.still_cyclic(graph, &[], false) {
             continue;
         }
@@ -50,7 +50,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             .filter(|d| !d.covered(graph) && d.has_many_to_one_writer(graph))
             .map(|d| d.foreign_key)
             .collect();
-        let Some(target_fk) = preferred_break(graph, &cycle, &open) else {
+        let Some(target_fk) = preferred_break(graph, cycle, &open) else {
             continue;
         };
         // Moving the flag there must still break the cycle.

@@ -25,14 +25,13 @@
 //!     author = relationship("Author")
 //! ```
 
-use super::flush_order::row_cycles;
 use super::support::{diagnostic, fix, remove_keyword, safe};
 use super::Context;
 use crate::diagnostic::Diagnostic;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
-    let cycles = row_cycles(graph);
+    let cycles = context.row_cycles();
     for (id, relationship) in graph.relationships.iter().enumerate() {
         // Only where the flag is written.
         let Some(keyword) = relationship

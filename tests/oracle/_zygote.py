@@ -4,11 +4,13 @@ then forks one child per script run.
 Started by forkserver.py as ``python _zygote.py`` with the environment the
 runs need. Requests come on stdin, one JSON object a line::
 
-    {"argv": [SCRIPT, ARG...], "cwd": DIR, "stdout": FILE, "stderr": FILE,
-     "timeout": SECONDS | null}
+    {"argv": [SCRIPT, ARG...], "cwd": DIR, "env": {NAME: VALUE},
+     "stdout": FILE, "stderr": FILE, "timeout": SECONDS | null}
 
 and for each the zygote forks a child that does what ``python SCRIPT ARG...``
-started in DIR would do (fd 0 on /dev/null, fds 1 and 2 on the two files),
+started in DIR with ENV would do (fd 0 on /dev/null, fds 1 and 2 on the two
+files; ENV differs from the zygote's own in volatile variables only, see
+forkserver.VOLATILE_ENV),
 answers on stdout ``{"pid": PID}``, waits for it, kills it after
 ``timeout`` seconds, and answers::
 
@@ -118,6 +120,8 @@ def child(request: dict, protocol_fds: tuple[int, ...]) -> None:
             os.dup2(fd, target)
             os.close(fd)
         os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
         script = request["argv"][0]
         sys.argv = list(request["argv"])
         sys.path[0] = os.path.dirname(os.path.realpath(script))

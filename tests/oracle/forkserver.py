@@ -32,6 +32,10 @@ import time
 from pathlib import Path
 
 FRESH_ENV = "ORACLE_FRESH_INTERPRETER"
+# Variables that change from test to test and that nothing reads at start-up
+# or import time: a zygote serves every value of them (its child gets the
+# run's own value).
+VOLATILE_ENV = frozenset({"PYTEST_CURRENT_TEST"})
 ZYGOTE = Path(__file__).resolve().parent / "_zygote.py"
 START_TIMEOUT = 120.0  # the zygote's imports, on a loaded CI machine
 REPLY_GRACE = 30.0  # beyond a run's timeout, before the zygote counts as hung
@@ -63,7 +67,7 @@ def run_python(
             cmd, cwd=cwd, env=env, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL
         )
         return subprocess.CompletedProcess(cmd, proc.returncode, _text(proc.stdout), _text(proc.stderr))
-    return _zygote_for(env).run(cmd, Path(cwd), timeout)
+    return _zygote_for(env).run(cmd, Path(cwd), env, timeout)
 
 
 def _text(data: bytes | None) -> str:
@@ -86,10 +90,10 @@ _ZYGOTES: dict[tuple, _Zygote] = {}
 
 
 def _zygote_for(env: dict[str, str]) -> _Zygote:
-    # A child inherits the zygote's environment (and what the interpreter read
-    # from it at start-up: PYTHONPATH, PYTHONHASHSEED, ...), so each
-    # environment gets its own zygote.
-    key = (sys.executable, tuple(sorted(env.items())))
+    # A child inherits what the zygote's interpreter and imports read from
+    # the environment at start-up (PYTHONPATH, PYTHONHASHSEED, locale, ...),
+    # so each environment gets its own zygote, but for VOLATILE_ENV.
+    key = (sys.executable, tuple(sorted((k, v) for k, v in env.items() if k not in VOLATILE_ENV)))
     zygote = _ZYGOTES.get(key)
     if zygote is None or not zygote.alive():
         if zygote is not None:
@@ -126,13 +130,14 @@ class _Zygote:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def run(self, cmd: list[str], cwd: Path, timeout: float | None) -> subprocess.CompletedProcess:
+    def run(self, cmd: list[str], cwd: Path, env: dict[str, str], timeout: float | None) -> subprocess.CompletedProcess:
         with tempfile.TemporaryDirectory(prefix="sqla-fork-") as tmp:
             stdout, stderr = Path(tmp) / "stdout", Path(tmp) / "stderr"
             self._send(
                 {
                     "argv": cmd[1:],
                     "cwd": str(cwd.resolve()),
+                    "env": env,
                     "stdout": str(stdout),
                     "stderr": str(stderr),
                     "timeout": timeout,

@@ -217,6 +217,19 @@ def test_a_case_that_dies_is_a_crash(tmp_path):
     assert run_case(case, "result['after'] = 1")["after"] == 1
 
 
+def test_a_case_sees_the_environment_of_its_run(tmp_path, monkeypatch):
+    """pytest sets PYTEST_CURRENT_TEST per test: the case gets the value of
+    the moment, from the same zygote."""
+    case = write(tmp_path, {"models.py": ""})
+    body = "import os\nresult['test'] = os.environ.get('PYTEST_CURRENT_TEST')\nresult['parent'] = os.getppid()"
+    first = run_case(case, body)
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "another test")
+    second = run_case(case, body)
+    assert "test_harness.py::test_a_case_sees_the_environment_of_its_run" in first["test"]
+    assert second["test"] == "another test"
+    assert first["parent"] == second["parent"]
+
+
 @pytest.mark.skipif(forkserver.fresh_interpreter(), reason="no zygote with ORACLE_FRESH_INTERPRETER=1")
 def test_a_lost_zygote_is_started_again(tmp_path):
     case = write(tmp_path, {"models.py": ""})

@@ -63,9 +63,12 @@ def run_python(
     env = dict(os.environ if env is None else env)
     cmd = [sys.executable, str(script), *map(str, args)]
     if fresh_interpreter():
-        proc = subprocess.run(
-            cmd, cwd=cwd, env=env, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL
-        )
+        try:
+            proc = subprocess.run(
+                cmd, cwd=cwd, env=env, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise subprocess.TimeoutExpired(cmd, timeout, _text(exc.output), _text(exc.stderr)) from None
         return subprocess.CompletedProcess(cmd, proc.returncode, _text(proc.stdout), _text(proc.stderr))
     return _zygote_for(env).run(cmd, Path(cwd), env, timeout)
 

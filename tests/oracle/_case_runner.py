@@ -1,13 +1,21 @@
-"""Runs one oracle case in a fresh interpreter.
+"""Runs one oracle case in a process of its own.
 
-Invoked by harness.run_case as ``python _case_runner.py SPEC_JSON RESULT_JSON``.
+Invoked by harness.run_case as ``python _case_runner.py SPEC_JSON RESULT_JSON``
+(through forkserver.run_python: a child forked from the zygote, or a new
+interpreter with ORACLE_FRESH_INTERPRETER=1).
 SPEC_JSON holds {"case_dir", "body", "db_url"}; the result dict the body
 filled in (plus "warnings" and, on failure, "error_*") is written to RESULT_JSON.
 
-Only the standard library is imported before the case modules, so a case
-sees SQLAlchemy exactly as a fresh application would. Every warning is
-recorded (filter "always") with the stage the body last named through
-set_stage(); import-time warnings carry the stage "import".
+Nothing case-specific exists before the case modules are imported: this
+script imports only the standard library, and the zygote a child is forked
+from has imported only the standard library, SQLAlchemy and psycopg (no
+mapped class, engine or connection; default warnings filters). So a case
+sees SQLAlchemy as a fresh application would, but for one thing: warnings
+emitted while SQLAlchemy or psycopg themselves are imported happen in the
+zygote and are not recorded here (the pinned versions emit none; with
+ORACLE_FRESH_INTERPRETER=1 that import happens inside the case again).
+Every warning is recorded (filter "always") with the stage the body last
+named through set_stage(); import-time warnings carry the stage "import".
 """
 
 from __future__ import annotations

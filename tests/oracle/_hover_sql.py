@@ -433,7 +433,7 @@ def _flush_scenario(engine, cls, prop):
 
 
 def run_hover_oracle(admin_url, sqlite_dir, dialects=("postgresql", "sqlite", "mysql")):
-    """One interpreter per dialect is best: a MetaData that ran create_all on
+    """One process per dialect is best: a MetaData that ran create_all on
     PostgreSQL leaves its cycle's foreign keys out of SQLite's CREATE TABLE."""
     from sqlalchemy.orm import configure_mappers
 

@@ -9,7 +9,8 @@ Usage::
                                                            # (default tests/fixtures/extract)
     python tests/oracle/graph_truth.py --all --python PY312  # also truth_py312.json
 
-What it does, in this (fresh) process:
+What it does, in this process (a new interpreter, or under the oracle tests a
+child forked from their zygote: see run_fresh):
 
 1. puts CASE_DIR first on ``sys.path`` and imports every ``*.py`` below it in
    sorted order of module name; the module name comes from the relative path
@@ -382,18 +383,27 @@ def render(data: dict) -> str:
 
 
 def run_fresh(case_dir: Path, python: str | None = None, skip_py312: bool = True) -> dict:
-    """Run the dumper on CASE_DIR in a fresh interpreter and return its JSON.
+    """Run the dumper on CASE_DIR in a process of its own and return its JSON.
 
+    Under this interpreter the process is forked from the oracle's zygote
+    (forkserver.py; ORACLE_FRESH_INTERPRETER=1 starts a new interpreter
+    instead), under another (``python``) it is a new interpreter.
     With ``skip_py312=False`` the interpreter decides (files are imported on
     Python >= 3.12 only)."""
     case_dir = Path(case_dir).resolve()
-    cmd = [python or sys.executable, str(Path(__file__).resolve())]
-    if skip_py312:
-        cmd.append("--skip-py312")
-    cmd.append(str(case_dir))
+    args = ["--skip-py312"] if skip_py312 else []
+    args.append(str(case_dir))
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(case_dir))
+    if python in (None, sys.executable):
+        # imported here: the dumper itself (this file run as a script) imports
+        # nothing of the oracle's beyond the standard library and SQLAlchemy
+        from forkserver import run_python
+
+        proc = run_python(Path(__file__).resolve(), args, cwd=case_dir, env=env)
+    else:
+        cmd = [python, str(Path(__file__).resolve()), *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(case_dir))
     if proc.returncode != 0:
         raise RuntimeError(
             f"graph_truth failed on {case_dir} (exit {proc.returncode}):\n"

@@ -1,8 +1,10 @@
 """Helpers for oracle tests: run real SQLAlchemy on a fixture case, run the
 analyzer on the same case, and read the `# expect: SAxxx` markers.
 
-run_case() executes in a fresh interpreter each time: fixtures reuse class and
-table names, and SQLAlchemy's class registries are process-global.
+run_case() executes in a process of its own each time: fixtures reuse class
+and table names, and SQLAlchemy's class registries are process-global. The
+process is forked from a zygote that has imported SQLAlchemy once
+(forkserver.py); ORACLE_FRESH_INTERPRETER=1 starts a new interpreter instead.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from _case_runner import create_engine_fk as make_engine  # noqa: F401 - re-exported
+from forkserver import ZygoteLost, run_python
 
 ORACLE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = ORACLE_DIR.parent.parent
@@ -31,11 +33,12 @@ EXPECT_RE = re.compile(r"#\s*expect:\s*(SA\d{3}(?:\s*,\s*SA\d{3})*)")
 
 
 class CaseCrashed(RuntimeError):
-    """The case subprocess died or timed out without writing a result."""
+    """The case process died or timed out without writing a result."""
 
 
 def run_case(case_dir, body: str, db_url: str | None = None, timeout: float = 60) -> dict:
-    """Import every .py file of case_dir in a fresh `sys.executable`, then run body.
+    """Import every .py file of case_dir in a process of its own (see
+    forkserver.run_python), then run body.
 
     The body sees: result (dict to fill with JSON-serialisable values),
     modules, DB_URL, find_class(name), find_base(), mapped_classes(),
@@ -58,17 +61,11 @@ def run_case(case_dir, body: str, db_url: str | None = None, timeout: float = 60
         )
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         try:
-            proc = subprocess.run(
-                [sys.executable, str(RUNNER), str(spec_path), str(out_path)],
-                cwd=case_dir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-            )
+            proc = run_python(RUNNER, [str(spec_path), str(out_path)], cwd=case_dir, env=env, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
             raise CaseCrashed(f"{case_dir}: no result after {timeout}s\n{exc.stderr or ''}") from None
+        except ZygoteLost as exc:
+            raise CaseCrashed(f"{case_dir}: {exc}") from None
         if not out_path.exists():
             raise CaseCrashed(
                 f"{case_dir}: runner exited {proc.returncode} without a result\n"

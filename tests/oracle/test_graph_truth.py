@@ -2,7 +2,7 @@
 against that truth.
 
 Each folder under tests/fixtures/extract/ is a small workspace of correct
-models. graph_truth.py imports it in a fresh interpreter, configures the
+models. graph_truth.py imports it in a process of its own, configures the
 mappers and dumps the graph SQLAlchemy built; the result is committed as
 truth.json (and truth_py312.json where the folder has ``*_py312.py`` files
 that need Python 3.12).

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
-from harness import attribute_at, make_engine, run_case
+import forkserver
+import pytest
+from harness import REPO_ROOT, CaseCrashed, attribute_at, make_engine, run_case
 from sqlalchemy import text
 
 
@@ -152,3 +155,100 @@ def test_attribute_at_finds_multiline_statement(tmp_path):
     assert attribute_at(file, 3).key == "items"
     assert attribute_at(file, 4).cls == "A"
     assert attribute_at(file, 1) is None
+
+
+# --------------------------------------------------------------------------
+# the case processes (forkserver.py, _zygote.py)
+
+MODELS = """
+    from sqlalchemy import Integer
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+    class Base(DeclarativeBase):
+        pass
+    class Thing(Base):
+        __tablename__ = "thing"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+
+
+def test_each_case_starts_afresh(tmp_path):
+    """Two cases with the same class and table names: the second sees nothing
+    of the first (no module, no mapper, no warnings filter)."""
+    body = """
+import sys, warnings
+warnings.warn("left behind?")
+from sqlalchemy.orm import configure_mappers
+from sqlalchemy.orm.mapper import _mapper_registries
+configure_mappers()
+result["mapped"] = [c.__name__ for c in mapped_classes()]
+result["registries"] = len(_mapper_registries)
+result["loaded"] = sorted(m for m in sys.modules if m in ("models", "other"))
+warnings.filterwarnings("error", message="left behind")
+"""
+    first = run_case(write(tmp_path / "a", {"models.py": MODELS}), body)
+    second = run_case(write(tmp_path / "b", {"other.py": MODELS}), body)
+    for result in (first, second):
+        assert "error_type" not in result, result
+        assert result["mapped"] == ["Thing"]
+        assert result["registries"] == 1
+        assert [w["message"] for w in result["warnings"]] == ["left behind?"]
+    assert first["loaded"] == ["models"]
+    assert second["loaded"] == ["other"]
+
+
+def test_run_case_output_and_timeout(tmp_path):
+    case = write(tmp_path, {"models.py": "print('imported')\n"})
+    result = run_case(case, "import os, sys\nprint('to stdout')\nos.write(2, b'to fd 2\\n')\nsys.stdout.flush()")
+    assert "error_type" not in result, result
+    assert result["_stdout"] == "imported\nto stdout\n"
+    assert result["_stderr"] == "to fd 2\n"
+    with pytest.raises(CaseCrashed, match="no result after 1s"):
+        run_case(case, "import time\nprint('waiting', flush=True)\ntime.sleep(60)", timeout=1)
+    # the next case runs as usual
+    assert run_case(case, "result['after'] = 1")["after"] == 1
+
+
+def test_a_case_that_dies_is_a_crash(tmp_path):
+    case = write(tmp_path, {"models.py": ""})
+    with pytest.raises(CaseCrashed, match="exited -9 without a result"):
+        run_case(case, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    with pytest.raises(CaseCrashed, match="exited 3 without a result"):
+        run_case(case, "import os\nos._exit(3)")
+    assert run_case(case, "result['after'] = 1")["after"] == 1
+
+
+def test_a_case_sees_the_environment_of_its_run(tmp_path, monkeypatch):
+    """pytest sets PYTEST_CURRENT_TEST per test: the case gets the value of
+    the moment, from the same zygote."""
+    case = write(tmp_path, {"models.py": ""})
+    body = "import os\nresult['test'] = os.environ.get('PYTEST_CURRENT_TEST')\nresult['parent'] = os.getppid()"
+    first = run_case(case, body)
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "another test")
+    second = run_case(case, body)
+    assert "test_harness.py::test_a_case_sees_the_environment_of_its_run" in first["test"]
+    assert second["test"] == "another test"
+    assert first["parent"] == second["parent"]
+
+
+@pytest.mark.skipif(forkserver.fresh_interpreter(), reason="no zygote with ORACLE_FRESH_INTERPRETER=1")
+def test_a_lost_zygote_is_started_again(tmp_path):
+    case = write(tmp_path, {"models.py": ""})
+    assert run_case(case, "result['pid'] = 1")["pid"] == 1
+    for zygote in list(forkserver._ZYGOTES.values()):
+        zygote.proc.kill()
+        zygote.proc.wait()
+    assert run_case(case, "result['again'] = 1")["again"] == 1
+
+
+def test_no_fixture_module_shadows_a_preloaded_one(tmp_path):
+    """A fixture module named like a module the zygote imported before the
+    fork (say `logging.py`) would be imported by SQLAlchemy in a new
+    interpreter, and not in a forked child."""
+    script = tmp_path / "modules.py"
+    script.write_text("import json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
+    proc = forkserver.run_python(script, [], cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(json.loads(proc.stdout))
+    fixtures = REPO_ROOT / "tests" / "fixtures"
+    names = {p.stem for p in fixtures.rglob("*.py")} | {p.name for p in fixtures.rglob("*") if p.is_dir()}
+    assert not names & loaded, f"fixture modules named like preloaded ones: {sorted(names & loaded)}"

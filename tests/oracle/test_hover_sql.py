@@ -187,7 +187,7 @@ def analyzer_sql(case_dir: Path, dialect: str) -> dict:
 
 
 def oracle(case_dir: Path, dialect: str, pg_url: str, workdir: Path) -> dict:
-    """SQLAlchemy's side, one fresh interpreter per case and dialect (a
+    """SQLAlchemy's side, one process per case and dialect (a
     MetaData that ran create_all on one backend changes what the next gets)."""
     key = (case_dir, dialect)
     if key not in _ORACLE:

@@ -19,8 +19,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tree_sitter::{Node, Tree};
 
 use super::{
-    compiled_pattern, empty_facts, find_nodes, has_future_annotations, interpret, module_scope,
-    read_statements, Binding, ClassFacts, FileFacts, Import,
+    compiled_pattern, empty_facts, find_nodes, has_future_annotations, interpret, local_names,
+    module_scope, read_statements, Binding, ClassFacts, FileFacts, Import,
 };
 use crate::shift::Shift;
 use crate::text::{TextChange, TextRange};
@@ -72,12 +72,7 @@ pub fn extract_edited(
         {
             return None;
         }
-        let locals: HashSet<String> = bindings
-            .iter()
-            .map(|b| b.name.clone())
-            .chain(classes.iter().map(|c| c.name.clone()))
-            .collect();
-        read = read_region(&imports, &bindings, &locals);
+        read = read_region(&imports, &bindings, &local_names(&bindings, &classes));
         (imports, bindings, classes) = splice_scope(old, &mut read, &old_region, &past_region)?;
     }
     Some(FileFacts {
@@ -427,7 +422,11 @@ mod tests {
                 // statements write (a base, a type, a string target).
                 (line_start, line_start, "TABLE_NAME = 'unused_table'\n"),
                 (line_start, line_start, "Base = object\n"),
-                (line_start, line_start, "from sqlalchemy import Text as String\n"),
+                (
+                    line_start,
+                    line_start,
+                    "from sqlalchemy import Text as String\n",
+                ),
                 (line_start, line_start, "from sqlalchemy.orm import *\n"),
                 (line_start, line_start, "class Parent:\n    pass\n"),
                 (line_start, line_start, "Child = 'child'\n"),

@@ -104,10 +104,15 @@ impl FileFacts {
 
     /// Names bound at module level (classes, assignments), for name resolution.
     pub fn local_names(&self) -> HashSet<String> {
-        let mut names: HashSet<String> = self.bindings.iter().map(|b| b.name.clone()).collect();
-        names.extend(self.classes.iter().map(|c| c.name.clone()));
-        names
+        local_names(&self.bindings, &self.classes)
     }
+}
+
+/// The names a module binds itself: its bindings and classes.
+fn local_names(bindings: &[Binding], classes: &[Arc<ClassFacts>]) -> HashSet<String> {
+    let mut names: HashSet<String> = bindings.iter().map(|b| b.name.clone()).collect();
+    names.extend(classes.iter().map(|c| c.name.clone()));
+    names
 }
 
 /// The dotted module name of a workspace-relative path.

@@ -26,6 +26,19 @@ pub fn cycles_of(node_count: usize, edges: &[(usize, usize)]) -> Vec<Vec<usize>>
     cycles::strongly_connected(node_count, edges)
 }
 
+/// For each node, the component holding it (an index into `cycles`) and
+/// its place there. Components are disjoint, as [`cycles_of`] returns them,
+/// so an edge lies in one when both its ends have the same component.
+pub fn cycle_places(node_count: usize, cycles: &[Vec<usize>]) -> Vec<Option<(usize, usize)>> {
+    let mut places = vec![None; node_count];
+    for (index, cycle) in cycles.iter().enumerate() {
+        for (place, &node) in cycle.iter().enumerate() {
+            places[node] = Some((index, place));
+        }
+    }
+    places
+}
+
 pub type FileId = usize;
 pub type ScopeId = usize;
 pub type ClassId = usize;

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::graph::cycles_of;
+use crate::graph::{cycle_places, cycles_of};
 use crate::graph::{ClassId, Direction, ForeignKeyId, Graph, RelationshipId};
 
 #[derive(Debug, Clone)]
@@ -134,18 +134,12 @@ pub fn row_cycles(graph: &Graph) -> Vec<RowCycle> {
         .map(|d| (d.holder, d.referred))
         .collect();
     let cycles = cycles_of(graph.classes.len(), &edges);
-    // The cycles are disjoint: a dependency belongs to the cycle holding
-    // both its classes, if any.
-    let mut cycle_of_class: Vec<Option<usize>> = vec![None; graph.classes.len()];
-    for (index, classes) in cycles.iter().enumerate() {
-        for &class in classes {
-            cycle_of_class[class] = Some(index);
-        }
-    }
+    // A dependency belongs to the cycle holding both its classes, if any.
+    let cycle_of_class = cycle_places(graph.classes.len(), &cycles);
     let mut members: Vec<Vec<Dependency>> = vec![Vec::new(); cycles.len()];
     for dependency in &dependencies {
-        if let Some(cycle) = cycle_of_class[dependency.holder] {
-            if cycle_of_class[dependency.referred] == Some(cycle) {
+        if let Some((cycle, _)) = cycle_of_class[dependency.holder] {
+            if cycle_of_class[dependency.referred].is_some_and(|(other, _)| other == cycle) {
                 members[cycle].push(dependency.clone());
             }
         }

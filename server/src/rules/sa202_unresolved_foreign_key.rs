@@ -31,13 +31,13 @@ use super::support::{closest, diagnostic, fix, related, replace_string, unsafe_}
 use super::Context;
 use crate::diagnostic::Diagnostic;
 use crate::facts::ForeignKeyTarget;
-use crate::graph::{ForeignKeyResolution, ScopeId};
+use crate::graph::{ForeignKeyResolution, ScopeId, TableId};
 use std::collections::HashMap;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
-    let mut table_names: HashMap<ScopeId, Vec<String>> = HashMap::new();
-    let mut closest_tables: HashMap<(ScopeId, String), Option<String>> = HashMap::new();
+    let mut table_names: HashMap<ScopeId, Vec<(String, TableId)>> = HashMap::new();
+    let mut closest_tables: HashMap<(ScopeId, String), Option<TableId>> = HashMap::new();
     for fk in &graph.foreign_keys {
         let table = &graph.tables[fk.table];
         let (target_index, target) = match fk
@@ -70,32 +70,33 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 };
                 // While a table is being renamed, every key to it misses the
                 // same name: each name is looked up once per MetaData.
-                let closest_table = closest_tables
+                let closest_table = *closest_tables
                     .entry((table.scope, qualified.clone()))
                     .or_insert_with(|| {
                         let candidates = table_names.entry(table.scope).or_insert_with(|| {
                             graph
                                 .tables
                                 .iter()
-                                .filter(|t| t.scope == table.scope)
-                                .map(|t| t.full_name())
+                                .enumerate()
+                                .filter(|(_, t)| t.scope == table.scope)
+                                .map(|(id, t)| (t.full_name(), id))
                                 .collect()
                         });
-                        closest(&qualified, candidates.iter().map(String::as_str))
-                            .map(str::to_string)
-                    })
-                    .clone();
-                let suggestion = closest_table.as_deref().and_then(|t| {
-                    let found = graph
-                        .tables
-                        .iter()
-                        .find(|x| x.scope == table.scope && x.full_name() == t)?;
+                        let name = closest(&qualified, candidates.iter().map(|(n, _)| n.as_str()))?;
+                        // The first table of that name, as the MetaData holds it.
+                        candidates
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, id)| *id)
+                    });
+                let suggestion = closest_table.and_then(|id| {
+                    let found = &graph.tables[id];
                     let column = if found.column(column).is_some() {
                         column.clone()
                     } else {
                         found.primary_key().first()?.to_string()
                     };
-                    Some(format!("{t}.{column}"))
+                    Some(format!("{}.{column}", found.full_name()))
                 });
                 (
                     format!(

@@ -39,7 +39,7 @@ use super::Context;
 use crate::config::Dialect;
 use crate::diagnostic::Diagnostic;
 use crate::facts::ForeignKeyKind;
-use crate::graph::{cycles_of, ForeignKeyId, Graph};
+use crate::graph::{cycle_places, cycles_of, ForeignKeyId, Graph};
 
 /// A name SQLAlchemy's default convention would not produce, and that fits
 /// PostgreSQL's 63 characters.
@@ -61,15 +61,8 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     if context.dialect == Dialect::Sqlite {
         return;
     }
-    // The cycles are disjoint: each table belongs to one at most, and so
-    // does each foreign key between two tables of the same cycle.
-    // A table's cycle and its place in it.
-    let mut cycle_of_table: Vec<Option<(usize, usize)>> = vec![None; graph.tables.len()];
-    for (index, cycle) in graph.table_cycles.iter().enumerate() {
-        for (place, &table) in cycle.iter().enumerate() {
-            cycle_of_table[table] = Some((index, place));
-        }
-    }
+    // Each foreign key between two tables of one cycle belongs to that cycle.
+    let cycle_of_table = cycle_places(graph.tables.len(), &graph.table_cycles);
     let mut unbreakable_by_cycle: Vec<Vec<ForeignKeyId>> =
         vec![Vec::new(); graph.table_cycles.len()];
     for (id, fk) in graph.foreign_keys.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! Linking every file's facts into the workspace [`Graph`].
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::cycles::strongly_connected;
@@ -42,6 +43,52 @@ struct ScopeSeed {
     metadata_calls: Vec<(FileId, Expr)>,
 }
 
+/// A map keyed by names, looked up with borrowed names (see [`TableKeyRef`]).
+type NameMap<K, V> = hashbrown::HashMap<K, V, rustc_hash::FxBuildHasher>;
+
+/// A table's name in a scope's MetaData.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct TableKey {
+    scope: ScopeId,
+    schema: Option<String>,
+    name: String,
+}
+
+/// A [`TableKey`] made of borrowed names, to look one up without copying
+/// them: the fields hash as the owned ones do.
+#[derive(Hash)]
+struct TableKeyRef<'k> {
+    scope: ScopeId,
+    schema: Option<&'k str>,
+    name: &'k str,
+}
+
+impl hashbrown::Equivalent<TableKey> for TableKeyRef<'_> {
+    fn equivalent(&self, key: &TableKey) -> bool {
+        self.scope == key.scope && self.schema == key.schema.as_deref() && self.name == key.name
+    }
+}
+
+/// A mapped class's name in its scope, for string targets.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ClassKey {
+    scope: ScopeId,
+    name: String,
+}
+
+/// A [`ClassKey`] made of a borrowed name.
+#[derive(Hash)]
+struct ClassKeyRef<'k> {
+    scope: ScopeId,
+    name: &'k str,
+}
+
+impl hashbrown::Equivalent<ClassKey> for ClassKeyRef<'_> {
+    fn equivalent(&self, key: &ClassKey) -> bool {
+        self.scope == key.scope && self.name == key.name
+    }
+}
+
 struct Linker<'a> {
     files: &'a [Arc<FileFacts>],
     resolver: Resolver<'a>,
@@ -51,7 +98,8 @@ struct Linker<'a> {
     seeds: Vec<ScopeSeed>,
     seed_by_key: HashMap<String, usize>,
     parent: Vec<usize>,
-    lineages: HashMap<ClassRef, Lineage>,
+    /// Shared: every later phase reads a class's lineage while changing the linker.
+    lineages: HashMap<ClassRef, Rc<Lineage>>,
     /// Module-level bindings already decided by `scope_of_symbol`.
     binding_scopes: HashMap<(FileId, usize), Option<usize>>,
     graph: Graph,
@@ -61,15 +109,15 @@ struct Linker<'a> {
     /// Seed id -> final scope id, once scopes are united.
     seed_scope: Vec<ScopeId>,
     /// (scope, schema, name) -> table.
-    table_by_name: HashMap<(ScopeId, Option<String>, String), TableId>,
+    table_by_name: NameMap<TableKey, TableId>,
     /// Scopes with a table whose name is not knowable.
     scopes_with_unknown_tables: HashSet<ScopeId>,
     /// Classes mapped imperatively: the file and index of their mapping.
     imperative: HashMap<ClassId, (FileId, usize)>,
     /// Table names defined more than once in one scope.
-    duplicate_tables: HashSet<(ScopeId, Option<String>, String)>,
+    duplicate_tables: NameMap<TableKey, ()>,
     /// Mapped classes by (scope, class name), for string targets.
-    classes_by_name: HashMap<(ScopeId, String), Vec<ClassId>>,
+    classes_by_name: NameMap<ClassKey, Vec<ClassId>>,
     /// Scopes a class may be missing from (a base that did not resolve, a
     /// class whose table is unknown): "not found" is not "missing" there.
     scopes_with_unknown_classes: HashSet<ScopeId>,
@@ -102,10 +150,10 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
             class_by_ref: HashMap::default(),
             table_by_binding: HashMap::default(),
             seed_scope: Vec::new(),
-            table_by_name: HashMap::default(),
+            table_by_name: NameMap::default(),
             scopes_with_unknown_tables: HashSet::default(),
-            classes_by_name: HashMap::default(),
-            duplicate_tables: HashSet::default(),
+            classes_by_name: NameMap::default(),
+            duplicate_tables: NameMap::default(),
             imperative: HashMap::default(),
             scopes_with_unknown_classes: HashSet::default(),
             unplaced_models: false,
@@ -336,24 +384,25 @@ impl<'a> Linker<'a> {
         }
     }
 
-    fn lineage(&mut self, class_ref: ClassRef) -> Lineage {
+    fn lineage(&mut self, class_ref: ClassRef) -> Rc<Lineage> {
         if let Some(lineage) = self.lineages.get(&class_ref) {
             return lineage.clone();
         }
         // A placeholder breaks inheritance cycles (`class A(B)`, `class B(A)`).
         self.lineages.insert(
             class_ref,
-            Lineage {
+            Rc::new(Lineage {
                 unresolved_base: true,
                 ..Lineage::default()
-            },
+            }),
         );
         let (file, index) = class_ref;
         let files = self.files;
         let class = &files[file].classes[index];
         let mut lineage = Lineage::default();
         let mut candidates: Vec<usize> = Vec::new();
-        let own_key = format!("{}:{}", self.files[file].path, class.name);
+        // The scope key of a class that is a declarative root itself.
+        let own_key = || format!("{}:{}", files[file].path, class.name);
         let location = Some(Location {
             file,
             range: class.name_range,
@@ -367,8 +416,7 @@ impl<'a> Linker<'a> {
             let last = dotted.rsplit('.').next().unwrap_or("");
             if last == "as_declarative" {
                 lineage.is_root = true;
-                lineage.scope =
-                    Some(self.seed(own_key.clone(), ScopeKind::Declarative, location, true));
+                lineage.scope = Some(self.seed(own_key(), ScopeKind::Declarative, location, true));
             } else if matches!(last, "mapped" | "mapped_as_dataclass") {
                 if let ExprKind::Attribute(owner, _) = &target.kind {
                     let symbol = self.resolver.resolve_expr(file, owner);
@@ -391,7 +439,7 @@ impl<'a> Linker<'a> {
                 Symbol::Class(base_file, base_index) => {
                     let parent = self.lineage((*base_file, *base_index));
                     lineage.ancestors.push((*base_file, *base_index));
-                    for ancestor in parent.ancestors {
+                    for &ancestor in &parent.ancestors {
                         if !lineage.ancestors.contains(&ancestor) {
                             lineage.ancestors.push(ancestor);
                         }
@@ -404,7 +452,7 @@ impl<'a> Linker<'a> {
                 }
                 Symbol::External(path) if is_declarative_root(path) => {
                     lineage.is_root = true;
-                    let id = self.seed(own_key.clone(), ScopeKind::Declarative, location, true);
+                    let id = self.seed(own_key(), ScopeKind::Declarative, location, true);
                     lineage.scope = Some(id);
                     let metadata = class.metadata.clone();
                     self.link_metadata_argument(id, file, metadata.as_ref(), 0);
@@ -466,6 +514,7 @@ impl<'a> Linker<'a> {
                 lineage.unresolved_base = true;
             }
         }
+        let lineage = Rc::new(lineage);
         self.lineages.insert(class_ref, lineage.clone());
         lineage
     }
@@ -590,10 +639,9 @@ impl<'a> Linker<'a> {
             }
         }
         // Classes now know their final scope id.
-        for (class_ref, lineage) in self.lineages.iter_mut() {
-            let _ = class_ref;
+        for lineage in self.lineages.values_mut() {
             if let Some(seed) = lineage.scope {
-                lineage.scope = Some(seed_scope[seed]);
+                Rc::make_mut(lineage).scope = Some(seed_scope[seed]);
             }
         }
         self.seed_scope = seed_scope;
@@ -740,7 +788,7 @@ impl<'a> Linker<'a> {
             schema: schema.clone(),
             scope,
             class,
-            columns: Vec::new(),
+            columns: Vec::with_capacity(facts.columns.len()),
             foreign_keys: Vec::new(),
             unique_sets: facts.unique_constraints.clone(),
             binding: facts.binding.clone(),
@@ -755,7 +803,7 @@ impl<'a> Linker<'a> {
         }
         if let Some(pk) = &facts.primary_key_constraint {
             for column in &mut table.columns {
-                if pk.contains(&column.name) {
+                if pk.iter().any(|n| n == column.name()) {
                     column.primary_key = true;
                     if column.facts.nullable.is_none() {
                         column.nullable = Some(false);
@@ -764,14 +812,18 @@ impl<'a> Linker<'a> {
             }
         }
         self.graph.tables.push(table);
-        let key = (scope, schema, name);
+        let key = TableKey {
+            scope,
+            schema,
+            name,
+        };
         match self.table_by_name.entry(key) {
             // Two tables of one name in one MetaData (separate scripts
             // sharing SQLModel's registry): which one a string means is unknown.
-            std::collections::hash_map::Entry::Occupied(entry) => {
-                self.duplicate_tables.insert(entry.key().clone());
+            hashbrown::hash_map::Entry::Occupied(entry) => {
+                self.duplicate_tables.insert(entry.key().clone(), ());
             }
-            std::collections::hash_map::Entry::Vacant(entry) => {
+            hashbrown::hash_map::Entry::Vacant(entry) => {
                 entry.insert(id);
             }
         }
@@ -835,7 +887,7 @@ impl<'a> Linker<'a> {
         let mut refs: Vec<ClassRef> = self.lineages.keys().copied().collect();
         refs.sort();
         // Mapped classes first, parents before children (ancestor count order).
-        let mut mapped: Vec<(ClassRef, Lineage)> = refs
+        let mut mapped: Vec<(ClassRef, Rc<Lineage>)> = refs
             .into_iter()
             .filter_map(|r| {
                 let lineage = self.lineages[&r].clone();
@@ -843,6 +895,7 @@ impl<'a> Linker<'a> {
             })
             .collect();
         mapped.sort_by_key(|(r, l)| (l.ancestors.len(), *r));
+        self.graph.classes.reserve(mapped.len());
         for (class_ref, lineage) in &mapped {
             let (file, index) = *class_ref;
             let class = &self.files[file].classes[index];
@@ -862,7 +915,7 @@ impl<'a> Linker<'a> {
                 tables: Vec::new(),
                 superclass: None,
                 inheritance: None,
-                relationships: Vec::new(),
+                relationships: Vec::with_capacity(class.relationships.len()),
                 attributes: Vec::new(),
                 // A base from outside the workspace may bring columns and
                 // relationships of its own.
@@ -1158,10 +1211,11 @@ impl<'a> Linker<'a> {
 
         // Columns go to the class's table (the parent's for single-table inheritance).
         if let (Some(table), false) = (table_id, class.table.is_some()) {
+            self.graph.tables[table].columns.reserve(columns.len());
             for (column_facts, cfile) in columns {
                 let mut graph_column = make_column(column_facts, cfile, lineage.sqlmodel);
                 graph_column.declared_by = Some(id);
-                let name = graph_column.name.clone();
+                let name = graph_column.name().to_string();
                 if self.graph.tables[table].column(&name).is_none() {
                     self.graph.tables[table].columns.push(graph_column);
                 }
@@ -1179,7 +1233,7 @@ impl<'a> Linker<'a> {
                 .and_then(|(a, _)| a.primary_key_constraint.clone());
             if let Some(primary_key) = primary_key {
                 for column in &mut self.graph.tables[table].columns {
-                    if primary_key.contains(&column.name) {
+                    if primary_key.iter().any(|n| n == column.name()) {
                         column.primary_key = true;
                         if column.facts.nullable.is_none() {
                             column.nullable = Some(false);
@@ -1235,7 +1289,7 @@ impl<'a> Linker<'a> {
                     self.graph.tables[table]
                         .columns
                         .iter()
-                        .filter_map(|col| col.attribute.clone()),
+                        .filter_map(|col| col.attribute().map(str::to_string)),
                 );
             }
             let facts = &self.files[mapped.file].classes[mapped.index];
@@ -1274,16 +1328,23 @@ impl<'a> Linker<'a> {
     }
 
     fn table_in_scope(&self, scope: ScopeId, schema: Option<&str>, name: &str) -> Option<TableId> {
-        let key = (scope, schema.map(str::to_string), name.to_string());
-        if self.duplicate_tables.contains(&key) {
+        let key = TableKeyRef {
+            scope,
+            schema,
+            name,
+        };
+        if self.duplicate_tables.contains_key(&key) {
             return None;
         }
         self.table_by_name.get(&key).copied()
     }
 
     fn table_is_duplicated(&self, scope: ScopeId, schema: Option<&str>, name: &str) -> bool {
-        self.duplicate_tables
-            .contains(&(scope, schema.map(str::to_string), name.to_string()))
+        self.duplicate_tables.contains_key(&TableKeyRef {
+            scope,
+            schema,
+            name,
+        })
     }
 
     /// Every table of the scope has a knowable name: a missing one is missing.
@@ -1411,10 +1472,10 @@ impl<'a> Linker<'a> {
         while let Some(c) = current {
             if let Some(table) = self.graph.classes[c].table {
                 if let Some(column) = self.graph.tables[table].columns.iter().find(|col| {
-                    col.attribute.as_deref() == Some(attribute)
-                        || (col.attribute.is_none() && col.name == attribute)
+                    col.attribute() == Some(attribute)
+                        || (col.attribute().is_none() && col.name() == attribute)
                 }) {
-                    return Some((table, column.name.clone()));
+                    return Some((table, column.name().to_string()));
                 }
             }
             current = self.graph.classes[c].superclass;
@@ -1550,10 +1611,7 @@ fn make_column(facts: &Arc<crate::facts::ColumnFacts>, file: FileId, sqlmodel: b
     };
     let unique = matches!(facts.unique, Some(Setting::Known(true, _)));
     Column {
-        name: facts.column_name().unwrap_or_default().to_string(),
         declared_by: None,
-        attribute: facts.attribute.clone(),
-        type_name: facts.type_name.clone(),
         nullable,
         primary_key,
         unique,
@@ -1622,13 +1680,11 @@ impl<'a> Linker<'a> {
     }
 
     fn collect_relationships(&mut self) {
-        self.classes_by_name.clear();
-        for (id, class) in self.graph.classes.iter().enumerate() {
-            self.classes_by_name
-                .entry((class.scope, class.name.clone()))
-                .or_default()
-                .push(id);
-        }
+        let written: usize = (self.files.iter())
+            .flat_map(|f| &f.classes)
+            .map(|c| c.relationships.len())
+            .sum();
+        self.graph.relationships.reserve(written);
         for class in 0..self.graph.classes.len() {
             let files = self.files;
             if let Some(&(file, index)) = self.imperative.get(&class) {
@@ -1787,7 +1843,10 @@ impl<'a> Linker<'a> {
     fn index_classes(&mut self) {
         for (id, class) in self.graph.classes.iter().enumerate() {
             self.classes_by_name
-                .entry((class.scope, class.name.clone()))
+                .entry(ClassKey {
+                    scope: class.scope,
+                    name: class.name.clone(),
+                })
                 .or_default()
                 .push(id);
             if class.incomplete && class.table.is_none() {
@@ -1808,7 +1867,7 @@ impl<'a> Linker<'a> {
 
     fn classes_named(&self, scope: ScopeId, name: &str) -> &[ClassId] {
         self.classes_by_name
-            .get(&(scope, name.to_string()))
+            .get(&ClassKeyRef { scope, name })
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
@@ -2306,7 +2365,7 @@ impl<'a> Linker<'a> {
             if self.imperative.contains_key(&class) {
                 if let Some(table) = self.graph.classes[class].table {
                     for column in self.graph.tables[table].columns.clone() {
-                        push(&mut attributes, &column.name, AttributeKind::Column);
+                        push(&mut attributes, column.name(), AttributeKind::Column);
                     }
                 }
                 if let Some(&(file, index)) = self.imperative.get(&class) {
@@ -2514,5 +2573,60 @@ fn backref_facts(
                 arguments_range: crate::text::TextRange::default(),
             })
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lookup with borrowed names finds exactly the owned key it equals:
+    /// the two key types must hash alike, or lookups silently miss.
+    #[test]
+    fn borrowed_keys_find_owned_ones() {
+        let mut tables: NameMap<TableKey, TableId> = NameMap::default();
+        let owned = |scope, schema: Option<&str>, name: &str| TableKey {
+            scope,
+            schema: schema.map(str::to_string),
+            name: name.to_string(),
+        };
+        tables.insert(owned(0, None, "users"), 1);
+        tables.insert(owned(0, Some("audit"), "users"), 2);
+        tables.insert(owned(1, None, "users"), 3);
+        tables.insert(owned(0, Some(""), "users"), 4);
+        let find = |scope, schema, name| {
+            tables
+                .get(&TableKeyRef {
+                    scope,
+                    schema,
+                    name,
+                })
+                .copied()
+        };
+        assert_eq!(find(0, None, "users"), Some(1));
+        assert_eq!(find(0, Some("audit"), "users"), Some(2));
+        assert_eq!(find(1, None, "users"), Some(3));
+        assert_eq!(find(0, Some(""), "users"), Some(4));
+        assert_eq!(find(0, Some("audit"), "user"), None);
+        assert_eq!(find(2, None, "users"), None);
+
+        let mut classes: NameMap<ClassKey, Vec<ClassId>> = NameMap::default();
+        for (id, (scope, name)) in [(0, "User"), (0, "Address"), (1, "User")]
+            .into_iter()
+            .enumerate()
+        {
+            classes
+                .entry(ClassKey {
+                    scope,
+                    name: name.to_string(),
+                })
+                .or_default()
+                .push(id);
+        }
+        let named = |scope, name| classes.get(&ClassKeyRef { scope, name }).cloned();
+        assert_eq!(named(0, "User"), Some(vec![0]));
+        assert_eq!(named(1, "User"), Some(vec![2]));
+        assert_eq!(named(0, "Address"), Some(vec![1]));
+        assert_eq!(named(1, "Address"), None);
     }
 }

@@ -17,9 +17,9 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
     let path = |file: FileId| graph.files[file].path.clone();
     let column_json = |column: &Column| {
         json!({
-            "name": column.name,
-            "attribute": column.attribute,
-            "type": column.type_name,
+            "name": column.name(),
+            "attribute": column.attribute(),
+            "type": column.type_name(),
             "nullable": column.nullable,
             "primary_key": column.primary_key,
         })
@@ -206,22 +206,26 @@ pub fn to_mermaid(graph: &Graph) -> String {
     for (id, table) in graph.tables.iter().enumerate() {
         out.push_str(&format!("    {} {{\n", entity(id)));
         for column in &table.columns {
-            let type_name = column.type_name.clone().unwrap_or_else(|| "unknown".into());
+            let type_name = column
+                .type_name()
+                .map(str::to_string)
+                .unwrap_or_else(|| "unknown".into());
             let mut keys = Vec::new();
             if column.primary_key {
                 keys.push("PK");
             }
-            if table
-                .foreign_keys
-                .iter()
-                .any(|&fk| graph.foreign_keys[fk].columns.contains(&column.name))
-            {
+            if table.foreign_keys.iter().any(|&fk| {
+                graph.foreign_keys[fk]
+                    .columns
+                    .iter()
+                    .any(|n| n == column.name())
+            }) {
                 keys.push("FK");
             }
             out.push_str(&format!(
                 "        {} {}{}\n",
                 sanitize(&type_name),
-                sanitize(&column.name),
+                sanitize(column.name()),
                 if keys.is_empty() {
                     String::new()
                 } else {

@@ -171,32 +171,49 @@ impl Table {
     }
 
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
+        self.columns.iter().find(|c| c.name() == name)
     }
 
     pub fn primary_key(&self) -> Vec<&str> {
         self.columns
             .iter()
             .filter(|c| c.primary_key)
-            .map(|c| c.name.as_str())
+            .map(|c| c.name())
             .collect()
     }
 }
 
+/// A column of a table. Its name, attribute and type are read from its
+/// facts, which the graph shares with the files rather than copying: a
+/// workspace has tens of thousands of columns, linked again on each change.
 #[derive(Debug, Clone)]
 pub struct Column {
-    pub name: String,
     /// The mapped class that declared it (a single-table subclass adds
     /// columns to its parent's table); `None` for Core tables.
     pub declared_by: Option<ClassId>,
-    pub attribute: Option<String>,
-    pub type_name: Option<String>,
     /// Effective nullability; `None` when not knowable.
     pub nullable: Option<bool>,
     pub primary_key: bool,
     pub unique: bool,
     pub location: Location,
     pub facts: Arc<ColumnFacts>,
+}
+
+impl Column {
+    /// The column's name in the database.
+    pub fn name(&self) -> &str {
+        self.facts.column_name().unwrap_or_default()
+    }
+
+    /// The mapped attribute, for a column declared in a class.
+    pub fn attribute(&self) -> Option<&str> {
+        self.facts.attribute.as_deref()
+    }
+
+    /// The type as written (`Integer`, `String(40)` reads `String`).
+    pub fn type_name(&self) -> Option<&str> {
+        self.facts.type_name.as_deref()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

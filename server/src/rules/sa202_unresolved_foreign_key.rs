@@ -114,11 +114,8 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 column: missing,
             } => {
                 let referred_table = &graph.tables[*referred];
-                let suggestion = closest(
-                    missing,
-                    referred_table.columns.iter().map(|c| c.name.as_str()),
-                )
-                .map(|c| format!("{}.{c}", referred_table.full_name()));
+                let suggestion = closest(missing, referred_table.columns.iter().map(|c| c.name()))
+                    .map(|c| format!("{}.{c}", referred_table.full_name()));
                 (
                     format!(
                         "foreign key \"{written}\" on {}.{} refers to column \"{missing}\", which table \"{}\" does not have: \

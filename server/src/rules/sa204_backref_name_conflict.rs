@@ -119,7 +119,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             graph.tables[t]
                 .columns
                 .iter()
-                .find(|c| c.attribute.as_deref() == Some(name.as_str()))
+                .find(|c| c.attribute() == Some(name.as_str()))
         }) {
             d.related
                 .push(related(column.location, format!("{target_name}.{name}")));

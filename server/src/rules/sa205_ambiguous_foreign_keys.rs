@@ -103,7 +103,11 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 let attributes: Option<Vec<String>> = fk
                     .columns
                     .iter()
-                    .map(|c| table.column(c).and_then(|col| col.attribute.clone()))
+                    .map(|c| {
+                        table
+                            .column(c)
+                            .and_then(|col| col.attribute().map(str::to_string))
+                    })
                     .collect();
                 let Some(attributes) = attributes else {
                     continue;

@@ -76,8 +76,8 @@ fn unique_index_elsewhere(
             let name = table
                 .columns
                 .iter()
-                .find(|c| c.attribute.as_deref() == Some(column) || c.name == column)
-                .map(|c| c.name.clone())
+                .find(|c| c.attribute() == Some(column) || c.name() == column)
+                .map(|c| c.name().to_string())
                 .unwrap_or_else(|| column.to_string());
             indexed.insert(name);
         }

@@ -50,16 +50,12 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let primary_key: Vec<_> = table.columns.iter().filter(|c| c.primary_key).collect();
         let integer: Vec<_> = primary_key
             .iter()
-            .filter(|c| {
-                c.type_name
-                    .as_deref()
-                    .is_some_and(|t| INTEGER_TYPES.contains(&t))
-            })
+            .filter(|c| c.type_name().is_some_and(|t| INTEGER_TYPES.contains(&t)))
             .collect();
         let [column] = integer.as_slice() else {
             continue;
         };
-        if primary_key.iter().any(|c| c.type_name.is_none()) {
+        if primary_key.iter().any(|c| c.type_name().is_none()) {
             continue;
         }
         if column.facts.autoincrement.is_some() {
@@ -81,7 +77,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         }
         let Some(&fk) = table.foreign_keys.iter().find(|&&fk| {
             let foreign_key = &graph.foreign_keys[fk];
-            foreign_key.columns.len() > 1 && foreign_key.columns.contains(&column.name)
+            foreign_key.columns.len() > 1 && foreign_key.columns.iter().any(|n| n == column.name())
         }) else {
             continue;
         };
@@ -97,9 +93,9 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 "{}.{} is the integer primary key but also part of the composite foreign key ({}): SQLAlchemy gives it \
                  no autoincrement, so an INSERT without an explicit {} fails (NotNullViolation on PostgreSQL)",
                 table.full_name(),
-                column.name,
+                column.name(),
                 foreign_key.columns.join(", "),
-                column.name
+                column.name()
             ),
         );
         d.related

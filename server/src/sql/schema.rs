@@ -725,8 +725,8 @@ fn ordered_columns(graph: &Graph, table_id: TableId) -> Vec<&Column> {
 fn column_spec(graph: &Graph, table_id: TableId, column: &Column, scope: ScopeId) -> ColumnSpec {
     let facts = &column.facts;
     let mut spec = ColumnSpec {
-        name: column.name.clone(),
-        key: column.name.clone(),
+        name: column.name().to_string(),
+        key: column.name().to_string(),
         sql_type: column_type(graph, table_id, column, 0),
         nullable: column.nullable,
         primary_key: column.primary_key,
@@ -742,23 +742,25 @@ fn column_spec(graph: &Graph, table_id: TableId, column: &Column, scope: ScopeId
     if column.nullable.is_none() {
         spec.unknown.push(format!(
             "whether `{}` is nullable is not known",
-            column.name
+            column.name()
         ));
     }
     if matches!(facts.unique, Some(Setting::Unknown(_))) {
         spec.unknown
-            .push(format!("`{}`'s `unique=` is not literal", column.name));
+            .push(format!("`{}`'s `unique=` is not literal", column.name()));
     }
     if matches!(facts.primary_key, Some(Setting::Unknown(_))) {
-        spec.unknown
-            .push(format!("`{}`'s `primary_key=` is not literal", column.name));
+        spec.unknown.push(format!(
+            "`{}`'s `primary_key=` is not literal",
+            column.name()
+        ));
     }
     let Some(call) = &facts.call else {
         return spec;
     };
     if call.has_splat {
         spec.unknown
-            .push(format!("`{}` is declared with `**kwargs`", column.name));
+            .push(format!("`{}` is declared with `**kwargs`", column.name()));
     }
     let is_field = call.callee.last_name() == Some("Field");
     let sqlmodel = graph.scopes[scope].kind == ScopeKind::SqlModel;
@@ -770,7 +772,7 @@ fn column_spec(graph: &Graph, table_id: TableId, column: &Column, scope: ScopeId
                 None if value.is_none_literal() => {}
                 None => spec
                     .unknown
-                    .push(format!("`{}`'s `index=` is not literal", column.name)),
+                    .push(format!("`{}`'s `index=` is not literal", column.name())),
             },
             "autoincrement" => {
                 spec.autoincrement = match (&value.kind, value.as_str()) {
@@ -780,7 +782,7 @@ fn column_spec(graph: &Graph, table_id: TableId, column: &Column, scope: ScopeId
                     (_, Some("ignore_fk")) => Ok(Autoincrement::IgnoreFk),
                     _ => Err(format!(
                         "`{}`'s `autoincrement=` is not literal",
-                        column.name
+                        column.name()
                     )),
                 }
             }
@@ -806,13 +808,13 @@ fn column_spec(graph: &Graph, table_id: TableId, column: &Column, scope: ScopeId
                 None if value.is_none_literal() => {}
                 None => spec
                     .unknown
-                    .push(format!("`{}`'s comment is not literal", column.name)),
+                    .push(format!("`{}`'s comment is not literal", column.name())),
             },
             "key" => match value.as_str() {
                 Some(key) if !is_field => spec.key = key.to_string(),
                 _ => spec
                     .unknown
-                    .push(format!("`{}`'s `key=` is not literal", column.name)),
+                    .push(format!("`{}`'s `key=` is not literal", column.name())),
             },
             // No effect on DDL or on the statements rendered here.
             "nullable"
@@ -869,7 +871,7 @@ fn column_spec(graph: &Graph, table_id: TableId, column: &Column, scope: ScopeId
             | "validate_default" => {}
             other => spec.unknown.push(format!(
                 "`{}`'s option `{other}=` is not rendered",
-                column.name
+                column.name()
             )),
         }
     }
@@ -900,7 +902,7 @@ fn column_spec(graph: &Graph, table_id: TableId, column: &Column, scope: ScopeId
             {
                 spec.unknown.push(format!(
                     "`{}` has `{}(...)`, which is not rendered",
-                    column.name,
+                    column.name(),
                     name.unwrap_or("")
                 ));
             }
@@ -1065,7 +1067,7 @@ pub fn column_type(
         let position = fk
             .columns
             .iter()
-            .position(|c| *c == column.name)
+            .position(|c| *c == column.name())
             .unwrap_or(0);
         let referred = columns
             .get(position)

@@ -427,10 +427,10 @@ fn column_of(graph: &Graph, class: ClassId, expr: &Expr) -> Option<ColumnRef> {
     let by_attribute = |class: ClassId, attribute: &str| -> Option<ColumnRef> {
         for &table in &graph.classes[class].tables {
             if let Some(column) = graph.tables[table].columns.iter().find(|c| {
-                c.attribute.as_deref() == Some(attribute)
-                    || (c.attribute.is_none() && c.name == attribute)
+                c.attribute() == Some(attribute)
+                    || (c.attribute().is_none() && c.name() == attribute)
             }) {
-                return Some((table, column.name.clone()));
+                return Some((table, column.name().to_string()));
             }
         }
         None

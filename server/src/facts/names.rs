@@ -186,9 +186,11 @@ impl<'a> Scope<'a> {
 
     /// The construct a call's callee stands for, if any.
     pub fn construct(&self, callee: &Expr) -> Option<Construct> {
-        let dotted = callee.dotted()?;
-        let last = dotted.rsplit('.').next()?;
+        // Most calls are no construct: known by their last name, before the
+        // dotted name is built.
+        let last = callee.last_name()?;
         let construct = Construct::from_name(last)?;
+        let dotted = callee.dotted()?;
         let is_attribute = dotted.contains('.');
         // `reg.map_imperatively(...)`: only a registry has that method.
         if last == "map_imperatively" && is_attribute {

@@ -906,7 +906,7 @@ impl<'a> Linker<'a> {
                 qualname: if module.is_empty() {
                     class.name.clone()
                 } else {
-                    format!("{module}.{}", class.name)
+                    [module.as_str(), ".", class.name.as_str()].concat()
                 },
                 file,
                 index,
@@ -1706,12 +1706,12 @@ impl<'a> Linker<'a> {
                 Some(superclass) => self.mapped_attribute_names(superclass),
                 None => HashSet::default(),
             };
-            let mut seen = HashSet::default();
+            let mut seen: HashSet<&str> = HashSet::default();
             let files = self.files;
             for (position, (sfile, sindex)) in sources.into_iter().enumerate() {
                 for facts in &files[sfile].classes[sindex].relationships {
                     let shadowed = position > 0 && parent_attributes.contains(&facts.attribute);
-                    if shadowed || !seen.insert(facts.attribute.clone()) {
+                    if shadowed || !seen.insert(&facts.attribute) {
                         continue;
                     }
                     self.add_relationship(class, sfile, facts.clone(), None);

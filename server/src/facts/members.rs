@@ -493,7 +493,7 @@ pub fn read_table_args(value: &Expr, scope: &Scope) -> TableArgs {
                     ExprKind::Call(call) => match scope.construct(&call.callee) {
                         Some(Construct::ForeignKeyConstraint) => args
                             .foreign_key_constraints
-                            .push(read_foreign_key_constraint(call, item.range)),
+                            .push(Arc::new(read_foreign_key_constraint(call, item.range))),
                         Some(Construct::UniqueConstraint) => {
                             args.unique_constraints.push(string_args(call))
                         }
@@ -607,7 +607,7 @@ pub fn read_table(value: &Expr, scope: &Scope, binding: Option<&str>) -> Option<
             }
             Some(Construct::ForeignKeyConstraint) => table
                 .foreign_key_constraints
-                .push(read_foreign_key_constraint(inner, item.range)),
+                .push(Arc::new(read_foreign_key_constraint(inner, item.range))),
             Some(Construct::UniqueConstraint) => table.unique_constraints.push(string_args(inner)),
             Some(Construct::PrimaryKeyConstraint) => {
                 table.primary_key_constraint = Some(string_args(inner))
@@ -671,7 +671,7 @@ pub fn read_column(
     };
     if kind == ColumnKind::SqlModelField {
         if let Some(target) = call.keyword_value("foreign_key") {
-            column.foreign_keys.push(ForeignKeyFacts {
+            column.foreign_keys.push(Arc::new(ForeignKeyFacts {
                 kind: ForeignKeyKind::SqlModelField,
                 range,
                 columns: Vec::new(),
@@ -683,7 +683,7 @@ pub fn read_column(
                 onupdate: None,
                 use_alter: None,
                 call: Some(Arc::new(call.clone())),
-            });
+            }));
         }
         if let Some(sa_column) = call.keyword_value("sa_column").and_then(|v| v.as_call()) {
             if let Some(inner @ (Construct::Column | Construct::MappedColumn)) =
@@ -700,9 +700,9 @@ pub fn read_column(
         match &arg.kind {
             ExprKind::Str(name) if position == 0 => column.name = Some(name.clone()),
             ExprKind::Call(inner) => match scope.construct(&inner.callee) {
-                Some(Construct::ForeignKey) => {
-                    column.foreign_keys.push(read_foreign_key(inner, arg.range))
-                }
+                Some(Construct::ForeignKey) => column
+                    .foreign_keys
+                    .push(Arc::new(read_foreign_key(inner, arg.range))),
                 _ => {
                     if column.type_name.is_none() {
                         column.type_name = inner.callee.last_name().map(str::to_string);

@@ -252,7 +252,7 @@ pub enum ClassTable {
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableArgs {
-    pub foreign_key_constraints: Vec<ForeignKeyFacts>,
+    pub foreign_key_constraints: Vec<Arc<ForeignKeyFacts>>,
     pub unique_constraints: Vec<Vec<String>>,
     pub primary_key_constraint: Option<Vec<String>>,
     pub schema: Option<Setting<String>>,
@@ -292,7 +292,7 @@ pub struct ColumnFacts {
     pub primary_key: Option<Setting<bool>>,
     pub unique: Option<Setting<bool>>,
     pub autoincrement: Option<Keyword>,
-    pub foreign_keys: Vec<ForeignKeyFacts>,
+    pub foreign_keys: Vec<Arc<ForeignKeyFacts>>,
     pub from_declared_attr: bool,
     /// The call, for fixes that add keywords.
     pub call: Option<Arc<Call>>,
@@ -467,7 +467,7 @@ pub struct TableFacts {
     pub metadata: Option<Expr>,
     pub schema: Option<Setting<String>>,
     pub columns: Vec<Arc<ColumnFacts>>,
-    pub foreign_key_constraints: Vec<ForeignKeyFacts>,
+    pub foreign_key_constraints: Vec<Arc<ForeignKeyFacts>>,
     pub unique_constraints: Vec<Vec<String>>,
     pub primary_key_constraint: Option<Vec<String>>,
     pub incomplete: bool,

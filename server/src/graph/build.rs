@@ -829,32 +829,34 @@ impl<'a> Linker<'a> {
         }
         for column in &facts.columns {
             for fk in &column.foreign_keys {
-                let mut fk = fk.clone();
-                fk.columns = column
+                let columns = column
                     .column_name()
                     .map(|c| vec![c.to_string()])
                     .unwrap_or_default();
-                self.add_foreign_key(id, fk, file);
+                self.add_foreign_key(id, fk.clone(), columns, file);
             }
         }
         if constraints {
             for fk in &facts.foreign_key_constraints {
-                self.add_foreign_key(id, fk.clone(), file);
+                self.add_foreign_key(id, fk.clone(), fk.columns.clone(), file);
             }
         }
         Some(id)
     }
 
+    /// Adds a foreign key on `columns`: a constraint's own, or the column a
+    /// `ForeignKey(...)` is written in.
     fn add_foreign_key(
         &mut self,
         table: TableId,
-        facts: crate::facts::ForeignKeyFacts,
+        facts: Arc<crate::facts::ForeignKeyFacts>,
+        columns: Vec<String>,
         file: FileId,
     ) {
         let id = self.graph.foreign_keys.len();
         self.graph.foreign_keys.push(ForeignKey {
             table,
-            columns: facts.columns.clone(),
+            columns,
             resolution: ForeignKeyResolution::Unknown,
             effective_name: EffectiveName::Unnamed,
             location: Location {
@@ -1158,7 +1160,12 @@ impl<'a> Linker<'a> {
                 let table = self.add_table_with(scope, facts, file, Some(id), false);
                 if let Some(table) = table {
                     for fk in constraints {
-                        self.add_foreign_key(table, fk.clone(), constraint_file);
+                        self.add_foreign_key(
+                            table,
+                            fk.clone(),
+                            fk.columns.clone(),
+                            constraint_file,
+                        );
                     }
                     self.graph.tables[table].location = Location {
                         file,
@@ -1220,9 +1227,7 @@ impl<'a> Linker<'a> {
                     self.graph.tables[table].columns.push(graph_column);
                 }
                 for fk in &column_facts.foreign_keys {
-                    let mut fk = fk.clone();
-                    fk.columns = vec![name.clone()];
-                    self.add_foreign_key(table, fk, cfile);
+                    self.add_foreign_key(table, fk.clone(), vec![name.clone()], cfile);
                 }
             }
             if incomplete {

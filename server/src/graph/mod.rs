@@ -241,7 +241,7 @@ pub struct ForeignKey {
     /// names it but the text is not knowable.
     pub effective_name: EffectiveName,
     pub location: Location,
-    pub facts: ForeignKeyFacts,
+    pub facts: Arc<ForeignKeyFacts>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1744,7 +1744,6 @@ impl<'a> Linker<'a> {
         };
         let mut relationship = Relationship {
             class,
-            attribute: facts.attribute.clone(),
             target,
             direction: None,
             join_problem: None,
@@ -1887,8 +1886,8 @@ impl<'a> Linker<'a> {
         if facts.has_splat {
             return;
         }
-        let local_tables = self.graph.classes[relationship.class].tables.clone();
-        let target_tables = self.graph.classes[target].tables.clone();
+        let local_tables: &[TableId] = &self.graph.classes[relationship.class].tables;
+        let target_tables: &[TableId] = &self.graph.classes[target].tables;
         if local_tables.is_empty() || target_tables.is_empty() {
             return;
         }
@@ -1999,10 +1998,10 @@ impl<'a> Linker<'a> {
         let mut candidates: Vec<ForeignKeyId> = Vec::new();
         let mut uncertain = false;
         for &table in local_tables.iter().chain(target_tables.iter()) {
-            let other_side: &Vec<TableId> = if local_tables.contains(&table) {
-                &target_tables
+            let other_side = if local_tables.contains(&table) {
+                target_tables
             } else {
-                &local_tables
+                local_tables
             };
             for &fk in &self.graph.tables[table].foreign_keys {
                 let fk_facts = &self.graph.foreign_keys[fk];
@@ -2339,7 +2338,7 @@ impl<'a> Linker<'a> {
             if let Some(&id) = self.graph.classes[c]
                 .relationships
                 .iter()
-                .find(|&&r| self.graph.relationships[r].attribute == attribute)
+                .find(|&&r| self.graph.relationships[r].attribute() == attribute)
             {
                 return Some(id);
             }
@@ -2383,7 +2382,9 @@ impl<'a> Linker<'a> {
                 }
             }
             for &relationship in &self.graph.classes[class].relationships {
-                let name = self.graph.relationships[relationship].attribute.clone();
+                let name = self.graph.relationships[relationship]
+                    .attribute()
+                    .to_string();
                 push(
                     &mut attributes,
                     &name,
@@ -2418,7 +2419,9 @@ impl<'a> Linker<'a> {
                 }
                 if let Some(&mapped) = self.class_by_ref.get(&(f, i)) {
                     for &relationship in &self.graph.classes[mapped].relationships {
-                        let name = self.graph.relationships[relationship].attribute.clone();
+                        let name = self.graph.relationships[relationship]
+                            .attribute()
+                            .to_string();
                         push(
                             &mut attributes,
                             &name,

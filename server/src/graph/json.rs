@@ -63,14 +63,14 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
                     fk_columns.sort();
                     fk_columns.dedup();
                     json!({
-                        "attribute": r.attribute,
+                        "attribute": r.attribute(),
                         "path": path(r.location.file),
                         "line": line(&r.location),
                         "target": r.target_class().map(|t| graph.classes[t].qualname.clone()),
                         "direction": r.direction.map(Direction::label),
                         "fk_columns": fk_columns,
                         "secondary": r.secondary.map(|t| graph.tables[t].full_name()),
-                        "pair": r.pair.map(|p| graph.relationships[p].attribute.clone()),
+                        "pair": r.pair.map(|p| graph.relationships[p].attribute().to_string()),
                         "back_populates": r.facts.string_option("back_populates").and_then(|s| s.known().cloned()),
                         "backref": r.facts.backref.as_ref().and_then(|b| b.name.clone()),
                         "implicit": r.backref_of.is_some(),

@@ -316,7 +316,6 @@ pub enum JoinProblem {
 #[derive(Debug, Clone)]
 pub struct Relationship {
     pub class: ClassId,
-    pub attribute: String,
     pub target: TargetResolution,
     pub direction: Option<Direction>,
     pub join_problem: Option<JoinProblem>,
@@ -336,6 +335,12 @@ pub struct Relationship {
 }
 
 impl Relationship {
+    /// The attribute it is mapped to on its class (a backref's name for a
+    /// backref-created one), read from its facts rather than copied.
+    pub fn attribute(&self) -> &str {
+        &self.facts.attribute
+    }
+
     pub fn target_class(&self) -> Option<ClassId> {
         match self.target {
             TargetResolution::Resolved(id) => Some(id),
@@ -480,7 +485,8 @@ impl Graph {
         let relationship = &self.relationships[id];
         format!(
             "{}.{}",
-            self.classes[relationship.class].name, relationship.attribute
+            self.classes[relationship.class].name,
+            relationship.attribute()
         )
     }
 

@@ -60,7 +60,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let mut message = format!(
             "relationship `{}.{}` targets \"{name}\", which is not a mapped class of this registry ({}): \
              the first query or configure_mappers() raises InvalidRequestError (expression '{name}' failed to locate a name)",
-            class.name, relationship.attribute, scope.key
+            class.name, relationship.attribute(), scope.key
         );
         if let Some(suggestion) = suggestion {
             message.push_str(&format!("; did you mean \"{suggestion}\"?"));

@@ -66,7 +66,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         }
         let owner = &graph.classes[relationship.class];
         let target_class = &graph.classes[target];
-        let label = format!("{}.{}", owner.name, relationship.attribute);
+        let label = format!("{}.{}", owner.name, relationship.attribute());
         let kinds = graph.attributes_named(target, &name);
         let message = match kinds.first() {
             None => format!(
@@ -112,7 +112,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         // A relationship on the target that points back here is the counterpart.
         if let Some(counterpart) = counterpart(graph, target, relationship.class, id) {
             let other = &graph.relationships[counterpart];
-            let counterpart_name = &other.attribute;
+            let counterpart_name = other.attribute();
             if let Some(edit) = literal
                 .as_ref()
                 .and_then(|l| replace_string(file, text, l, counterpart_name))
@@ -127,12 +127,13 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                         context,
                         other,
                         "back_populates",
-                        &format!("{quote}{}{quote}", relationship.attribute),
+                        &format!("{quote}{}{quote}", relationship.attribute()),
                     ) {
                         Some(edit) => {
                             title.push_str(&format!(
                                 " and {}.{counterpart_name}'s back_populates=\"{}\"",
-                                target_class.name, relationship.attribute
+                                target_class.name,
+                                relationship.attribute()
                             ));
                             edits.push(edit);
                         }
@@ -148,7 +149,8 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 d.fixes.push(fix(
                     format!(
                         "Add relationship {}.{name} with back_populates=\"{}\"",
-                        target_class.name, relationship.attribute
+                        target_class.name,
+                        relationship.attribute()
                     ),
                     safe(),
                     vec![edit],
@@ -188,7 +190,7 @@ fn counterpart(
                     .target_class()
                     .is_some_and(|t| in_same_hierarchy(graph, t, owner))
                 && match other.facts.string_option("back_populates") {
-                    Some(Setting::Known(name, _)) => name == graph.relationships[from].attribute,
+                    Some(Setting::Known(name, _)) => name == graph.relationships[from].attribute(),
                     Some(Setting::Unknown(_)) => false,
                     None => true,
                 }
@@ -201,7 +203,7 @@ fn counterpart(
         .copied()
         .filter(|&r| {
             matches!(graph.relationships[r].facts.string_option("back_populates"),
-                Some(Setting::Known(name, _)) if name == graph.relationships[from].attribute)
+                Some(Setting::Known(name, _)) if name == graph.relationships[from].attribute())
         })
         .collect();
     match (naming.as_slice(), candidates.as_slice()) {
@@ -222,7 +224,7 @@ fn has_counterpart(graph: &Graph, target: ClassId, owner: ClassId, from: Relatio
                 .target_class()
                 .is_some_and(|t| in_same_hierarchy(graph, t, owner))
             && (matches!(other.facts.string_option("back_populates"),
-                    Some(Setting::Known(name, _)) if name == relationship.attribute)
+                    Some(Setting::Known(name, _)) if name == relationship.attribute())
                 || (!other.is_viewonly()
                     && other
                         .foreign_keys
@@ -317,7 +319,7 @@ fn add_counterpart(
         range: TextRange::empty_at(body_end),
         new_text: format!(
             "{newline}{indent}{name}{annotation} = {callee}({target_argument}{secondary}back_populates={quote}{}{quote})",
-            relationship.attribute
+            relationship.attribute()
         ),
     })
 }

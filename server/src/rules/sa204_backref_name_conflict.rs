@@ -72,7 +72,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             format!(
                 "backref \"{name}\" of `{owner}.{}` clashes with {what} {target_name}.{name}: configure_mappers() raises \
                  ArgumentError (Error creating backref '{name}': property of that name exists on mapper {target_name})",
-                relationship.attribute
+                relationship.attribute()
             ),
         );
         if let AttributeKind::Relationship(other_id) = existing {
@@ -103,12 +103,12 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                         other.location.file,
                         &other.facts.call,
                         "back_populates",
-                        &format!("{quote}{}{quote}", relationship.attribute),
+                        &format!("{quote}{}{quote}", relationship.attribute()),
                     ));
                     d.fixes.push(fix(
                         format!(
                             "Pair {owner}.{} and {target_name}.{name} with back_populates",
-                            relationship.attribute
+                            relationship.attribute()
                         ),
                         unsafe_(),
                         edits,

@@ -71,7 +71,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             format!(
                 "`{owner}.{}` can join {owner} and {target_name} through {} foreign keys ({}) and {}: \
                  configure_mappers() raises AmbiguousForeignKeysError",
-                relationship.attribute,
+                relationship.attribute(),
                 candidates.len(),
                 paths.join("; "),
                 if relationship.facts.option("foreign_keys").is_some() {
@@ -113,7 +113,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                     continue;
                 };
                 let named = matches!(attributes.as_slice(), [only]
-                    if *only == format!("{}_id", relationship.attribute));
+                    if *only == format!("{}_id", relationship.attribute()));
                 let list: Vec<String> = attributes
                     .iter()
                     .map(|a| format!("{holder_name}.{a}"))

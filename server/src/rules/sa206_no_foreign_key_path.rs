@@ -63,7 +63,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 "`{}.{}` relates {} to {}, but no foreign key joins {} and {}, and it has no secondary or primaryjoin: \
                  configure_mappers() raises NoForeignKeysError",
                 owner.name,
-                relationship.attribute,
+                relationship.attribute(),
                 owner.name,
                 target_class.name,
                 tables(owner),

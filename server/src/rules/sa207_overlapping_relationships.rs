@@ -133,7 +133,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             let quote = quote_of(text, relationship.facts.call.args.first());
             let keys: Vec<String> = other_ids
                 .iter()
-                .map(|&o| graph.relationships[o].attribute.clone())
+                .map(|&o| graph.relationships[o].attribute().to_string())
                 .collect();
             let value = format!("{quote}{}{quote}", keys.join(","));
             if relationship.facts.option("overlaps").is_none() {
@@ -158,20 +158,20 @@ fn overlapping(graph: &Graph, a: RelationshipId, b: RelationshipId) -> bool {
     if ra.pair == Some(b) || rb.pair == Some(a) {
         return false;
     }
-    if names_overlap(ra, &rb.attribute) || names_overlap(rb, &ra.attribute) {
+    if names_overlap(ra, rb.attribute()) || names_overlap(rb, ra.attribute()) {
         return false;
     }
     // A backref named like the other side meant to link them; SA204 reports
     // that SQLAlchemy refuses it.
     let backref_names = |r: &crate::graph::Relationship, other: &crate::graph::Relationship| {
-        r.facts.backref.as_ref().and_then(|b| b.name.as_deref()) == Some(other.attribute.as_str())
+        r.facts.backref.as_ref().and_then(|b| b.name.as_deref()) == Some(other.attribute())
             && r.target_class() == Some(other.class)
     };
     if backref_names(ra, rb) || backref_names(rb, ra) {
         return false;
     }
     // The same relationship inherited, or mappers on sibling branches.
-    if ra.attribute == rb.attribute && common_parent(graph, ra.class, rb.class) {
+    if ra.attribute() == rb.attribute() && common_parent(graph, ra.class, rb.class) {
         return false;
     }
     if siblings(graph, ra.class, rb.class) {
@@ -256,13 +256,13 @@ fn pair_edits(
             ra.location.file,
             &ra.facts.call,
             "back_populates",
-            &format!("{quote}{}{quote}", rb.attribute),
+            &format!("{quote}{}{quote}", rb.attribute()),
         ),
         add_keyword(
             rb.location.file,
             &rb.facts.call,
             "back_populates",
-            &format!("{quote}{}{quote}", ra.attribute),
+            &format!("{quote}{}{quote}", ra.attribute()),
         ),
     ])
 }

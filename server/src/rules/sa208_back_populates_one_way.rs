@@ -99,8 +99,8 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let problem = match (other.backref_of, &other_back) {
             // A backref-created relationship populates its originating side.
             (Some(origin), _) => {
-                let origin_attribute = &graph.relationships[origin].attribute;
-                if origin_attribute == &relationship.attribute {
+                let origin_attribute = graph.relationships[origin].attribute();
+                if origin_attribute == relationship.attribute() {
                     continue;
                 }
                 format!("{target_name}.{name} is the backref of {owner}.{origin_attribute}")
@@ -108,7 +108,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             (None, None) if other.facts.backref.is_none() => {
                 format!("{target_name}.{name} names no back_populates")
             }
-            (None, Some(Setting::Known(back, _))) if back != &relationship.attribute => {
+            (None, Some(Setting::Known(back, _))) if back != relationship.attribute() => {
                 // A name that does not exist on this class is SA203's finding.
                 let exists = graph.classes[relationship.class]
                     .attributes
@@ -124,21 +124,21 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let consequence = if same_key || own_columns.is_empty() || other_columns.is_empty() {
             format!(
                 "changes to {target_name}.{name} are not reflected on {owner}.{} until a flush and refresh",
-                relationship.attribute
+                relationship.attribute()
             )
         } else {
             // The two write different keys: syncing one modifies the wrong side.
             format!(
                 "the two write different foreign keys, so assigning {owner}.{} fires a modify event on the wrong \
                  relationship (ValueError: Bidirectional attribute conflict detected)",
-                relationship.attribute
+                relationship.attribute()
             )
         };
         let mut d = diagnostic(
             relationship.location,
             format!(
                 "`{owner}.{}` has back_populates=\"{name}\", but {problem}: {consequence}",
-                relationship.attribute
+                relationship.attribute()
             ),
         );
         d.related.push(related(
@@ -152,7 +152,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             Some(Setting::Known(_, _)) => other
                 .facts
                 .option("back_populates")
-                .and_then(|literal| replace_string(file, text, literal, &relationship.attribute)),
+                .and_then(|literal| replace_string(file, text, literal, relationship.attribute())),
             _ => {
                 let quote = quote_of(
                     context.text(relationship.location.file),
@@ -162,7 +162,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                     file,
                     &other.facts.call,
                     "back_populates",
-                    &format!("{quote}{}{quote}", relationship.attribute),
+                    &format!("{quote}{}{quote}", relationship.attribute()),
                 ))
             }
         };
@@ -176,7 +176,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             d.fixes.push(fix(
                 format!(
                     "Set back_populates=\"{}\" on {target_name}.{name}",
-                    relationship.attribute
+                    relationship.attribute()
                 ),
                 applicability,
                 vec![edit],

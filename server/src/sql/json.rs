@@ -100,7 +100,7 @@ pub fn to_json(graph: &Graph, dialect: Dialect) -> Value {
             };
             json!({
                 "class": graph.classes[rel.class].qualname,
-                "attribute": rel.attribute,
+                "attribute": rel.attribute(),
                 "path": path(rel.location.file),
                 "direction": rel.direction.map(|d| d.label()),
                 "target": rel.target_class().map(|c| graph.classes[c].qualname.clone()),

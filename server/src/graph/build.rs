@@ -1222,12 +1222,13 @@ impl<'a> Linker<'a> {
             for (column_facts, cfile) in columns {
                 let mut graph_column = make_column(column_facts, cfile, lineage.sqlmodel);
                 graph_column.declared_by = Some(id);
-                let name = graph_column.name().to_string();
-                if self.graph.tables[table].column(&name).is_none() {
+                // The facts outlive the linker: the name is read in place.
+                let name = column_facts.column_name().unwrap_or_default();
+                if self.graph.tables[table].column(name).is_none() {
                     self.graph.tables[table].columns.push(graph_column);
                 }
                 for fk in &column_facts.foreign_keys {
-                    self.add_foreign_key(table, fk.clone(), vec![name.clone()], cfile);
+                    self.add_foreign_key(table, fk.clone(), vec![name.to_string()], cfile);
                 }
             }
             if incomplete {
@@ -2354,7 +2355,15 @@ impl<'a> Linker<'a> {
                 self.graph.classes[class].index,
             );
             let lineage = self.lineages[&class_ref].clone();
-            let mut attributes: Vec<Attribute> = Vec::new();
+            let members: usize = std::iter::once(&class_ref)
+                .chain(&lineage.ancestors)
+                .map(|&(f, i)| {
+                    let source = &self.files[f].classes[i];
+                    source.columns.len() + source.other_members.len() + source.relationships.len()
+                })
+                .sum();
+            let mut attributes: Vec<Attribute> =
+                Vec::with_capacity(members + self.graph.classes[class].relationships.len());
             // One entry per name and kind: a backref clashing with a column
             // shows as both.
             let push = |attributes: &mut Vec<Attribute>, name: &str, kind: AttributeKind| {
@@ -2382,12 +2391,10 @@ impl<'a> Linker<'a> {
                 }
             }
             for &relationship in &self.graph.classes[class].relationships {
-                let name = self.graph.relationships[relationship]
-                    .attribute()
-                    .to_string();
+                let name = self.graph.relationships[relationship].attribute();
                 push(
                     &mut attributes,
-                    &name,
+                    name,
                     AttributeKind::Relationship(relationship),
                 );
             }
@@ -2419,12 +2426,10 @@ impl<'a> Linker<'a> {
                 }
                 if let Some(&mapped) = self.class_by_ref.get(&(f, i)) {
                     for &relationship in &self.graph.classes[mapped].relationships {
-                        let name = self.graph.relationships[relationship]
-                            .attribute()
-                            .to_string();
+                        let name = self.graph.relationships[relationship].attribute();
                         push(
                             &mut attributes,
-                            &name,
+                            name,
                             AttributeKind::Relationship(relationship),
                         );
                     }

@@ -130,6 +130,8 @@ enum Child {
 }
 
 fn main() -> ExitCode {
+    // As the server does: the measured process is configured like it.
+    sqla_analyzer::memory::configure();
     let args = Args::parse();
     match args.child {
         Some(Child::Check { args }) => {

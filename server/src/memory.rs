@@ -7,11 +7,17 @@
 
 use std::ffi::c_void;
 
+// The functions below are mimalloc's C API, which the `mimalloc` crate links
+// in; named here so that it is linked wherever this module is, including
+// the test binaries that keep the system allocator.
+extern crate mimalloc;
+
 extern "C" {
     fn mi_malloc(size: usize) -> *mut c_void;
     fn mi_calloc(count: usize, size: usize) -> *mut c_void;
     fn mi_realloc(p: *mut c_void, size: usize) -> *mut c_void;
     fn mi_free(p: *mut c_void);
+    fn mi_collect(force: bool);
 }
 
 /// Applies the settings. Call it first thing in `main`, before anything
@@ -44,6 +50,21 @@ pub fn configure() {
             Some(ts_free),
         );
     }
+}
+
+/// Hands the memory freed since the last time back to the system.
+///
+/// mimalloc returns freed memory to the system only some seconds after it
+/// was freed (so that a burst of work reuses it instead), and only when it
+/// is next called: a server that rests after a burst of edits would keep
+/// what the last analyses freed, tens of MiB, until the next edit. The
+/// server calls this once when it has rested a moment (not during a burst:
+/// returning memory that the next analysis touches again costs page faults,
+/// which is why mimalloc's own purge delay is left as it is).
+pub fn release() {
+    // SAFETY: no arguments but a flag; safe on any thread, whichever the
+    // global allocator (mimalloc is linked in either way).
+    unsafe { mi_collect(true) }
 }
 
 unsafe extern "C" fn ts_malloc(size: usize) -> *mut c_void {

@@ -432,6 +432,9 @@ async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
     }
 
     let rss_end_kb = rss_kb("VmRSS:");
+    // And once the server has rested (it gives freed memory back then).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_rest_kb = rss_kb("VmRSS:");
     request(&mut client, "shutdown", Value::Null).await;
     client.notify("exit", Value::Null);
 
@@ -453,6 +456,7 @@ async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
         "fix_all_resolve": summary(resolve_ms),
         "rss_after_scan_kb": rss_after_scan_kb,
         "rss_end_kb": rss_end_kb,
+        "rss_rest_kb": rss_rest_kb,
         "peak_rss_kb": rss_kb("VmHWM:"),
     })
 }

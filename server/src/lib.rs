@@ -15,6 +15,7 @@ pub mod facts;
 pub mod fix;
 pub mod graph;
 pub mod lsp;
+pub mod memory;
 pub mod report;
 pub mod rules;
 pub mod shift;

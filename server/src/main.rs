@@ -6,5 +6,6 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    sqla_analyzer::memory::configure();
     sqla_analyzer::cli::run(sqla_analyzer::cli::Cli::parse())
 }

@@ -7,6 +7,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::FutureExt;
 use tower_lsp_server::ls_types::{MessageType, NumberOrString};
@@ -16,6 +17,10 @@ use super::disk;
 use super::server::{blocking, lock, panic_message, Shared, CLIENT_ANSWER};
 use super::session::{DiskWork, Publish};
 use super::snapshot;
+
+/// How long the worker waits without work before it gives freed memory
+/// back: longer than a pause in typing.
+const REST: Duration = Duration::from_secs(1);
 
 impl Shared {
     async fn publish(&self, publishes: Vec<Publish>) {
@@ -27,8 +32,21 @@ impl Shared {
     }
 
     pub(super) async fn worker(self: Arc<Self>) {
+        let mut released = true;
         loop {
-            self.wake.notified().await;
+            if released {
+                self.wake.notified().await;
+            } else if tokio::time::timeout(REST, self.wake.notified())
+                .await
+                .is_err()
+            {
+                // Resting: what the last analyses freed goes back to the
+                // system (see `memory::release`).
+                let _ = tokio::task::spawn_blocking(crate::memory::release).await;
+                released = true;
+                continue;
+            }
+            released = false;
             loop {
                 match AssertUnwindSafe(self.step()).catch_unwind().await {
                     Ok(None) => continue,

@@ -156,6 +156,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Child::Server { root, open, edits }) => {
+            sqla_analyzer::memory::configure_server();
             println!("{}", server::run(&root, &open, edits));
             ExitCode::SUCCESS
         }

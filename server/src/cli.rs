@@ -270,7 +270,10 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Graph(args) => graph_command(args),
         Command::Sql(args) => sql_command(args),
-        Command::Server => crate::lsp::run_stdio(),
+        Command::Server => {
+            crate::memory::configure_server();
+            crate::lsp::run_stdio()
+        }
     }
 }
 

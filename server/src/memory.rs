@@ -33,10 +33,10 @@ pub fn configure() {
     // freed by another allocator than the one that made it.
     unsafe {
         tree_sitter::set_allocator(
-            Some(ts_malloc),
-            Some(ts_calloc),
-            Some(ts_realloc),
-            Some(ts_free),
+            Some(mi_malloc),
+            Some(mi_calloc),
+            Some(mi_realloc),
+            Some(mi_free),
         );
     }
 }
@@ -73,20 +73,4 @@ pub fn release() {
     // SAFETY: no arguments but a flag; safe on any thread, whichever the
     // global allocator (mimalloc is linked in either way).
     unsafe { mi_collect(true) }
-}
-
-unsafe extern "C" fn ts_malloc(size: usize) -> *mut c_void {
-    mi_malloc(size)
-}
-
-unsafe extern "C" fn ts_calloc(count: usize, size: usize) -> *mut c_void {
-    mi_calloc(count, size)
-}
-
-unsafe extern "C" fn ts_realloc(p: *mut c_void, size: usize) -> *mut c_void {
-    mi_realloc(p, size)
-}
-
-unsafe extern "C" fn ts_free(p: *mut c_void) {
-    mi_free(p)
 }

@@ -442,7 +442,8 @@ pub struct ForeignKeyFacts {
     pub kind: ForeignKeyKind,
     /// The `ForeignKey(`/`ForeignKeyConstraint(`/`Field(` call.
     pub range: TextRange,
-    /// Local column names for a constraint; filled from the column for `ForeignKey`.
+    /// Local column names for a constraint; empty for a `ForeignKey(...)`,
+    /// whose column the linked graph's key names.
     pub columns: Vec<String>,
     pub targets: Vec<ForeignKeyTarget>,
     /// The range of each target argument (the string or expression).

@@ -802,14 +802,7 @@ impl<'a> Linker<'a> {
             table.columns.push(make_column(column, file, false));
         }
         if let Some(pk) = &facts.primary_key_constraint {
-            for column in &mut table.columns {
-                if pk.iter().any(|n| n == column.name()) {
-                    column.primary_key = true;
-                    if column.facts.nullable.is_none() {
-                        column.nullable = Some(false);
-                    }
-                }
-            }
+            mark_primary_key(&mut table.columns, pk);
         }
         self.graph.tables.push(table);
         let key = TableKey {
@@ -1236,16 +1229,9 @@ impl<'a> Linker<'a> {
             }
             let primary_key = table_args
                 .as_ref()
-                .and_then(|(a, _)| a.primary_key_constraint.clone());
+                .and_then(|(a, _)| a.primary_key_constraint.as_ref());
             if let Some(primary_key) = primary_key {
-                for column in &mut self.graph.tables[table].columns {
-                    if primary_key.iter().any(|n| n == column.name()) {
-                        column.primary_key = true;
-                        if column.facts.nullable.is_none() {
-                            column.nullable = Some(false);
-                        }
-                    }
-                }
+                mark_primary_key(&mut self.graph.tables[table].columns, primary_key);
             }
         }
         if table_id.is_none() && !decision_kind_is_none(class) {
@@ -1477,10 +1463,11 @@ impl<'a> Linker<'a> {
         let mut current = Some(class);
         while let Some(c) = current {
             if let Some(table) = self.graph.classes[c].table {
-                if let Some(column) = self.graph.tables[table].columns.iter().find(|col| {
-                    col.attribute() == Some(attribute)
-                        || (col.attribute().is_none() && col.name() == attribute)
-                }) {
+                if let Some(column) = self.graph.tables[table]
+                    .columns
+                    .iter()
+                    .find(|col| col.is_mapped_as(attribute))
+                {
                     return Some((table, column.name().to_string()));
                 }
             }
@@ -1592,6 +1579,19 @@ pub fn render_convention(
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// A `PrimaryKeyConstraint(...)`'s columns are primary keys, so NOT NULL
+/// unless written otherwise.
+fn mark_primary_key(columns: &mut [Column], primary_key: &[String]) {
+    for column in columns {
+        if primary_key.iter().any(|n| n == column.name()) {
+            column.primary_key = true;
+            if column.facts.nullable.is_none() {
+                column.nullable = Some(false);
+            }
+        }
+    }
 }
 
 fn make_column(facts: &Arc<crate::facts::ColumnFacts>, file: FileId, sqlmodel: bool) -> Column {
@@ -2377,7 +2377,7 @@ impl<'a> Linker<'a> {
             // An imperatively mapped class maps every column of its table.
             if self.imperative.contains_key(&class) {
                 if let Some(table) = self.graph.classes[class].table {
-                    for column in self.graph.tables[table].columns.clone() {
+                    for column in &self.graph.tables[table].columns {
                         push(&mut attributes, column.name(), AttributeKind::Column);
                     }
                 }

@@ -214,6 +214,15 @@ impl Column {
     pub fn type_name(&self) -> Option<&str> {
         self.facts.type_name.as_deref()
     }
+
+    /// Whether `attribute` names this column on a mapped class: its
+    /// attribute, or its name when it has none (a Core table's column).
+    pub fn is_mapped_as(&self, attribute: &str) -> bool {
+        match self.attribute() {
+            Some(own) => own == attribute,
+            None => self.name() == attribute,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

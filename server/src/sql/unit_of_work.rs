@@ -426,10 +426,11 @@ fn column_of(graph: &Graph, class: ClassId, expr: &Expr) -> Option<ColumnRef> {
     }
     let by_attribute = |class: ClassId, attribute: &str| -> Option<ColumnRef> {
         for &table in &graph.classes[class].tables {
-            if let Some(column) = graph.tables[table].columns.iter().find(|c| {
-                c.attribute() == Some(attribute)
-                    || (c.attribute().is_none() && c.name() == attribute)
-            }) {
+            if let Some(column) = graph.tables[table]
+                .columns
+                .iter()
+                .find(|c| c.is_mapped_as(attribute))
+            {
                 return Some((table, column.name().to_string()));
             }
         }

@@ -643,7 +643,7 @@ fn string_setting(call: &Call, name: &str) -> Option<Setting<String>> {
 
 /// Reads `Column(...)`, `mapped_column(...)` or SQLModel's `Field(...)`.
 pub fn read_column(
-    call: &Call,
+    call: &Arc<Call>,
     range: TextRange,
     construct: Construct,
     scope: &Scope,
@@ -667,7 +667,7 @@ pub fn read_column(
         autoincrement: call.keyword("autoincrement").cloned(),
         foreign_keys: Vec::new(),
         from_declared_attr: false,
-        call: Some(Arc::new(call.clone())),
+        call: Some(call.clone()),
     };
     if kind == ColumnKind::SqlModelField {
         if let Some(target) = call.keyword_value("foreign_key") {
@@ -682,7 +682,7 @@ pub fn read_column(
                 ondelete: string_setting(call, "ondelete"),
                 onupdate: None,
                 use_alter: None,
-                call: Some(Arc::new(call.clone())),
+                call: Some(call.clone()),
             }));
         }
         if let Some(sa_column) = call.keyword_value("sa_column").and_then(|v| v.as_call()) {
@@ -806,7 +806,7 @@ pub fn read_fk_target(expr: &Expr) -> ForeignKeyTarget {
     }
 }
 
-pub fn read_foreign_key(call: &Call, range: TextRange) -> ForeignKeyFacts {
+pub fn read_foreign_key(call: &Arc<Call>, range: TextRange) -> ForeignKeyFacts {
     let target = call.args.first().or_else(|| call.keyword_value("column"));
     ForeignKeyFacts {
         kind: ForeignKeyKind::Column,
@@ -821,11 +821,11 @@ pub fn read_foreign_key(call: &Call, range: TextRange) -> ForeignKeyFacts {
         ondelete: string_setting(call, "ondelete"),
         onupdate: string_setting(call, "onupdate"),
         use_alter: bool_setting(call, "use_alter"),
-        call: Some(Arc::new(call.clone())),
+        call: Some(call.clone()),
     }
 }
 
-pub fn read_foreign_key_constraint(call: &Call, range: TextRange) -> ForeignKeyFacts {
+pub fn read_foreign_key_constraint(call: &Arc<Call>, range: TextRange) -> ForeignKeyFacts {
     let columns = call.args.first().or_else(|| call.keyword_value("columns"));
     let referred = call
         .args
@@ -860,7 +860,7 @@ pub fn read_foreign_key_constraint(call: &Call, range: TextRange) -> ForeignKeyF
         ondelete: string_setting(call, "ondelete"),
         onupdate: string_setting(call, "onupdate"),
         use_alter: bool_setting(call, "use_alter"),
-        call: Some(Arc::new(call.clone())),
+        call: Some(call.clone()),
     }
 }
 
@@ -892,7 +892,7 @@ fn is_identifier(text: &str) -> bool {
 
 #[allow(clippy::too_many_arguments)]
 fn read_relationship(
-    call: &Call,
+    call: &Arc<Call>,
     range: TextRange,
     construct: Construct,
     attribute: &str,
@@ -988,7 +988,7 @@ fn read_relationship(
         has_splat,
         backref,
         from_declared_attr,
-        call: Arc::new(call.clone()),
+        call: call.clone(),
     }
 }
 
@@ -1012,7 +1012,7 @@ fn read_backref(value: &Expr, scope: &Scope) -> Option<BackrefFacts> {
                 range: value.range,
                 keywords: call.keywords.clone(),
                 has_splat: call.has_splat,
-                call: Some(Arc::new((**call).clone())),
+                call: Some(call.clone()),
             })
         }
         // A computed backref: a relationship we cannot name exists on the target.
@@ -1319,5 +1319,60 @@ element = Table("element", metadata_obj,
         let source = "def relationship(x): pass\nclass A(Base):\n    b = relationship('B')\n";
         let facts = extract("m.py", source);
         assert!(facts.classes[0].relationships.is_empty());
+    }
+
+    /// Facts live as long as a session: a member's call is stored once,
+    /// shared by the raw member and the column or relationship read from
+    /// it, and vectors keep no spare capacity.
+    #[test]
+    fn facts_share_calls_and_keep_no_spare_capacity() {
+        let source = r#"
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import declarative_base, relationship
+Base = declarative_base()
+
+class Child(Base):
+    __tablename__ = "child"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(50), nullable=False, unique=True, index=True, doc="x")
+    parent_id = Column(ForeignKey("parent.id", ondelete="CASCADE"), nullable=False)
+    parent = relationship("Parent", back_populates="children", cascade="all")
+"#;
+        let facts = extract("m.py", source);
+        let class = &facts.classes[0];
+        let value_call = |attribute: &str| {
+            class
+                .raw_members
+                .iter()
+                .find_map(|m| match m {
+                    RawMember::Attribute {
+                        name,
+                        value: Some(value),
+                        ..
+                    } if name == attribute => value.as_call().cloned(),
+                    _ => None,
+                })
+                .expect("the member's call")
+        };
+        let column = class
+            .columns
+            .iter()
+            .find(|c| c.attribute.as_deref() == Some("name"))
+            .expect("the column");
+        let column_call = column.call.as_ref().expect("the column's call");
+        assert!(std::sync::Arc::ptr_eq(column_call, &value_call("name")));
+        let relationship = &class.relationships[0];
+        assert!(std::sync::Arc::ptr_eq(
+            &relationship.call,
+            &value_call("parent")
+        ));
+
+        assert_eq!(column_call.args.capacity(), column_call.args.len());
+        assert_eq!(column_call.keywords.capacity(), column_call.keywords.len());
+        assert_eq!(class.raw_members.capacity(), class.raw_members.len());
+        assert_eq!(class.columns.capacity(), class.columns.len());
+        assert_eq!(class.relationships.capacity(), class.relationships.len());
+        assert_eq!(facts.imports.capacity(), facts.imports.len());
+        assert_eq!(facts.classes.capacity(), facts.classes.len());
     }
 }

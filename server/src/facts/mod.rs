@@ -90,6 +90,19 @@ pub struct CallSite {
 }
 
 impl FileFacts {
+    /// Gives back the spare capacity of the file's own vectors (see
+    /// [`ClassFacts::shrink_to_fit`] for the classes').
+    pub fn shrink_to_fit(&mut self) {
+        self.imports.shrink_to_fit();
+        self.bindings.shrink_to_fit();
+        self.attribute_assignments.shrink_to_fit();
+        self.classes.shrink_to_fit();
+        self.tables.shrink_to_fit();
+        self.call_sites.shrink_to_fit();
+        self.foreign_key_pragmas.shrink_to_fit();
+        self.imperative_mappings.shrink_to_fit();
+    }
+
     pub fn binding(&self, name: &str) -> Option<&Binding> {
         self.bindings.iter().rev().find(|b| b.name == name)
     }
@@ -149,6 +162,7 @@ pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
     interpret(&found, source, &scope, &mut facts);
     drop(scope);
     facts.imports = imports;
+    facts.shrink_to_fit();
     facts
 }
 
@@ -230,7 +244,9 @@ fn compiled_pattern(binding: &Binding) -> Option<&str> {
 fn interpret(found: &FoundNodes, source: &str, scope: &Scope, facts: &mut FileFacts) {
     for class in &mut facts.classes {
         // Freshly read: the class is not shared yet, make_mut does not copy.
-        members::interpret_class(Arc::make_mut(class), source, scope);
+        let class = Arc::make_mut(class);
+        members::interpret_class(class, source, scope);
+        class.shrink_to_fit();
     }
     facts.tables = facts
         .bindings

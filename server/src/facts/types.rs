@@ -96,6 +96,18 @@ pub struct ClassFacts {
 }
 
 impl ClassFacts {
+    /// Gives back what the vectors grown while reading the class keep
+    /// spare: facts live as long as the session.
+    pub fn shrink_to_fit(&mut self) {
+        self.bases.shrink_to_fit();
+        self.keywords.shrink_to_fit();
+        self.decorators.shrink_to_fit();
+        self.raw_members.shrink_to_fit();
+        self.columns.shrink_to_fit();
+        self.relationships.shrink_to_fit();
+        self.other_members.shrink_to_fit();
+    }
+
     pub fn keyword(&self, name: &str) -> Option<&Expr> {
         self.keywords
             .iter()

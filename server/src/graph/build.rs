@@ -584,7 +584,7 @@ impl<'a> Linker<'a> {
                 let symbol = self.resolver.resolve(file, owner);
                 if let Some(scope) = self.scope_of_symbol(&symbol, 0) {
                     let call = Expr {
-                        kind: ExprKind::Call(Box::new(crate::syntax::expr::Call {
+                        kind: ExprKind::Call(Arc::new(crate::syntax::expr::Call {
                             callee: Expr::unknown(assignment.name_range),
                             args: Vec::new(),
                             keywords: vec![crate::syntax::expr::Keyword {

@@ -78,7 +78,7 @@ pub struct Scope {
     pub naming_convention: NamingConvention,
     /// A `MetaData(...)` call written for this scope, where a naming
     /// convention could be added.
-    pub metadata_call: Option<(FileId, crate::syntax::expr::Call)>,
+    pub metadata_call: Option<(FileId, Arc<crate::syntax::expr::Call>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

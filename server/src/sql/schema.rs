@@ -8,6 +8,7 @@
 //! guessed: the renderers then say so instead of printing SQL.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::facts::{ColumnKind, ForeignKeyKind, RawMember, Setting};
 use crate::graph::{
@@ -345,7 +346,7 @@ fn table_source(graph: &Graph, table_id: TableId) -> Result<TableSource<'_>, Str
         options: Vec::new(),
     };
     // A `Table(...)` bound at module level, or `__table__ = Table(...)`.
-    let table_call: Option<&Call> = file
+    let table_call: Option<&Arc<Call>> = file
         .bindings
         .iter()
         .find(|b| b.value.range == table.location.range)

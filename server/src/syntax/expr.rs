@@ -4,6 +4,8 @@
 //! Only literal structure is kept; anything computed at run time becomes
 //! [`ExprKind::Unknown`], so that rules can tell "absent" from "not knowable".
 
+use std::sync::Arc;
+
 use tree_sitter::Node;
 
 use crate::text::TextRange;
@@ -30,7 +32,8 @@ pub enum ExprKind {
     NoneLiteral,
     Name(String),
     Attribute(Box<Expr>, String),
-    Call(Box<Call>),
+    /// Shared with the facts read from it (a column's or a relationship's call).
+    Call(Arc<Call>),
     List(Vec<Expr>),
     Tuple(Vec<Expr>),
     Set(Vec<Expr>),
@@ -113,7 +116,7 @@ impl Expr {
         }
     }
 
-    pub fn as_call(&self) -> Option<&Call> {
+    pub fn as_call(&self) -> Option<&Arc<Call>> {
         match &self.kind {
             ExprKind::Call(call) => Some(call),
             _ => None,
@@ -214,12 +217,13 @@ fn read(node: Node, source: &str, depth: usize) -> Expr {
         },
         "call" => match (child("function"), child("arguments")) {
             (Some(function), Some(arguments)) if arguments.kind() == "argument_list" => {
-                ExprKind::Call(Box::new(read_call(function, arguments, source, depth)))
+                ExprKind::Call(Arc::new(read_call(function, arguments, source, depth)))
             }
             _ => ExprKind::Unknown,
         },
         "list" | "tuple" | "set" | "expression_list" => {
-            let mut items = Vec::new();
+            // Sized up front: the facts keep these vectors for the whole session.
+            let mut items = Vec::with_capacity(node.named_child_count());
             let mut cursor = node.walk();
             let mut splat = false;
             for item in node.named_children(&mut cursor) {
@@ -242,7 +246,7 @@ fn read(node: Node, source: &str, depth: usize) -> Expr {
             }
         }
         "dictionary" => {
-            let mut entries = Vec::new();
+            let mut entries = Vec::with_capacity(node.named_child_count());
             let mut complete = true;
             let mut cursor = node.walk();
             for item in node.named_children(&mut cursor) {
@@ -263,7 +267,8 @@ fn read(node: Node, source: &str, depth: usize) -> Expr {
         }
         "subscript" => match child("value") {
             Some(value) => {
-                let mut index = Vec::new();
+                // The value is a named child too: one to spare at most.
+                let mut index = Vec::with_capacity(node.named_child_count());
                 let mut cursor = node.walk();
                 for item in node.children_by_field_name("subscript", &mut cursor) {
                     index.push(sub(item));
@@ -344,7 +349,7 @@ fn read(node: Node, source: &str, depth: usize) -> Expr {
             let children: Vec<Node> = node.named_children(&mut cursor).collect();
             match children.as_slice() {
                 [base, parameters] if parameters.kind() == "type_parameter" => {
-                    let mut index = Vec::new();
+                    let mut index = Vec::with_capacity(parameters.named_child_count());
                     let mut cursor = parameters.walk();
                     for item in parameters.named_children(&mut cursor) {
                         index.push(sub(item));
@@ -371,10 +376,16 @@ fn read(node: Node, source: &str, depth: usize) -> Expr {
 
 fn read_call(function: Node, arguments: Node, source: &str, depth: usize) -> Call {
     let callee = read(function, source, depth + 1);
-    let mut args = Vec::new();
-    let mut keywords = Vec::new();
-    let mut has_splat = false;
+    // Sized up front: the facts keep every call for the whole session, and
+    // vectors grown by pushing would keep up to four times their length.
     let mut cursor = arguments.walk();
+    let keyword_count = arguments
+        .named_children(&mut cursor)
+        .filter(|a| a.kind() == "keyword_argument")
+        .count();
+    let mut args = Vec::with_capacity(arguments.named_child_count() - keyword_count);
+    let mut keywords = Vec::with_capacity(keyword_count);
+    let mut has_splat = false;
     for argument in arguments.named_children(&mut cursor) {
         match argument.kind() {
             "keyword_argument" => {

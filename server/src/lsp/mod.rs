@@ -4,6 +4,7 @@
 //! facts, graph, rules, fixes): positions in the negotiated encoding, URIs,
 //! the documents' buffers and the order of events.
 
+mod analysis_thread;
 pub mod client;
 mod convert;
 mod disk;

@@ -4,7 +4,7 @@
 //! handler changes the session in one synchronous section before its first
 //! `.await`, so changes apply in arrival order. Handlers then wake the
 //! worker ([`super::worker`]), which does the disk work, analyses
-//! snapshots on the blocking pool and publishes; requests that read
+//! snapshots on its own thread and publishes; requests that read
 //! analysis results wait until the worker has caught up with the revision
 //! they arrived at.
 
@@ -19,6 +19,7 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
+use super::analysis_thread::AnalysisThread;
 use super::handlers::{code_action, hover, lifecycle, workspace as workspace_handlers};
 use super::session::Session;
 use super::settings::Overrides;
@@ -51,6 +52,8 @@ pub(super) struct Shared {
     pub(super) worker: Mutex<Option<tokio::task::JoinHandle<()>>>,
     pub(super) progress_tokens: AtomicU64,
     pub(super) hooks: Hooks,
+    /// Where the worker analyses (see [`AnalysisThread`]).
+    pub(super) analysis_thread: AnalysisThread,
 }
 
 pub struct Server {
@@ -181,6 +184,7 @@ impl Server {
                 worker: Mutex::new(None),
                 progress_tokens: AtomicU64::new(0),
                 hooks,
+                analysis_thread: AnalysisThread::start(),
             }),
         }
     }
@@ -230,7 +234,8 @@ impl Server {
 
 /// The service drops the server when `serve` returns: the worker, which
 /// would otherwise wait forever for work and keep the session, ends too.
-/// (Analyses already on the blocking pool finish and are dropped.)
+/// (An analysis already running finishes and is dropped, and the analysis
+/// thread ends.)
 impl Drop for Server {
     fn drop(&mut self) {
         let worker = self
@@ -459,7 +464,11 @@ impl LanguageServer for Server {
                 session.flags.document_changes,
             )
         };
-        blocking(move || code_action::resolve(analysis.as_deref(), action, document_changes))
+        // It checks the project again with the fixes applied: a whole
+        // analysis, made where the others are (see `AnalysisThread`).
+        self.shared
+            .analysis_thread
+            .run(move || code_action::resolve(analysis.as_deref(), action, document_changes))
             .await
             .map_err(|message| internal_error("codeAction/resolve", message))
     }

@@ -1,5 +1,5 @@
 //! The analysis worker: one task that reads from disk what projects wait
-//! for, analyses one project snapshot at a time on the blocking pool and
+//! for, analyses one project snapshot at a time on the analysis thread and
 //! publishes what changed. Handlers only change the session and wake it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,7 +42,7 @@ impl Shared {
             {
                 // Resting: what the last analyses freed goes back to the
                 // system (see `memory::release`).
-                let _ = tokio::task::spawn_blocking(crate::memory::release).await;
+                let _ = self.analysis_thread.run(crate::memory::release).await;
                 released = true;
                 continue;
             }
@@ -110,15 +110,18 @@ impl Shared {
             return;
         };
         let revision = snapshot.revision;
-        match blocking(move || snapshot::analyze(snapshot)).await {
+        match self
+            .analysis_thread
+            .run(move || snapshot::analyze(snapshot))
+            .await
+        {
             Ok((analysis, parsed)) => {
                 let (publishes, garbage) = lock(&self.session).accept(analysis, parsed, project);
-                self.publish(publishes).await;
-                // A large graph takes a while to free: not on the way to
-                // the next analysis.
+                // A large graph takes a while to free: after the publishing.
                 if let Some(garbage) = garbage {
-                    tokio::task::spawn_blocking(move || drop(garbage));
+                    self.analysis_thread.spawn(move || drop(garbage));
                 }
+                self.publish(publishes).await;
             }
             Err(message) => {
                 lock(&self.session).failed(project, revision);

@@ -988,8 +988,16 @@ impl<'a> Linker<'a> {
         let parent_attributes: HashSet<String> = superclass
             .map(|s| self.mapped_attribute_names(s))
             .unwrap_or_default();
-        let mut seen: HashSet<&str> = HashSet::default();
-        let mut columns = Vec::new();
+        // Sized for every member it may hold: growing it cost more than the inserts.
+        let members: usize = sources
+            .iter()
+            .map(|&(f, i)| {
+                files[f].classes[i].columns.len() + files[f].classes[i].relationships.len()
+            })
+            .sum();
+        let mut seen: HashSet<&str> =
+            HashSet::with_capacity_and_hasher(members, Default::default());
+        let mut columns = Vec::with_capacity(members);
         let mut incomplete = false;
         for (position, &(sfile, sindex)) in sources.iter().enumerate() {
             let source_class = &files[sfile].classes[sindex];
@@ -1712,8 +1720,13 @@ impl<'a> Linker<'a> {
                 Some(superclass) => self.mapped_attribute_names(superclass),
                 None => HashSet::default(),
             };
-            let mut seen: HashSet<&str> = HashSet::default();
             let files = self.files;
+            let relationships: usize = sources
+                .iter()
+                .map(|&(f, i)| files[f].classes[i].relationships.len())
+                .sum();
+            let mut seen: HashSet<&str> =
+                HashSet::with_capacity_and_hasher(relationships, Default::default());
             for (position, (sfile, sindex)) in sources.into_iter().enumerate() {
                 for facts in &files[sfile].classes[sindex].relationships {
                     let shadowed = position > 0 && parent_attributes.contains(&facts.attribute);

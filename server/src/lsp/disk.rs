@@ -59,6 +59,8 @@ pub fn load(candidates: &[Candidate]) -> (Vec<(PathBuf, DiskFile)>, Vec<String>)
                     rope,
                     text: file.text,
                     facts: file.facts,
+                    // Set by the session, which knows the configuration.
+                    relative: None,
                 },
             ))
         })

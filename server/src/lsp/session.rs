@@ -39,6 +39,9 @@ pub struct DiskFile {
     pub text: Arc<str>,
     pub rope: Rope,
     pub facts: Arc<FileFacts>,
+    /// [`Project::config_relative`] of the file, kept with it: every
+    /// snapshot asks for it, and the configuration seldom changes.
+    pub relative: Option<String>,
 }
 
 pub struct Project {
@@ -117,6 +120,27 @@ impl Project {
     }
 
     /// The path relative to the configuration's base (per-file ignores, excludes).
+    /// Stores a file read from disk, with its path relative to the
+    /// configuration.
+    pub fn insert_disk_file(&mut self, path: PathBuf, mut file: DiskFile) {
+        file.relative = self.config_relative(&path);
+        self.disk.insert(path, file);
+    }
+
+    /// Takes a new configuration, whose base the disk files' relative
+    /// paths follow.
+    pub fn set_config(&mut self, config: Config) {
+        self.config = config;
+        let relative: Vec<Option<String>> = self
+            .disk
+            .keys()
+            .map(|path| self.config_relative(path))
+            .collect();
+        for (file, relative) in self.disk.values_mut().zip(relative) {
+            file.relative = relative;
+        }
+    }
+
     pub fn config_relative(&self, path: &Path) -> Option<String> {
         let root = self.root.as_ref()?;
         let canonical = self
@@ -588,25 +612,10 @@ impl Session {
 
     pub fn snapshot(&self, id: u64) -> Option<Snapshot> {
         let project = self.projects.get(&id)?;
-        let mut files: BTreeMap<PathBuf, SnapshotFile> = BTreeMap::new();
-        for (path, disk) in &project.disk {
-            files.insert(
-                path.clone(),
-                SnapshotFile {
-                    uri: disk.uri.clone(),
-                    path: Some(path.clone()),
-                    module_path: disk.facts.path.clone(),
-                    relative: project.config_relative(path),
-                    version: None,
-                    text: disk.text.clone(),
-                    rope: disk.rope.clone(),
-                    facts: Some(disk.facts.clone()),
-                    tree: None,
-                    parsed_from: None,
-                    stamp: None,
-                },
-            );
-        }
+        // Open documents replace the disk files of the same path. Both come
+        // in path order, so that files keep one order from one analysis to
+        // the next; the documents are few, the disk files many.
+        let mut documents: BTreeMap<PathBuf, SnapshotFile> = BTreeMap::new();
         for (uri, document) in &self.documents {
             if !Self::is_analysed(uri, document) || self.project_of(uri) != Some(id) {
                 continue;
@@ -634,7 +643,7 @@ impl Session {
                 .map(|parse| parse.facts.clone());
             let parsed_from = parse.map(|parse| (parse.text.clone(), parse.facts.clone()));
             let key = path.clone().unwrap_or_else(|| PathBuf::from(uri.as_str()));
-            files.insert(
+            documents.insert(
                 key,
                 SnapshotFile {
                     uri: uri.clone(),
@@ -654,12 +663,35 @@ impl Session {
                 },
             );
         }
+        let disk_file = |(path, disk): (&PathBuf, &DiskFile)| SnapshotFile {
+            uri: disk.uri.clone(),
+            path: Some(path.clone()),
+            module_path: disk.facts.path.clone(),
+            relative: disk.relative.clone(),
+            version: None,
+            text: disk.text.clone(),
+            rope: disk.rope.clone(),
+            facts: Some(disk.facts.clone()),
+            tree: None,
+            parsed_from: None,
+            stamp: None,
+        };
+        let mut files = Vec::with_capacity(project.disk.len() + documents.len());
+        let mut disk = project.disk.iter().peekable();
+        for (key, document) in documents {
+            while let Some(entry) = disk.next_if(|(path, _)| **path < key) {
+                files.push(disk_file(entry));
+            }
+            disk.next_if(|(path, _)| **path == key);
+            files.push(document);
+        }
+        files.extend(disk.map(disk_file));
         Some(Snapshot {
             project: id,
             revision: self.revision,
             config: self.overrides.apply(&project.config),
             encoding: self.encoding,
-            files: files.into_values().collect(),
+            files,
             previous: project.analysis.clone(),
         })
     }
@@ -695,8 +727,13 @@ impl Session {
             return (Vec::new(), Some(Arc::new(analysis)));
         }
         state.analyzed_at = Some(analysis.revision);
-        let versions: HashMap<&Uri, Option<i32>> =
-            analysis.files.iter().map(|f| (&f.uri, f.version)).collect();
+        // Only open documents have a version.
+        let versions: HashMap<&Uri, Option<i32>> = analysis
+            .files
+            .iter()
+            .filter(|f| f.version.is_some())
+            .map(|f| (&f.uri, f.version))
+            .collect();
         // Clear first: a client that maps two spellings of a URI to one
         // document must not see a clear after the new diagnostics.
         let mut cleared: Vec<&Uri> = state
@@ -799,5 +836,51 @@ mod tests {
         };
         session.change(&uri, 2, &[edit]).unwrap();
         analysed_as_typed(&session);
+    }
+
+    /// An open document takes the place of the disk file of its path, and
+    /// the files come in path order whichever side they come from.
+    #[test]
+    fn snapshots_put_open_documents_in_place_of_disk_files() {
+        let uri = |name: &str| -> Uri { format!("file:///nonexistent/{name}").parse().unwrap() };
+        let mut session = Session::default();
+        session.start();
+        session.open(uri("b.py"), OLD.into(), 1, "python".into());
+        session.open(uri("d.py"), NEW.into(), 3, "python".into());
+        let project = session.project_of(&uri("b.py")).unwrap();
+        for name in ["a.py", "b.py", "c.py", "e.py"] {
+            let text: Arc<str> = Arc::from(NEW);
+            session
+                .projects
+                .get_mut(&project)
+                .unwrap()
+                .insert_disk_file(
+                    PathBuf::from(format!("/nonexistent/{name}")),
+                    DiskFile {
+                        uri: uri(name),
+                        rope: Rope::from_str(&text),
+                        facts: Arc::new(facts::extract(name, &text)),
+                        text,
+                        relative: None,
+                    },
+                );
+        }
+        let snapshot = session.snapshot(project).unwrap();
+        let files: Vec<(String, Option<i32>)> = snapshot
+            .files
+            .iter()
+            .map(|f| (f.uri.as_str().to_string(), f.version))
+            .collect();
+        let expected: Vec<(String, Option<i32>)> = [
+            ("a.py", None),
+            ("b.py", Some(1)),
+            ("c.py", None),
+            ("d.py", Some(3)),
+            ("e.py", None),
+        ]
+        .into_iter()
+        .map(|(name, version)| (uri(name).as_str().to_string(), version))
+        .collect();
+        assert_eq!(files, expected);
     }
 }

@@ -300,7 +300,7 @@ impl Shared {
             let mut session = lock(&self.session);
             if let Some(project) = session.projects.get_mut(&work.project) {
                 if let Some(config) = new_config {
-                    project.config = config;
+                    project.set_config(config);
                 }
                 project.config_error = config_error;
                 if let Some(candidates) = candidates {
@@ -314,9 +314,7 @@ impl Shared {
                 }
                 for (path, file) in loaded {
                     match file {
-                        Some(file) => {
-                            project.disk.insert(path, file);
-                        }
+                        Some(file) => project.insert_disk_file(path, file),
                         None => {
                             project.disk.remove(&path);
                         }

@@ -123,7 +123,9 @@ impl FileFacts {
 
 /// The names a module binds itself: its bindings and classes.
 fn local_names(bindings: &[Binding], classes: &[Arc<ClassFacts>]) -> HashSet<String> {
-    let mut names: HashSet<String> = bindings.iter().map(|b| b.name.clone()).collect();
+    let mut names: HashSet<String> =
+        HashSet::with_capacity_and_hasher(bindings.len() + classes.len(), Default::default());
+    names.extend(bindings.iter().map(|b| b.name.clone()));
     names.extend(classes.iter().map(|c| c.name.clone()));
     names
 }

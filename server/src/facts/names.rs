@@ -118,7 +118,7 @@ pub struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     pub fn new(imports: &'a [Import], locals: &'a HashSet<String>) -> Self {
-        let mut map = HashMap::default();
+        let mut map = HashMap::with_capacity_and_hasher(imports.len(), Default::default());
         let mut stars = Vec::new();
         for import in imports {
             if import.star {

@@ -863,6 +863,33 @@ impl<'a> Linker<'a> {
 
     fn collect_core_tables(&mut self) {
         let files = self.files;
+        // At most a table per Core table and per class, and a key per
+        // column or table key written: sized once, not grown by copying.
+        let (mut tables, mut keys) = (self.lineages.len(), 0);
+        for facts in files.iter() {
+            tables += facts.tables.len();
+            for table in &facts.tables {
+                keys += table.foreign_key_constraints.len()
+                    + table
+                        .columns
+                        .iter()
+                        .map(|c| c.foreign_keys.len())
+                        .sum::<usize>();
+            }
+            for class in &facts.classes {
+                keys += class
+                    .columns
+                    .iter()
+                    .map(|c| c.foreign_keys.len())
+                    .sum::<usize>()
+                    + class
+                        .table_args
+                        .as_ref()
+                        .map_or(0, |a| a.foreign_key_constraints.len());
+            }
+        }
+        self.graph.tables.reserve(tables);
+        self.graph.foreign_keys.reserve(keys);
         for (file, facts) in files.iter().enumerate() {
             for table in &facts.tables {
                 let Some(scope) = self.scope_of_table_metadata(file, table.metadata.as_ref())

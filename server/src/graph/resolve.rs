@@ -47,7 +47,10 @@ struct Definitions {
 }
 
 fn definitions(facts: &FileFacts) -> HashMap<&str, Definitions> {
-    let mut names: HashMap<&str, Definitions> = HashMap::default();
+    let mut names: HashMap<&str, Definitions> = HashMap::with_capacity_and_hasher(
+        facts.classes.len() + facts.bindings.len() + facts.imports.len(),
+        Default::default(),
+    );
     // Later definitions overwrite earlier ones: the facts are in source order.
     for (index, class) in facts.classes.iter().enumerate() {
         if !class.nested_in_function {

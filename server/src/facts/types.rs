@@ -399,9 +399,9 @@ impl RelationshipFacts {
         })
     }
 
-    pub fn string_option(&self, name: &str) -> Option<Setting<String>> {
+    pub fn string_option(&self, name: &str) -> Option<Setting<&str>> {
         self.option(name).map(|value| match value.as_str() {
-            Some(text) => Setting::Known(text.to_string(), value.range),
+            Some(text) => Setting::Known(text, value.range),
             None => Setting::Unknown(value.range),
         })
     }

@@ -2366,7 +2366,7 @@ impl<'a> Linker<'a> {
             let Some(target) = relationship.target_class() else {
                 continue;
             };
-            if let Some(other) = self.relationship_on(target, &name) {
+            if let Some(other) = self.relationship_on(target, name) {
                 self.graph.relationships[id].pair = Some(other);
             }
         }
@@ -2575,7 +2575,7 @@ fn effective_cascade(facts: &crate::facts::RelationshipFacts) -> Cascade {
         };
     }
     match facts.string_option("cascade") {
-        Some(Setting::Known(text, _)) => Cascade::parse(&text).0,
+        Some(Setting::Known(text, _)) => Cascade::parse(text).0,
         Some(Setting::Unknown(_)) => Cascade {
             unknown: true,
             ..Cascade::default_set()

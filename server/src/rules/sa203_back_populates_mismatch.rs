@@ -67,7 +67,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let owner = &graph.classes[relationship.class];
         let target_class = &graph.classes[target];
         let label = format!("{}.{}", owner.name, relationship.attribute());
-        let kinds = graph.attributes_named(target, &name);
+        let kinds = graph.attributes_named(target, name);
         let message = match kinds.first() {
             None => format!(
                 "`{label}` has back_populates=\"{name}\", but {} has no attribute \"{name}\": \
@@ -145,7 +145,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 }
             }
         } else if kinds.is_empty() && !has_counterpart(graph, target, relationship.class, id) {
-            if let Some(edit) = add_counterpart(context, relationship, target, &name) {
+            if let Some(edit) = add_counterpart(context, relationship, target, name) {
                 d.fixes.push(fix(
                     format!(
                         "Add relationship {}.{name} with back_populates=\"{}\"",

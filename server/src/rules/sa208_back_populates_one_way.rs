@@ -52,7 +52,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             continue;
         };
         let Some(AttributeKind::Relationship(other_id)) =
-            graph.attributes_named(target, &name).first().copied()
+            graph.attributes_named(target, name).first().copied()
         else {
             continue;
         };
@@ -80,7 +80,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                         .facts
                         .option("back_populates")
                         .and_then(|value| value.as_str())
-                        == Some(name.as_str())
+                        == Some(name)
                 })
                 .count()
                 > 1
@@ -108,7 +108,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             (None, None) if other.facts.backref.is_none() => {
                 format!("{target_name}.{name} names no back_populates")
             }
-            (None, Some(Setting::Known(back, _))) if back != relationship.attribute() => {
+            (None, Some(Setting::Known(back, _))) if *back != relationship.attribute() => {
                 // A name that does not exist on this class is SA203's finding.
                 let exists = graph.classes[relationship.class]
                     .attributes

@@ -34,7 +34,9 @@
 //!     manager_id = Column(ForeignKey("employee.id", name="fk_department_manager_id_employee"))
 //! ```
 
-use super::support::{add_keyword, diagnostic, fix, quote_of, related, safe, unsafe_};
+use super::support::{
+    add_keyword, diagnostic, fix, quote_of, related, safe, string_literal, unsafe_,
+};
 use super::Context;
 use crate::config::Dialect;
 use crate::diagnostic::Diagnostic;
@@ -153,7 +155,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                             file,
                             call,
                             "name",
-                            &format!("{quote}{name}{quote}"),
+                            &string_literal(&name, quote),
                         )],
                     ));
                 }

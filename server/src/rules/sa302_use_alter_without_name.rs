@@ -23,7 +23,7 @@
 //! ```
 
 use super::sa301_unnamed_fk_in_cycle::suggested_name;
-use super::support::{add_keyword, diagnostic, fix, quote_of, safe};
+use super::support::{add_keyword, diagnostic, fix, quote_of, safe, string_literal};
 use super::Context;
 use crate::diagnostic::Diagnostic;
 use crate::graph::EffectiveName;
@@ -57,7 +57,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                     file,
                     call,
                     "name",
-                    &format!("{quote}{name}{quote}"),
+                    &string_literal(&name, quote),
                 )],
             ));
         }

@@ -50,14 +50,60 @@ pub fn replace_string(file: usize, text: &str, literal: &Expr, new_value: &str) 
     } else {
         &rest[..1]
     };
-    let escaped = new_value
-        .replace('\\', "\\\\")
-        .replace(quote, &format!("\\{quote}"));
+    let escaped = string_body(new_value, quote.chars().next()?, prefix)?;
     Some(Edit {
         file,
         range: literal.range,
         new_text: format!("{prefix}{quote}{escaped}{quote}"),
     })
+}
+
+/// A Python string literal of `value` in the given quote character.
+/// Values come from the user's code (table and column names are any text):
+/// backslashes, quotes and control characters are escaped, so that the
+/// literal always reads back as `value` and never breaks the line.
+pub fn string_literal(value: &str, quote: char) -> String {
+    format!("{quote}{}{quote}", escape(value, quote))
+}
+
+/// The text between the quotes of a literal with `prefix` that reads as
+/// `value`; `None` when no such literal exists (a raw string cannot hold
+/// a backslash, its quote or a control character; bytes hold only ASCII).
+fn string_body(value: &str, quote: char, prefix: &str) -> Option<String> {
+    if prefix.contains(['r', 'R']) {
+        // A raw literal holds its text as written: it has no escapes.
+        let plain = !value.contains(|c: char| c == '\\' || c == quote || c.is_control());
+        return plain.then(|| value.to_string());
+    }
+    if prefix.contains(['b', 'B']) && !value.is_ascii() {
+        return None;
+    }
+    let escaped = escape(value, quote);
+    Some(if prefix.contains(['f', 'F']) {
+        escaped.replace('{', "{{").replace('}', "}}")
+    } else {
+        escaped
+    })
+}
+
+fn escape(value: &str, quote: char) -> String {
+    let mut body = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => body.push_str("\\\\"),
+            '\n' => body.push_str("\\n"),
+            '\r' => body.push_str("\\r"),
+            '\t' => body.push_str("\\t"),
+            _ if c == quote => {
+                body.push('\\');
+                body.push(c);
+            }
+            // Every control character is below U+0100.
+            _ if c.is_control() => body.push_str(&format!("\\x{:02x}", u32::from(c))),
+            _ => body.push(c),
+        }
+    }
+    body
 }
 
 /// The quote character a file prefers, from the literal given.
@@ -563,6 +609,69 @@ pub fn backref_with_keywords(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The value a one-line Python literal reads as, by the analyzer's own
+    /// reading of string literals; `None` when it does not parse as one.
+    fn read_back(literal: &str) -> Option<String> {
+        let tree = crate::syntax::parse(literal);
+        let root = tree.root_node();
+        if root.has_error() || literal.contains(['\n', '\r']) {
+            return None;
+        }
+        let node = root.named_child(0)?.named_child(0)?;
+        crate::syntax::expr::read_expr(node, literal)
+            .as_str()
+            .map(str::to_string)
+    }
+
+    #[test]
+    fn string_literals_read_back_as_their_value() {
+        let values = [
+            "plain",
+            "product_\rversion",
+            "two\nlines",
+            "tab\there",
+            "quote \" and ' both",
+            "back\\slash\\",
+            "bell\u{7}del\u{7f}nul\u{0}",
+            "é, ∑ and 🦀",
+        ];
+        for value in values {
+            for quote in ['"', '\''] {
+                let literal = string_literal(value, quote);
+                assert_eq!(read_back(&literal).as_deref(), Some(value), "{literal}");
+            }
+        }
+    }
+
+    #[test]
+    fn literals_that_cannot_hold_a_value_are_not_rewritten() {
+        let text = "x = r\"a\\b\"\ny = b\"x\"\nz = f\"{{a}}\"\n";
+        let tree = crate::syntax::parse(text);
+        let literal = |line: usize| {
+            let statement = tree.root_node().named_child(line).unwrap();
+            let value = statement
+                .named_child(0)
+                .unwrap()
+                .child_by_field_name("right")
+                .unwrap();
+            crate::syntax::expr::read_expr(value, text)
+        };
+        // A raw string has no escapes: a backslash or its quote cannot go in.
+        assert!(replace_string(0, text, &literal(0), "c\\d").is_none());
+        assert!(replace_string(0, text, &literal(0), "say \"hi\"").is_none());
+        assert_eq!(
+            replace_string(0, text, &literal(0), "c_d").map(|e| e.new_text),
+            Some("r\"c_d\"".to_string())
+        );
+        // Bytes hold ASCII only.
+        assert!(replace_string(0, text, &literal(1), "é").is_none());
+        // An f-string doubles its braces.
+        assert_eq!(
+            replace_string(0, text, &literal(2), "{b}").map(|e| e.new_text),
+            Some("f\"{{b}}\"".to_string())
+        );
+    }
 
     #[test]
     fn suggestions_stay_close() {

@@ -522,12 +522,7 @@ pub fn move_cascade_to_partner(
         "cascade",
     )?;
     let quote = quote_in(context, partner);
-    let add = set_keyword(
-        context,
-        partner,
-        "cascade",
-        &format!("{quote}{cascade}{quote}"),
-    )?;
+    let add = set_keyword(context, partner, "cascade", &string_literal(cascade, quote))?;
     if add.file == remove.file
         && add.range.start < remove.range.end
         && remove.range.start < add.range.end

@@ -1342,16 +1342,8 @@ class Child(Base):
         let class = &facts.classes[0];
         let value_call = |attribute: &str| {
             class
-                .raw_members
-                .iter()
-                .find_map(|m| match m {
-                    RawMember::Attribute {
-                        name,
-                        value: Some(value),
-                        ..
-                    } if name == attribute => value.as_call().cloned(),
-                    _ => None,
-                })
+                .attribute_values(attribute)
+                .find_map(|value| value.as_call().cloned())
                 .expect("the member's call")
         };
         let column = class

@@ -96,6 +96,20 @@ pub struct ClassFacts {
 }
 
 impl ClassFacts {
+    /// The values assigned to a class attribute `name = ...`, in order.
+    pub fn attribute_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Expr> + 'a {
+        self.raw_members
+            .iter()
+            .filter_map(move |member| match member {
+                RawMember::Attribute {
+                    name: member_name,
+                    value: Some(value),
+                    ..
+                } if member_name == name => Some(value),
+                _ => None,
+            })
+    }
+
     /// Gives back what the vectors grown while reading the class keep
     /// spare: facts live as long as the session.
     pub fn shrink_to_fit(&mut self) {

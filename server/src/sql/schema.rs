@@ -358,16 +358,8 @@ fn table_source(graph: &Graph, table_id: TableId) -> Result<TableSource<'_>, Str
             }
             graph
                 .class_facts(class)
-                .raw_members
-                .iter()
-                .find_map(|m| match m {
-                    RawMember::Attribute {
-                        name,
-                        value: Some(value),
-                        ..
-                    } if name == "__table__" => value.as_call(),
-                    _ => None,
-                })
+                .attribute_values("__table__")
+                .find_map(Expr::as_call)
         });
     if let Some(call) = table_call {
         if call.has_splat {

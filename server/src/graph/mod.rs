@@ -389,12 +389,12 @@ impl Cascade {
     }
 
     /// Parses a `cascade=` string the way SQLAlchemy does: split on
-    /// `\s*,\s*`, each token exact. Returns the set and the invalid tokens.
-    pub fn parse(text: &str) -> (Cascade, Vec<String>) {
+    /// `\s*,\s*`, each token exact. Invalid tokens make the set unknown
+    /// (SA101 names them).
+    pub fn parse(text: &str) -> Cascade {
         let mut cascade = Cascade::default();
-        let mut invalid = Vec::new();
-        for token in split_cascade(text) {
-            match token.as_str() {
+        for token in cascade_tokens(text) {
+            match token {
                 "all" => {
                     cascade.save_update = true;
                     cascade.merge = true;
@@ -409,13 +409,10 @@ impl Cascade {
                 "delete" => cascade.delete = true,
                 "delete-orphan" => cascade.delete_orphan = true,
                 "refresh-expire" => cascade.refresh_expire = true,
-                _ => invalid.push(token),
+                _ => cascade.unknown = true,
             }
         }
-        if !invalid.is_empty() {
-            cascade.unknown = true;
-        }
-        (cascade, invalid)
+        cascade
     }
 
     pub fn names(&self) -> Vec<&'static str> {
@@ -443,22 +440,26 @@ impl Cascade {
 }
 
 /// `re.split(r"\s*,\s*", text)` without empty tokens.
-pub fn split_cascade(text: &str) -> Vec<String> {
+pub fn split_cascade(text: &str) -> Vec<&str> {
+    cascade_tokens(text).collect()
+}
+
+/// The tokens of [`split_cascade`], borrowed and one at a time: linking
+/// reads every relationship's cascade and needs no list of them.
+fn cascade_tokens(text: &str) -> impl Iterator<Item = &str> {
+    let last = text.matches(',').count();
     text.split(',')
         .enumerate()
-        .map(|(i, piece)| {
-            let count = text.split(',').count();
-            let mut piece = piece;
-            if i > 0 {
-                piece = piece.trim_start();
+        .map(move |(i, piece)| {
+            // Only the whitespace next to a comma is a separator.
+            let piece = if i > 0 { piece.trim_start() } else { piece };
+            if i < last {
+                piece.trim_end()
+            } else {
+                piece
             }
-            if i + 1 < count {
-                piece = piece.trim_end();
-            }
-            piece.to_string()
         })
         .filter(|t| !t.is_empty())
-        .collect()
 }
 
 /// The linked workspace.
@@ -540,5 +541,41 @@ impl Graph {
     /// Classes whose mapper spans the table.
     pub fn class_of_table(&self, table: TableId) -> Option<ClassId> {
         self.tables[table].class
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cascade_splits_as_python_re_split_does() {
+        // Expected values printed by `[t for t in re.split(r"\s*,\s*", text) if t]`.
+        let cases: &[(&str, &[&str])] = &[
+            ("all, delete-orphan", &["all", "delete-orphan"]),
+            (" all", &[" all"]),
+            ("all ,", &["all"]),
+            ("save-update , merge", &["save-update", "merge"]),
+            ("a,,b", &["a", "b"]),
+            ("all delete", &["all delete"]),
+            ("delete-orphan ", &["delete-orphan "]),
+            (", all", &["all"]),
+            ("  ,  ", &[]),
+            ("all,\tdelete", &["all", "delete"]),
+        ];
+        for (text, tokens) in cases {
+            assert_eq!(split_cascade(text), *tokens, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn cascade_sets_expand_all_and_flag_invalid_tokens() {
+        let all = Cascade::parse("all, delete-orphan");
+        assert!(all.save_update && all.merge && all.expunge && all.delete);
+        assert!(all.refresh_expire && all.delete_orphan && !all.unknown);
+        assert_eq!(Cascade::parse("none"), Cascade::default());
+        let invalid = Cascade::parse("save-update, delete_orphan");
+        assert!(invalid.save_update && !invalid.delete_orphan && invalid.unknown);
+        assert!(Cascade::parse(" delete").unknown);
     }
 }

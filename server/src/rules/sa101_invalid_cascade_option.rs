@@ -61,9 +61,10 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         };
         let Some(text) = value.as_str() else { continue };
         let tokens = split_cascade(text);
-        let invalid: Vec<&String> = tokens
+        let invalid: Vec<&str> = tokens
             .iter()
-            .filter(|t| !VALID.contains(&t.as_str()))
+            .copied()
+            .filter(|t| !VALID.contains(t))
             .collect();
         if invalid.is_empty() {
             continue;
@@ -83,8 +84,8 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         let repaired: Option<Vec<String>> = tokens
             .iter()
             .map(|t| {
-                if VALID.contains(&t.as_str()) {
-                    Some(vec![t.clone()])
+                if VALID.contains(t) {
+                    Some(vec![t.to_string()])
                 } else {
                     repair(t)
                 }

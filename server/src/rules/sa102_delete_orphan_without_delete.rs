@@ -36,7 +36,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         };
         let Some(text) = value.as_str() else { continue };
         let tokens = split_cascade(text);
-        let has = |name: &str| tokens.iter().any(|t| t == name);
+        let has = |name: &str| tokens.contains(&name);
         if !has("delete-orphan") || has("delete") || has("all") {
             continue;
         }
@@ -50,11 +50,11 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             ),
         );
         let mut fixed: Vec<String> = Vec::new();
-        for token in &tokens {
+        for &token in &tokens {
             if token == "delete-orphan" {
                 fixed.push("delete".into());
             }
-            fixed.push(token.clone());
+            fixed.push(token.to_string());
         }
         let new_value = fixed.join(", ");
         let file = relationship.location.file;

@@ -228,13 +228,6 @@ impl<'a> Linker<'a> {
         }
     }
 
-    fn binding_key(&self, file: FileId, index: usize) -> String {
-        format!(
-            "{}:{}",
-            self.files[file].path, self.files[file].bindings[index].name
-        )
-    }
-
     /// The scope a symbol stands for: a declarative base, a registry, a
     /// Flask `db`, SQLModel, or a MetaData; `None` when it is none of those.
     fn scope_of_symbol(&mut self, symbol: &Symbol, depth: usize) -> Option<usize> {
@@ -265,10 +258,11 @@ impl<'a> Linker<'a> {
                     file,
                     range: binding.name_range,
                 });
-                let key = self.binding_key(file, index);
+                // Formatted only for a binding that makes a scope.
+                let key = || format!("{}:{}", files[file].path, binding.name);
                 match self.construct(file, &call.callee) {
                     Some(Construct::DeclarativeBaseFn) => {
-                        let id = self.seed(key, ScopeKind::Declarative, location, true);
+                        let id = self.seed(key(), ScopeKind::Declarative, location, true);
                         self.link_metadata_argument(
                             id,
                             file,
@@ -278,7 +272,7 @@ impl<'a> Linker<'a> {
                         Some(id)
                     }
                     Some(Construct::Registry) => {
-                        let id = self.seed(key, ScopeKind::Declarative, location, true);
+                        let id = self.seed(key(), ScopeKind::Declarative, location, true);
                         self.link_metadata_argument(
                             id,
                             file,
@@ -288,7 +282,7 @@ impl<'a> Linker<'a> {
                         Some(id)
                     }
                     Some(Construct::FlaskSqlAlchemy) => {
-                        let id = self.seed(key, ScopeKind::Flask, location, true);
+                        let id = self.seed(key(), ScopeKind::Flask, location, true);
                         self.link_metadata_argument(
                             id,
                             file,
@@ -298,7 +292,7 @@ impl<'a> Linker<'a> {
                         Some(id)
                     }
                     Some(Construct::MetaData) => {
-                        let id = self.seed(key, ScopeKind::MetaData, location, true);
+                        let id = self.seed(key(), ScopeKind::MetaData, location, true);
                         self.seeds[id]
                             .metadata_calls
                             .push((file, binding.value.clone()));
@@ -310,7 +304,7 @@ impl<'a> Linker<'a> {
                     ) =>
                     {
                         // `db = MySQLAlchemy()` with `class MySQLAlchemy(SQLAlchemy)`.
-                        let id = self.seed(key, ScopeKind::Flask, location, true);
+                        let id = self.seed(key(), ScopeKind::Flask, location, true);
                         self.link_metadata_argument(
                             id,
                             file,
@@ -2402,10 +2396,11 @@ impl<'a> Linker<'a> {
                     source.columns.len() + source.other_members.len() + source.relationships.len()
                 })
                 .sum();
-            let mut attributes: Vec<Attribute> =
-                Vec::with_capacity(members + self.graph.classes[class].relationships.len());
+            let capacity = members + self.graph.classes[class].relationships.len();
+            let mut attributes: Vec<Attribute> = Vec::with_capacity(capacity);
             // One entry per name and kind: a backref clashing with a column
-            // shows as both.
+            // shows as both. A set, not a scan of the list: a class with its
+            // mixins and parents has dozens of members.
             let push = |attributes: &mut Vec<Attribute>, name: &str, kind: AttributeKind| {
                 if !attributes.iter().any(|a| a.name == name && a.kind == kind) {
                     attributes.push(Attribute {
@@ -2575,7 +2570,7 @@ fn effective_cascade(facts: &crate::facts::RelationshipFacts) -> Cascade {
         };
     }
     match facts.string_option("cascade") {
-        Some(Setting::Known(text, _)) => Cascade::parse(text).0,
+        Some(Setting::Known(text, _)) => Cascade::parse(text),
         Some(Setting::Unknown(_)) => Cascade {
             unknown: true,
             ..Cascade::default_set()

@@ -94,12 +94,17 @@ impl<'a> Resolver<'a> {
             return Some(id);
         }
         let last = name.rsplit('.').next().unwrap_or(name);
-        let suffix = format!(".{name}");
+        // Ends with `.{name}`, tested without building that string.
+        let ends_with_suffix = |module: &str| {
+            module
+                .strip_suffix(name)
+                .is_some_and(|head| head.ends_with('.'))
+        };
         let mut found = self
             .by_suffix
             .get(last)?
             .iter()
-            .filter(|&&id| self.files[id].module.ends_with(&suffix));
+            .filter(|&&id| ends_with_suffix(&self.files[id].module));
         let first = *found.next()?;
         found.next().is_none().then_some(first)
     }

@@ -932,7 +932,7 @@ impl<'a> Linker<'a> {
                 superclass: None,
                 inheritance: None,
                 relationships: Vec::with_capacity(class.relationships.len()),
-                attributes: Vec::new(),
+                attributes: Attributes::default(),
                 // A base from outside the workspace may bring columns and
                 // relationships of its own.
                 incomplete: lineage.unresolved_base
@@ -1698,7 +1698,7 @@ impl<'a> Linker<'a> {
                     superclass: None,
                     inheritance: None,
                     relationships: Vec::new(),
-                    attributes: Vec::new(),
+                    attributes: Attributes::default(),
                     incomplete: mapping.properties.dynamic || class.dynamic,
                     imperative: true,
                     location: Location {
@@ -2396,24 +2396,13 @@ impl<'a> Linker<'a> {
                     source.columns.len() + source.other_members.len() + source.relationships.len()
                 })
                 .sum();
-            let capacity = members + self.graph.classes[class].relationships.len();
-            let mut attributes: Vec<Attribute> = Vec::with_capacity(capacity);
-            // One entry per name and kind: a backref clashing with a column
-            // shows as both. A set, not a scan of the list: a class with its
-            // mixins and parents has dozens of members.
-            let push = |attributes: &mut Vec<Attribute>, name: &str, kind: AttributeKind| {
-                if !attributes.iter().any(|a| a.name == name && a.kind == kind) {
-                    attributes.push(Attribute {
-                        name: name.to_string(),
-                        kind,
-                    });
-                }
-            };
+            let mut attributes =
+                Attributes::with_capacity(members + self.graph.classes[class].relationships.len());
             // An imperatively mapped class maps every column of its table.
             if self.imperative.contains_key(&class) {
                 if let Some(table) = self.graph.classes[class].table {
                     for column in &self.graph.tables[table].columns {
-                        push(&mut attributes, column.name(), AttributeKind::Column);
+                        attributes.add(column.name(), AttributeKind::Column);
                     }
                 }
                 if let Some(&(file, index)) = self.imperative.get(&class) {
@@ -2421,17 +2410,13 @@ impl<'a> Linker<'a> {
                         .properties
                         .other_members
                     {
-                        push(&mut attributes, &member.name, AttributeKind::MapperProperty);
+                        attributes.add(&member.name, AttributeKind::MapperProperty);
                     }
                 }
             }
             for &relationship in &self.graph.classes[class].relationships {
                 let name = self.graph.relationships[relationship].attribute();
-                push(
-                    &mut attributes,
-                    name,
-                    AttributeKind::Relationship(relationship),
-                );
+                attributes.add(name, AttributeKind::Relationship(relationship));
             }
             let mut sources = vec![class_ref];
             sources.extend(lineage.ancestors.iter().copied());
@@ -2445,7 +2430,7 @@ impl<'a> Linker<'a> {
                         _ => true,
                     } && !self.graph.classes[class].imperative;
                     if let (Some(attribute), true) = (&column.attribute, mapped) {
-                        push(&mut attributes, attribute, AttributeKind::Column);
+                        attributes.add(attribute, AttributeKind::Column);
                     }
                 }
                 for member in &source.other_members {
@@ -2457,16 +2442,12 @@ impl<'a> Linker<'a> {
                         crate::facts::OtherMemberKind::Attribute => AttributeKind::Plain,
                         crate::facts::OtherMemberKind::Computed => AttributeKind::Computed,
                     };
-                    push(&mut attributes, &member.name, kind);
+                    attributes.add(&member.name, kind);
                 }
                 if let Some(&mapped) = self.class_by_ref.get(&(f, i)) {
                     for &relationship in &self.graph.classes[mapped].relationships {
                         let name = self.graph.relationships[relationship].attribute();
-                        push(
-                            &mut attributes,
-                            name,
-                            AttributeKind::Relationship(relationship),
-                        );
+                        attributes.add(name, AttributeKind::Relationship(relationship));
                     }
                 }
             }

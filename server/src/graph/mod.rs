@@ -115,7 +115,7 @@ pub struct MappedClass {
     pub inheritance: Option<Inheritance>,
     pub relationships: Vec<RelationshipId>,
     /// Attribute names mapped or defined on the class (own, mixins, parents).
-    pub attributes: Vec<Attribute>,
+    pub attributes: Attributes,
     /// Some base, mixin or member could not be read: attribute lookups may miss.
     pub incomplete: bool,
     /// Mapped with `map_imperatively`: its members are not in its class body.
@@ -123,10 +123,71 @@ pub struct MappedClass {
     pub location: Location,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Attribute {
-    pub name: String,
+/// A class's attributes: one entry per name and kind (a backref clashing
+/// with a column shows as both), in the order they were found.
+///
+/// The names share one buffer. A workspace's classes have tens of
+/// thousands of attributes, listed again on each link: one string each
+/// was a third of the graph's allocations.
+#[derive(Debug, Clone, Default)]
+pub struct Attributes {
+    names: String,
+    /// (end of the name in `names`, kind); a name starts where the previous ends.
+    entries: Vec<(u32, AttributeKind)>,
+}
+
+/// One attribute of a class, borrowed from its [`Attributes`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attribute<'a> {
+    pub name: &'a str,
     pub kind: AttributeKind,
+}
+
+impl Attributes {
+    pub fn with_capacity(entries: usize) -> Self {
+        Attributes {
+            // Attribute names are short: a guess that saves most regrowing.
+            names: String::with_capacity(entries * 12),
+            entries: Vec::with_capacity(entries),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Attribute<'_>> + '_ {
+        let mut start = 0;
+        self.entries.iter().map(move |&(end, kind)| {
+            let name = &self.names[start..end as usize];
+            start = end as usize;
+            Attribute { name, kind }
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds an attribute unless one of that name and kind is listed.
+    pub fn add(&mut self, name: &str, kind: AttributeKind) {
+        let names = self.names.as_bytes();
+        let mut start = 0;
+        for &(end, listed) in &self.entries {
+            let end = end as usize;
+            if listed == kind && &names[start..end] == name.as_bytes() {
+                return;
+            }
+            start = end;
+        }
+        self.names.push_str(name);
+        self.entries.push((self.names.len() as u32, kind));
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.names.shrink_to_fit();
+        self.entries.shrink_to_fit();
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -566,6 +627,31 @@ mod tests {
         for (text, tokens) in cases {
             assert_eq!(split_cascade(text), *tokens, "{text:?}");
         }
+    }
+
+    #[test]
+    fn attributes_keep_one_entry_per_name_and_kind_in_order() {
+        let mut attributes = Attributes::with_capacity(2);
+        attributes.add("children", AttributeKind::Relationship(3));
+        attributes.add("id", AttributeKind::Column);
+        attributes.add("children", AttributeKind::Column);
+        attributes.add("id", AttributeKind::Column);
+        attributes.add("children", AttributeKind::Relationship(3));
+        attributes.add("", AttributeKind::Plain);
+        attributes.add("ünïcode", AttributeKind::Method);
+        let listed: Vec<(&str, AttributeKind)> =
+            attributes.iter().map(|a| (a.name, a.kind)).collect();
+        assert_eq!(
+            listed,
+            [
+                ("children", AttributeKind::Relationship(3)),
+                ("id", AttributeKind::Column),
+                ("children", AttributeKind::Column),
+                ("", AttributeKind::Plain),
+                ("ünïcode", AttributeKind::Method),
+            ]
+        );
+        assert_eq!(attributes.len(), 5);
     }
 
     #[test]

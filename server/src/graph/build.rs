@@ -2542,7 +2542,7 @@ fn parse_expression_uncached(text: &str) -> Option<Expr> {
     Some(crate::syntax::expr::read_expr(node, text))
 }
 
-fn effective_cascade(facts: &crate::facts::RelationshipFacts) -> Cascade {
+pub(super) fn effective_cascade(facts: &crate::facts::RelationshipFacts) -> Cascade {
     if facts.flag("viewonly").and_then(|f| f.known().copied()) == Some(true) {
         // SQLAlchemy keeps only "merge" on a viewonly relationship.
         return Cascade {
@@ -2567,7 +2567,7 @@ fn effective_cascade(facts: &crate::facts::RelationshipFacts) -> Cascade {
 /// The relationship a backref creates: the backref's own keywords, with
 /// `post_update` and `viewonly` carried over from the originating side as
 /// SQLAlchemy does.
-fn backref_facts(
+pub(super) fn backref_facts(
     origin: &crate::facts::RelationshipFacts,
     backref: &BackrefFacts,
     name: &str,

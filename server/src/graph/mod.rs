@@ -9,6 +9,7 @@
 mod build;
 mod cycles;
 pub mod json;
+mod patch;
 pub mod resolve;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use crate::facts::{
 use crate::text::TextRange;
 
 pub use build::{link, render_convention, LinkOptions};
+pub use patch::patched;
 pub use resolve::Symbol;
 
 /// Strongly connected components of two or more nodes.

@@ -1,0 +1,291 @@
+//! Linking again after an edit inside an option the linker does not read.
+//!
+//! Typing in `cascade="..."`, flipping `passive_deletes=True`, choosing
+//! `ondelete="CASCADE"`, or applying a quick fix that rewrites such a value
+//! changes a fact, so the previous graph cannot merely be moved (see
+//! `shift`). Yet every decision of the link (scopes, tables, targets,
+//! directions, pairs, cycles) stays the same: the linker reads these options
+//! only to derive a relationship's cascade set and a backref's inherited
+//! options. The graph is then patched instead of linked again: the edited
+//! file's facts replace the old ones, the positions after the edit move,
+//! and what the linker derives from those options is derived again.
+
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::Arc;
+
+use super::build::{backref_facts, effective_cascade};
+use super::{FileId, Graph, Location};
+use crate::facts::{
+    ClassFacts, ClassTable, ColumnFacts, FileFacts, ForeignKeyFacts, RelationshipFacts, TableFacts,
+};
+use crate::syntax::expr::Keyword;
+use crate::text::{TextChange, TextRange};
+
+/// Options of `relationship()` and `backref()` whose values decide nothing
+/// the linker decides. `cascade` and the options a backref inherits
+/// (`post_update`, `passive_updates`) are derived again by [`patched`].
+const RELATIONSHIP_OPTIONS: &[&str] = &[
+    "cascade",
+    "passive_deletes",
+    "passive_updates",
+    "post_update",
+    "lazy",
+    "order_by",
+    "single_parent",
+    "innerjoin",
+    "join_depth",
+    "cascade_backrefs",
+    "overlaps",
+    "sync_backref",
+    "active_history",
+    "enable_typechecks",
+    "omit_join",
+    "distinct_target_key",
+    "doc",
+    "info",
+];
+
+/// Options of `ForeignKey()` and `ForeignKeyConstraint()` the linker never
+/// reads (a key's name and targets it does read).
+const FOREIGN_KEY_OPTIONS: &[&str] = &[
+    "ondelete",
+    "onupdate",
+    "deferrable",
+    "initially",
+    "match",
+    "comment",
+    "info",
+];
+
+/// The graph linked from the workspace with file `file`'s facts `old`
+/// replaced by `new`, when the one change between their texts lies inside
+/// the value of an option listed above; None when the workspace must be
+/// linked again.
+pub fn patched(
+    graph: &Graph,
+    file: FileId,
+    old: &FileFacts,
+    new: &Arc<FileFacts>,
+    change: &TextChange,
+) -> Option<Graph> {
+    // Error recovery may read the text around a broken value differently.
+    if old.has_syntax_errors || new.has_syntax_errors {
+        return None;
+    }
+    let mut pairs = Pairs::default();
+    pairs.file(old, new)?;
+    if !pairs.edit_is_inside_an_option(change) {
+        return None;
+    }
+    let mut patched = graph.clone();
+    patched.files[file] = new.clone();
+    let moved = |location: &mut Location| -> Option<()> {
+        if location.file == file {
+            location.range = change.span(location.range)?;
+        }
+        Some(())
+    };
+    for scope in &mut patched.scopes {
+        // A MetaData call of the edited file holds positions of its own.
+        if scope
+            .metadata_call
+            .as_ref()
+            .is_some_and(|(f, _)| *f == file)
+        {
+            return None;
+        }
+        if let Some(location) = &mut scope.location {
+            moved(location)?;
+        }
+    }
+    for class in &mut patched.classes {
+        moved(&mut class.location)?;
+    }
+    for table in &mut patched.tables {
+        moved(&mut table.location)?;
+        for column in &mut table.columns {
+            if column.location.file == file {
+                column.facts = pairs.columns.get(&Arc::as_ptr(&column.facts))?.clone();
+                column.location.range = column.facts.range;
+            }
+        }
+    }
+    for key in &mut patched.foreign_keys {
+        if key.location.file == file {
+            key.facts = pairs.foreign_keys.get(&Arc::as_ptr(&key.facts))?.clone();
+            key.location.range = key.facts.range;
+        }
+    }
+    // Origins come before the relationships their backrefs create.
+    for id in 0..patched.relationships.len() {
+        if patched.relationships[id].location.file != file {
+            continue;
+        }
+        let facts = match patched.relationships[id].backref_of {
+            None => {
+                let old_facts = Arc::as_ptr(&patched.relationships[id].facts);
+                pairs.relationships.get(&old_facts)?.clone()
+            }
+            Some(origin) => {
+                let origin = &patched.relationships[origin].facts;
+                let backref = origin.backref.as_ref()?;
+                let name = backref.name.as_deref()?;
+                Arc::new(backref_facts(origin, backref, name))
+            }
+        };
+        let relationship = &mut patched.relationships[id];
+        relationship.cascade = effective_cascade(&facts);
+        relationship.location.range = facts.callee_range;
+        relationship.facts = facts;
+    }
+    Some(patched)
+}
+
+/// Which option list applies to a keyword.
+#[derive(Clone, Copy)]
+enum Holder {
+    Relationship,
+    ForeignKey,
+}
+
+/// The facts of the old file paired with those of the new one, by place:
+/// an edit inside an option value keeps every list the same length.
+#[derive(Default)]
+struct Pairs<'a> {
+    relationships: HashMap<*const RelationshipFacts, Arc<RelationshipFacts>>,
+    columns: HashMap<*const ColumnFacts, Arc<ColumnFacts>>,
+    foreign_keys: HashMap<*const ForeignKeyFacts, Arc<ForeignKeyFacts>>,
+    /// The keyword lists holding options, old and new.
+    keywords: Vec<(Holder, &'a [Keyword], &'a [Keyword])>,
+}
+
+fn same_length<T>(old: &[T], new: &[T]) -> Option<()> {
+    (old.len() == new.len()).then_some(())
+}
+
+impl<'a> Pairs<'a> {
+    fn file(&mut self, old: &'a FileFacts, new: &'a FileFacts) -> Option<()> {
+        same_length(&old.classes, &new.classes)?;
+        for (old, new) in old.classes.iter().zip(&new.classes) {
+            self.class(old, new)?;
+        }
+        same_length(&old.tables, &new.tables)?;
+        for (old, new) in old.tables.iter().zip(&new.tables) {
+            self.table(old, new)?;
+        }
+        same_length(&old.imperative_mappings, &new.imperative_mappings)?;
+        for (old, new) in old.imperative_mappings.iter().zip(&new.imperative_mappings) {
+            self.class(&old.properties, &new.properties)?;
+        }
+        Some(())
+    }
+
+    fn class(&mut self, old: &'a ClassFacts, new: &'a ClassFacts) -> Option<()> {
+        same_length(&old.columns, &new.columns)?;
+        for (old, new) in old.columns.iter().zip(&new.columns) {
+            self.column(old, new)?;
+        }
+        same_length(&old.relationships, &new.relationships)?;
+        for (old, new) in old.relationships.iter().zip(&new.relationships) {
+            self.keywords
+                .push((Holder::Relationship, &old.keywords, &new.keywords));
+            match (&old.backref, &new.backref) {
+                (Some(old), Some(new)) => {
+                    self.keywords
+                        .push((Holder::Relationship, &old.keywords, &new.keywords))
+                }
+                (None, None) => {}
+                _ => return None,
+            }
+            self.relationships.insert(Arc::as_ptr(old), new.clone());
+        }
+        match (&old.table, &new.table) {
+            (Some(ClassTable::Inline(old)), Some(ClassTable::Inline(new))) => {
+                self.table(old, new)?
+            }
+            (Some(ClassTable::Reference(_)), Some(ClassTable::Reference(_))) | (None, None) => {}
+            _ => return None,
+        }
+        match (&old.table_args, &new.table_args) {
+            (Some(old), Some(new)) => {
+                self.foreign_keys(&old.foreign_key_constraints, &new.foreign_key_constraints)
+            }
+            (None, None) => Some(()),
+            _ => None,
+        }
+    }
+
+    fn table(&mut self, old: &'a TableFacts, new: &'a TableFacts) -> Option<()> {
+        same_length(&old.columns, &new.columns)?;
+        for (old, new) in old.columns.iter().zip(&new.columns) {
+            self.column(old, new)?;
+        }
+        self.foreign_keys(&old.foreign_key_constraints, &new.foreign_key_constraints)
+    }
+
+    fn column(&mut self, old: &'a Arc<ColumnFacts>, new: &'a Arc<ColumnFacts>) -> Option<()> {
+        self.columns.insert(Arc::as_ptr(old), new.clone());
+        self.foreign_keys(&old.foreign_keys, &new.foreign_keys)
+    }
+
+    fn foreign_keys(
+        &mut self,
+        old: &'a [Arc<ForeignKeyFacts>],
+        new: &'a [Arc<ForeignKeyFacts>],
+    ) -> Option<()> {
+        same_length(old, new)?;
+        for (old, new) in old.iter().zip(new) {
+            match (&old.call, &new.call) {
+                (Some(old), Some(new)) => {
+                    self.keywords
+                        .push((Holder::ForeignKey, &old.keywords, &new.keywords))
+                }
+                (None, None) => {}
+                _ => return None,
+            }
+            self.foreign_keys.insert(Arc::as_ptr(old), new.clone());
+        }
+        Some(())
+    }
+
+    /// Whether the innermost option holding the changed text, in the old
+    /// text and in the new one, is the same option, one of those listed.
+    fn edit_is_inside_an_option(&self, change: &TextChange) -> bool {
+        let old_span = TextRange {
+            start: change.start,
+            end: change.old_end,
+        };
+        let new_span = TextRange {
+            start: change.start,
+            end: change.new_end,
+        };
+        let mut innermost: Option<(usize, Holder, &Keyword, &Keyword)> = None;
+        for &(holder, old, new) in &self.keywords {
+            if old.len() != new.len() {
+                continue;
+            }
+            for (old, new) in old.iter().zip(new) {
+                let length = old.value.range.len();
+                if old.value.range.contains_range(old_span)
+                    && innermost.is_none_or(|(shortest, ..)| length < shortest)
+                {
+                    innermost = Some((length, holder, old, new));
+                }
+            }
+        }
+        let Some((_, holder, old, new)) = innermost else {
+            return false;
+        };
+        let options = match holder {
+            Holder::Relationship => RELATIONSHIP_OPTIONS,
+            Holder::ForeignKey => FOREIGN_KEY_OPTIONS,
+        };
+        options.contains(&old.name.as_str())
+            && old.name == new.name
+            && old.name_range == new.name_range
+            && new.value.range.contains_range(new_span)
+    }
+}
+
+#[cfg(test)]
+mod tests;

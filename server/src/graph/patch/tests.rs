@@ -1,0 +1,143 @@
+use std::sync::Arc;
+
+use super::patched;
+use crate::facts::{self, FileFacts};
+use crate::graph::{link, Graph, LinkOptions};
+use crate::syntax;
+use crate::text::TextChange;
+
+const MODELS: &str = r#"from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import backref, declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Parent(Base):
+    __tablename__ = "parent"
+    id = Column(Integer, primary_key=True)
+    children = relationship(
+        "Child", back_populates="parent", cascade="all", passive_deletes=True
+    )
+
+
+class Child(Base):
+    __tablename__ = "child"
+    id = Column(Integer, primary_key=True)
+    parent_id = Column(Integer, ForeignKey("parent.id", ondelete="CASCADE"))
+    parent = relationship("Parent", back_populates="children")
+
+
+class Note(Base):
+    __tablename__ = "note"
+    id = Column(Integer, primary_key=True)
+    parent_id = Column(Integer, ForeignKey("parent.id"))
+    parent = relationship("Parent", backref=backref("notes", cascade="all"))
+"#;
+
+fn facts_of(text: &str) -> Arc<FileFacts> {
+    Arc::new(facts::extract_from_tree(
+        "models.py",
+        text,
+        &syntax::parse(text),
+    ))
+}
+
+/// The graph linked from `MODELS`, and the one patched after replacing
+/// the first `from` in it with `to`, if it could be patched.
+fn patch(from: &str, to: &str) -> (Graph, Option<Graph>, String) {
+    let old = facts_of(MODELS);
+    let graph = link(vec![old.clone()], &LinkOptions::default());
+    let new_text = MODELS.replacen(from, to, 1);
+    assert_ne!(new_text, MODELS, "{from:?} is in the models");
+    let new = facts_of(&new_text);
+    let change = TextChange::between(MODELS, &new_text);
+    let result = patched(&graph, 0, &old, &new, &change);
+    (graph, result, new_text)
+}
+
+fn relationship<'g>(graph: &'g Graph, label: &str) -> &'g crate::graph::Relationship {
+    let id = (0..graph.relationships.len())
+        .find(|&id| graph.relationship_label(id) == label)
+        .unwrap_or_else(|| panic!("{label} is linked"));
+    &graph.relationships[id]
+}
+
+#[test]
+fn a_cascade_value_is_patched_and_its_set_derived_again() {
+    let (old, patched, new_text) = patch(r#"cascade="all""#, r#"cascade="save-update""#);
+    let patched = patched.expect("a cascade value is patched");
+    assert!(relationship(&old, "Parent.children").cascade.delete);
+    let children = relationship(&patched, "Parent.children");
+    assert!(!children.cascade.delete && children.cascade.save_update);
+    // Positions after the edit moved with it.
+    let note = relationship(&patched, "Note.parent");
+    let at = note.location.range.start();
+    assert_eq!(&new_text[at..at + "relationship".len()], "relationship");
+    // The rest is what linking again gives.
+    let linked = link(vec![facts_of(&new_text)], &LinkOptions::default());
+    let texts = [new_text.as_str()];
+    assert_eq!(
+        crate::graph::json::to_json(&patched, &texts),
+        crate::graph::json::to_json(&linked, &texts)
+    );
+}
+
+#[test]
+fn a_backref_option_is_derived_again_on_the_relationship_it_creates() {
+    let (old, patched, new_text) = patch(
+        r#"backref("notes", cascade="all")"#,
+        r#"backref("notes", cascade="all, delete-orphan")"#,
+    );
+    let patched = patched.expect("a backref's cascade value is patched");
+    assert!(!relationship(&old, "Parent.notes").cascade.delete_orphan);
+    let notes = relationship(&patched, "Parent.notes");
+    assert!(notes.cascade.delete_orphan);
+    assert_eq!(
+        notes
+            .facts
+            .string_option("cascade")
+            .and_then(|s| s.known().copied()),
+        Some("all, delete-orphan")
+    );
+    let linked = link(vec![facts_of(&new_text)], &LinkOptions::default());
+    let texts = [new_text.as_str()];
+    assert_eq!(
+        crate::graph::json::to_json(&patched, &texts),
+        crate::graph::json::to_json(&linked, &texts)
+    );
+}
+
+#[test]
+fn a_foreign_key_action_is_patched() {
+    let (_, patched, _) = patch(r#"ondelete="CASCADE""#, r#"ondelete="SET NULL""#);
+    let patched = patched.expect("an ondelete value is patched");
+    let actions: Vec<Option<&str>> = patched
+        .foreign_keys
+        .iter()
+        .map(|key| key.ondelete().and_then(|s| s.known().map(String::as_str)))
+        .collect();
+    assert!(actions.contains(&Some("SET NULL")), "{actions:?}");
+}
+
+#[test]
+fn options_the_linker_reads_are_linked_again() {
+    for (from, to) in [
+        (r#"back_populates="parent""#, r#"back_populates="owner""#),
+        (r#"ForeignKey("parent.id", "#, r#"ForeignKey("child.id", "#),
+        (r#"backref("notes""#, r#"backref("remarks""#),
+        (
+            "primary_key=True)\n    parent_id",
+            "primary_key=False)\n    parent_id",
+        ),
+    ] {
+        assert!(patch(from, to).1.is_none(), "{from:?} -> {to:?}");
+    }
+}
+
+#[test]
+fn an_edit_that_breaks_the_syntax_is_linked_again() {
+    assert!(patch(r#"cascade="all""#, r#"cascade="all"#).1.is_none());
+    assert!(patch(r#"passive_deletes=True"#, r#"passive_deletes=True("#)
+        .1
+        .is_none());
+}

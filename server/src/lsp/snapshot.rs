@@ -19,7 +19,7 @@ use crate::analysis;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::facts::{self, FileFacts};
-use crate::graph::{FileId, Graph, LinkOptions};
+use crate::graph::{self, FileId, Graph, LinkOptions};
 use crate::shift;
 use crate::syntax;
 use crate::text::{TextChange, TextRange};
@@ -92,11 +92,24 @@ pub struct ProjectAnalysis {
     /// in a file changed since are moved by `moves`.
     pub graph: Arc<Graph>,
     pub moves: GraphMoves,
+    /// How the graph came about.
+    pub derivation: Derivation,
     /// What the rules found, before suppression comments.
     pub findings: Vec<Diagnostic>,
     pub diagnostics: Vec<Diagnostic>,
     /// The diagnostics as published, by document.
     pub published: BTreeMap<Uri, Vec<lsp::Diagnostic>>,
+}
+
+/// How an analysis got its graph, from the cheapest way to the dearest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Derivation {
+    /// The previous graph, its positions moved: no fact changed.
+    Moved,
+    /// The previous graph patched after an edit of an option value.
+    Patched,
+    /// Linked from every file's facts.
+    Linked,
 }
 
 /// The changes of files made since the graph was linked, none of which
@@ -119,6 +132,10 @@ impl GraphMoves {
                 .iter()
                 .try_fold(range, |range, change| change.span(range)),
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
     }
 
     fn add(&mut self, file: FileId, change: TextChange) -> bool {
@@ -213,17 +230,38 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
             relative: file.relative,
         });
     }
-    let moved = snapshot
-        .previous
-        .as_deref()
-        .and_then(|previous| move_previous(previous, &snapshot.config, &files));
-    let (graph, moves, findings, diagnostics) = match moved {
-        Some((graph, moves, findings)) => {
+    let previous = snapshot.previous.as_deref();
+    let moved = previous.and_then(|previous| move_previous(previous, &snapshot.config, &files));
+    let patched = match moved {
+        Some(_) => None,
+        None => previous.and_then(|previous| patch_previous(previous, &snapshot.config, &files)),
+    };
+    let derivation = match (&moved, &patched) {
+        (Some(_), _) => Derivation::Moved,
+        (None, Some(_)) => Derivation::Patched,
+        (None, None) => Derivation::Linked,
+    };
+    let (graph, moves, findings, diagnostics) = match (moved, patched) {
+        (Some((graph, moves, findings)), _) => {
             let texts: Vec<&str> = files.iter().map(|f| f.text.as_ref()).collect();
             let diagnostics = analysis::unsuppressed(&findings, &texts);
             (graph, moves, findings, diagnostics)
         }
-        None => {
+        (None, Some(graph)) => {
+            let texts: Vec<&str> = files.iter().map(|f| f.text.as_ref()).collect();
+            let config = &snapshot.config;
+            let findings = analysis::find(&graph, &texts, config.dialect, |file, code| {
+                config.enabled(code, files[file].relative.as_deref())
+            });
+            let diagnostics = analysis::unsuppressed(&findings, &texts);
+            (
+                Arc::new(graph),
+                GraphMoves::default(),
+                findings,
+                diagnostics,
+            )
+        }
+        (None, None) => {
             let texts: Vec<Arc<str>> = files.iter().map(|f| f.text.clone()).collect();
             let facts: Vec<Arc<FileFacts>> = files.iter().map(|f| f.facts.clone()).collect();
             let result = run(&snapshot.config, &files, &texts, &facts);
@@ -244,12 +282,53 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
             files,
             graph,
             moves,
+            derivation,
             findings,
             diagnostics,
             published,
         },
         parsed,
     )
+}
+
+/// The previous graph patched for the new texts, when one file changed
+/// and only inside an option value the linker does not read (see
+/// [`graph::patched`]); the rules then run on it again. None when the
+/// workspace must be linked again.
+fn patch_previous(
+    previous: &ProjectAnalysis,
+    config: &Config,
+    files: &[AnalyzedFile],
+) -> Option<Graph> {
+    // Positions of a moved graph are not those of its files' texts.
+    if previous.files.len() != files.len()
+        || !previous.moves.is_empty()
+        || !previous.config.analyses_alike(config)
+    {
+        return None;
+    }
+    let mut edited = None;
+    for (file, (old, new)) in previous.files.iter().zip(files).enumerate() {
+        if old.uri != new.uri || old.relative != new.relative {
+            return None;
+        }
+        let same_text = Arc::ptr_eq(&old.text, &new.text) || old.text == new.text;
+        // A file read again from disk unchanged has equal facts of its own.
+        if same_text && (Arc::ptr_eq(&old.facts, &new.facts) || old.facts == new.facts) {
+            continue;
+        }
+        if edited.replace(file).is_some() {
+            return None;
+        }
+    }
+    let file = edited?;
+    let (old, new) = (&previous.files[file], &files[file]);
+    // The graph was linked from exactly these facts.
+    if !Arc::ptr_eq(&previous.graph.files[file], &old.facts) {
+        return None;
+    }
+    let change = TextChange::between(&old.text, &new.text);
+    graph::patched(&previous.graph, file, &old.facts, &new.facts, &change)
 }
 
 /// The previous analysis moved to the new texts, when no file's facts

@@ -11,14 +11,18 @@ use rayon::prelude::*;
 use ropey::Rope;
 use tower_lsp_server::ls_types::Uri;
 
-use super::{analyze, ProjectAnalysis, Snapshot, SnapshotFile};
+use super::{analyze, Derivation, ProjectAnalysis, Snapshot, SnapshotFile};
 use crate::config::Config;
+use crate::facts::{ClassFacts, ClassTable, FileFacts, ForeignKeyFacts, TableFacts};
+use crate::graph;
 use crate::lsp::encoding::Encoding;
 use crate::lsp::hover::target_at;
 use crate::sql;
 use crate::syntax;
 use crate::syntax::edit;
+use crate::syntax::expr::Keyword;
 use crate::test_support::{python_files, workspaces};
+use crate::text::TextRange;
 
 fn snapshot(
     files: &[(String, String)],
@@ -128,26 +132,37 @@ fn compare_both_ways(root: &Path) -> (usize, usize) {
                 continue;
             }
             moved_count += 1;
-            let new_text = &changed[edited].1;
-            // Every third offset: ranges are at least a name long.
-            let offsets = (0..=new_text.len()).step_by(3);
-            for offset in offsets.filter(|&o| new_text.is_char_boundary(o)) {
-                let by_move = target_at(&moved.graph, new_text, edited, offset, |range| {
-                    moved.moves.current(edited, range)
-                });
-                let by_analysis = target_at(&fresh.graph, new_text, edited, offset, Some);
-                assert_eq!(by_move, by_analysis, "{case}, hover at {offset}");
-                if let Some((target, _)) = by_move {
-                    assert_eq!(
-                        sql::hover_markdown(&moved.graph, target, config.dialect),
-                        sql::hover_markdown(&fresh.graph, target, config.dialect),
-                        "{case}, hover at {offset}"
-                    );
-                }
-            }
+            assert_same_hovers(&moved, &fresh, &changed[edited].1, edited, &config, &case);
         }
     }
     (moved_count, analysed_count)
+}
+
+/// The hover target and its Markdown at every third offset of the edited
+/// file (ranges are at least a name long) are those of a fresh analysis.
+fn assert_same_hovers(
+    derived: &ProjectAnalysis,
+    fresh: &ProjectAnalysis,
+    new_text: &str,
+    edited: usize,
+    config: &Config,
+    case: &str,
+) {
+    let offsets = (0..=new_text.len()).step_by(3);
+    for offset in offsets.filter(|&o| new_text.is_char_boundary(o)) {
+        let by_derived = target_at(&derived.graph, new_text, edited, offset, |range| {
+            derived.moves.current(edited, range)
+        });
+        let by_analysis = target_at(&fresh.graph, new_text, edited, offset, Some);
+        assert_eq!(by_derived, by_analysis, "{case}, hover at {offset}");
+        if let Some((target, _)) = by_derived {
+            assert_eq!(
+                sql::hover_markdown(&derived.graph, target, config.dialect),
+                sql::hover_markdown(&fresh.graph, target, config.dialect),
+                "{case}, hover at {offset}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -161,4 +176,143 @@ fn moving_the_previous_analysis_equals_analysing_again() {
     // Both ways are taken, often.
     assert!(moved > 5000, "moved {moved} times");
     assert!(analysed > 2000, "analysed {analysed} times");
+}
+
+/// The option values of a file's relationships, backrefs and foreign keys:
+/// (option, value range).
+fn option_values(facts: &FileFacts) -> Vec<(String, TextRange)> {
+    fn keywords(found: &mut Vec<(String, TextRange)>, keywords: &[Keyword]) {
+        found.extend(keywords.iter().map(|k| (k.name.clone(), k.value.range)));
+    }
+    fn foreign_keys(found: &mut Vec<(String, TextRange)>, keys: &[Arc<ForeignKeyFacts>]) {
+        for key in keys {
+            if let Some(call) = &key.call {
+                keywords(found, &call.keywords);
+            }
+        }
+    }
+    fn table(found: &mut Vec<(String, TextRange)>, table: &TableFacts) {
+        for column in &table.columns {
+            foreign_keys(found, &column.foreign_keys);
+        }
+        foreign_keys(found, &table.foreign_key_constraints);
+    }
+    fn class(found: &mut Vec<(String, TextRange)>, class: &ClassFacts) {
+        for relationship in &class.relationships {
+            keywords(found, &relationship.keywords);
+            if let Some(backref) = &relationship.backref {
+                keywords(found, &backref.keywords);
+            }
+        }
+        for column in &class.columns {
+            foreign_keys(found, &column.foreign_keys);
+        }
+        if let Some(ClassTable::Inline(inline)) = &class.table {
+            table(found, inline);
+        }
+        if let Some(args) = &class.table_args {
+            foreign_keys(found, &args.foreign_key_constraints);
+        }
+    }
+    let mut found = Vec::new();
+    for facts in &facts.classes {
+        class(&mut found, facts);
+    }
+    for facts in &facts.tables {
+        table(&mut found, facts);
+    }
+    for mapping in &facts.imperative_mappings {
+        class(&mut found, &mapping.properties);
+    }
+    found.sort_by_key(|(_, range)| (range.start, range.end));
+    found.dedup();
+    found
+}
+
+/// The analysis's graph as the `graph` command prints it.
+fn graph_json(analysis: &ProjectAnalysis) -> serde_json::Value {
+    let texts: Vec<&str> = analysis.files.iter().map(|f| f.text.as_ref()).collect();
+    graph::json::to_json(&analysis.graph, &texts)
+}
+
+/// Edits of an option's value: another value, and a character typed into a
+/// string. Options the linker reads are edited too, and must be linked.
+fn value_edits(name: &str, value: &str, range: TextRange) -> Vec<(usize, usize, String)> {
+    let (start, end) = (range.start(), range.end());
+    let other = match name {
+        "cascade" if value.contains("delete") => "\"save-update, merge\"",
+        "cascade" => "\"all, delete-orphan\"",
+        "ondelete" | "onupdate" => "\"SET NULL\"",
+        _ if value == "True" => "False",
+        _ if value == "False" => "True",
+        "passive_deletes" => "\"all\"",
+        _ => "None",
+    };
+    let mut edits = vec![(start, end, other.to_string())];
+    if value.len() >= 2 && (value.ends_with('"') || value.ends_with('\'')) {
+        edits.push((end - 1, end - 1, "x".to_string()));
+    }
+    edits
+}
+
+/// Analyses each edit of an option value both ways; how many times the
+/// previous graph was patched, and how many times linked again.
+fn compare_option_edits(root: &Path) -> (usize, usize) {
+    let (mut patched_count, mut linked_count) = (0, 0);
+    let files = python_files(root);
+    let config = Config::default_at(root);
+    let (first, _) = analyze(snapshot(&files, None, &config));
+    let first = Arc::new(first);
+    for (edited, (path, text)) in files.iter().enumerate() {
+        let uri = format!("file:///workspace/{path}").parse::<Uri>().unwrap();
+        let Some(index) = first.file_of(&uri) else {
+            continue;
+        };
+        let old_facts = first.files[index].facts.clone();
+        let tree = syntax::parse(text);
+        for (name, range) in option_values(&old_facts) {
+            let value = &text[range.start()..range.end()];
+            for (start, end, inserted) in value_edits(&name, value, range) {
+                let mut changed = files.clone();
+                let (new_text, edited_tree, _) = edit(text, &tree, (start, end, &inserted));
+                changed[edited].1 = new_text;
+                let mut patching = snapshot(&changed, Some(first.clone()), &config);
+                patching.files[edited].tree = Some((edited_tree, false));
+                patching.files[edited].parsed_from =
+                    Some((text.as_str().into(), old_facts.clone()));
+                let (derived, _) = analyze(patching);
+                let case = format!(
+                    "{path} in {}: {name}={value:?}, {start}..{end} -> {inserted:?}",
+                    root.display()
+                );
+                let (fresh, _) = analyze(snapshot(&changed, None, &config));
+                assert_eq!(derived.findings, fresh.findings, "{case}");
+                assert_eq!(derived.diagnostics, fresh.diagnostics, "{case}");
+                assert_eq!(derived.published, fresh.published, "{case}");
+                assert_eq!(graph_json(&derived), graph_json(&fresh), "{case}");
+                match derived.derivation {
+                    Derivation::Patched => patched_count += 1,
+                    Derivation::Linked => linked_count += 1,
+                    Derivation::Moved => {}
+                }
+                if derived.derivation == Derivation::Patched {
+                    assert_same_hovers(&derived, &fresh, &changed[edited].1, index, &config, &case);
+                }
+            }
+        }
+    }
+    (patched_count, linked_count)
+}
+
+#[test]
+fn patching_the_previous_graph_equals_analysing_again() {
+    let counts: Vec<(usize, usize)> = workspaces()
+        .par_iter()
+        .map(|root| compare_option_edits(root))
+        .collect();
+    let patched: usize = counts.iter().map(|c| c.0).sum();
+    let linked: usize = counts.iter().map(|c| c.1).sum();
+    // Both ways are taken, often.
+    assert!(patched > 400, "patched {patched} times");
+    assert!(linked > 1000, "linked {linked} times");
 }

@@ -49,7 +49,8 @@ fn position(text: &str, offset: usize) -> Value {
 
 /// The session: typing a column line, deleting part of it and typing it
 /// again, typing a cascade into a relationship, typing a comment, pasting a
-/// class (and removing it), renaming tables other files point at (and back).
+/// class (and removing it), renaming tables other files point at (and back),
+/// changing option values (and back).
 fn push(
     current: &mut String,
     edits: &mut Vec<Edit>,
@@ -182,6 +183,40 @@ fn script(text: &str, total: usize) -> Vec<Edit> {
         renamed += 1;
         if from >= current.len() {
             from = 0;
+        }
+    }
+    // Option values changed and changed back, as when choosing a value or
+    // applying a quick fix: foreign-key actions and relationship cascades.
+    for (option, value, other) in [
+        ("ondelete=\"", "CASCADE", "SET NULL"),
+        ("cascade=\"", "all, delete-orphan", "save-update, merge"),
+    ] {
+        let mut from = 0;
+        for _ in 0..5 {
+            let Some(found) = current[from..].find(&format!("{option}{value}\"")) else {
+                break;
+            };
+            let start = from + found + option.len();
+            push(
+                &mut current,
+                &mut edits,
+                "changing an option value",
+                start,
+                start + value.len(),
+                other,
+            );
+            push(
+                &mut current,
+                &mut edits,
+                "changing an option value",
+                start,
+                start + other.len(),
+                value,
+            );
+            from = start + value.len() + text.len() / 17 % 1009;
+            if from >= current.len() {
+                break;
+            }
         }
     }
     // A comment typed above the class until the session has its length.

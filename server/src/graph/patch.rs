@@ -1,12 +1,13 @@
 //! Linking again after an edit inside an option the linker does not read.
 //!
-//! Typing in `cascade="..."`, flipping `passive_deletes=True`, choosing
-//! `ondelete="CASCADE"`, or applying a quick fix that rewrites such a value
+//! Typing in `cascade="..."`, flipping `passive_deletes=True` or
+//! `nullable=False`, choosing `ondelete="CASCADE"`, writing a column's
+//! `server_default=`, or applying a quick fix that rewrites such a value
 //! changes a fact, so the previous graph cannot merely be moved (see
 //! `shift`). Yet every decision of the link (scopes, tables, targets,
 //! directions, pairs, cycles) stays the same: the linker reads these options
-//! only to derive a relationship's cascade set and a backref's inherited
-//! options. The graph is then patched instead of linked again: the edited
+//! only to derive a relationship's cascade set, a backref's inherited
+//! options and a column's nullability and uniqueness. The graph is then patched instead of linked again: the edited
 //! file's facts replace the old ones, the positions after the edit move,
 //! and what the linker derives from those options is derived again.
 
@@ -16,7 +17,8 @@ use std::sync::Arc;
 use super::build::{backref_facts, effective_cascade};
 use super::{FileId, Graph, Location};
 use crate::facts::{
-    ClassFacts, ClassTable, ColumnFacts, FileFacts, ForeignKeyFacts, RelationshipFacts, TableFacts,
+    ClassFacts, ClassTable, ColumnFacts, ColumnKind, FileFacts, ForeignKeyFacts, RelationshipFacts,
+    Setting, TableFacts,
 };
 use crate::syntax::expr::Keyword;
 use crate::text::{TextChange, TextRange};
@@ -55,6 +57,25 @@ const FOREIGN_KEY_OPTIONS: &[&str] = &[
     "match",
     "comment",
     "info",
+];
+
+/// Options of `Column()` and `mapped_column()` that decide nothing the
+/// linker decides. A column's nullability and uniqueness are derived again
+/// by [`patched`]; its name, type, key and primary key are not listed.
+const COLUMN_OPTIONS: &[&str] = &[
+    "nullable",
+    "unique",
+    "index",
+    "default",
+    "insert_default",
+    "server_default",
+    "onupdate",
+    "server_onupdate",
+    "autoincrement",
+    "comment",
+    "doc",
+    "info",
+    "sort_order",
 ];
 
 /// The graph linked from the workspace with file `file`'s facts `old`
@@ -107,6 +128,12 @@ pub fn patched(
             if column.location.file == file {
                 column.facts = pairs.columns.get(&Arc::as_ptr(&column.facts))?.clone();
                 column.location.range = column.facts.range;
+                // As `make_column` derives them from a written keyword (an
+                // edit inside a value leaves the keyword written).
+                if let Some(nullable) = &column.facts.nullable {
+                    column.nullable = nullable.known().copied();
+                }
+                column.unique = matches!(column.facts.unique, Some(Setting::Known(true, _)));
             }
         }
     }
@@ -146,6 +173,7 @@ pub fn patched(
 enum Holder {
     Relationship,
     ForeignKey,
+    Column,
 }
 
 /// The facts of the old file paired with those of the new one, by place:
@@ -224,6 +252,14 @@ impl<'a> Pairs<'a> {
     }
 
     fn column(&mut self, old: &'a Arc<ColumnFacts>, new: &'a Arc<ColumnFacts>) -> Option<()> {
+        // SQLModel's `Field()` reads its keywords its own way: not listed.
+        let plain = |kind| matches!(kind, ColumnKind::Column | ColumnKind::MappedColumn);
+        if let (Some(old_call), Some(new_call), true, true) =
+            (&old.call, &new.call, plain(old.kind), plain(new.kind))
+        {
+            self.keywords
+                .push((Holder::Column, &old_call.keywords, &new_call.keywords));
+        }
         self.columns.insert(Arc::as_ptr(old), new.clone());
         self.foreign_keys(&old.foreign_keys, &new.foreign_keys)
     }
@@ -279,6 +315,7 @@ impl<'a> Pairs<'a> {
         let options = match holder {
             Holder::Relationship => RELATIONSHIP_OPTIONS,
             Holder::ForeignKey => FOREIGN_KEY_OPTIONS,
+            Holder::Column => COLUMN_OPTIONS,
         };
         options.contains(&old.name.as_str())
             && old.name == new.name

@@ -209,10 +209,7 @@ impl<'a> Pairs<'a> {
     }
 
     fn class(&mut self, old: &'a ClassFacts, new: &'a ClassFacts) -> Option<()> {
-        same_length(&old.columns, &new.columns)?;
-        for (old, new) in old.columns.iter().zip(&new.columns) {
-            self.column(old, new)?;
-        }
+        self.columns(&old.columns, &new.columns)?;
         same_length(&old.relationships, &new.relationships)?;
         for (old, new) in old.relationships.iter().zip(&new.relationships) {
             self.keywords
@@ -244,11 +241,16 @@ impl<'a> Pairs<'a> {
     }
 
     fn table(&mut self, old: &'a TableFacts, new: &'a TableFacts) -> Option<()> {
-        same_length(&old.columns, &new.columns)?;
-        for (old, new) in old.columns.iter().zip(&new.columns) {
+        self.columns(&old.columns, &new.columns)?;
+        self.foreign_keys(&old.foreign_key_constraints, &new.foreign_key_constraints)
+    }
+
+    fn columns(&mut self, old: &'a [Arc<ColumnFacts>], new: &'a [Arc<ColumnFacts>]) -> Option<()> {
+        same_length(old, new)?;
+        for (old, new) in old.iter().zip(new) {
             self.column(old, new)?;
         }
-        self.foreign_keys(&old.foreign_key_constraints, &new.foreign_key_constraints)
+        Some(())
     }
 
     fn column(&mut self, old: &'a Arc<ColumnFacts>, new: &'a Arc<ColumnFacts>) -> Option<()> {

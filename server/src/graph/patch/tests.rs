@@ -55,6 +55,16 @@ fn patch(from: &str, to: &str) -> (Graph, Option<Graph>, String) {
     (graph, result, new_text)
 }
 
+/// The patched graph is the one linked from the new text.
+fn assert_equals_linking(patched: &Graph, new_text: &str) {
+    let linked = link(vec![facts_of(new_text)], &LinkOptions::default());
+    let texts = [new_text];
+    assert_eq!(
+        crate::graph::json::to_json(patched, &texts),
+        crate::graph::json::to_json(&linked, &texts)
+    );
+}
+
 fn relationship<'g>(graph: &'g Graph, label: &str) -> &'g crate::graph::Relationship {
     let id = (0..graph.relationships.len())
         .find(|&id| graph.relationship_label(id) == label)
@@ -74,12 +84,7 @@ fn a_cascade_value_is_patched_and_its_set_derived_again() {
     let at = note.location.range.start();
     assert_eq!(&new_text[at..at + "relationship".len()], "relationship");
     // The rest is what linking again gives.
-    let linked = link(vec![facts_of(&new_text)], &LinkOptions::default());
-    let texts = [new_text.as_str()];
-    assert_eq!(
-        crate::graph::json::to_json(&patched, &texts),
-        crate::graph::json::to_json(&linked, &texts)
-    );
+    assert_equals_linking(&patched, &new_text);
 }
 
 #[test]
@@ -99,12 +104,7 @@ fn a_backref_option_is_derived_again_on_the_relationship_it_creates() {
             .and_then(|s| s.known().copied()),
         Some("all, delete-orphan")
     );
-    let linked = link(vec![facts_of(&new_text)], &LinkOptions::default());
-    let texts = [new_text.as_str()];
-    assert_eq!(
-        crate::graph::json::to_json(&patched, &texts),
-        crate::graph::json::to_json(&linked, &texts)
-    );
+    assert_equals_linking(&patched, &new_text);
 }
 
 #[test]

@@ -54,6 +54,31 @@ fn snapshot(
     }
 }
 
+/// The snapshot of `files` in which file `edited` is an open document as
+/// the server holds one: its last parse edited to the new text, and the
+/// text and facts it was parsed from, so that its facts are read again
+/// only where it changed.
+fn edited_snapshot(
+    files: &[(String, String)],
+    previous: Option<Arc<ProjectAnalysis>>,
+    config: &Config,
+    edited: usize,
+    edited_tree: tree_sitter::Tree,
+    parsed_from: Option<(Arc<str>, Arc<FileFacts>)>,
+) -> Snapshot {
+    let mut snapshot = snapshot(files, previous, config);
+    snapshot.files[edited].tree = Some((edited_tree, false));
+    snapshot.files[edited].parsed_from = parsed_from;
+    snapshot
+}
+
+/// An analysis derived from a previous one says what analysing again says.
+fn assert_same_findings(derived: &ProjectAnalysis, fresh: &ProjectAnalysis, case: &str) {
+    assert_eq!(derived.findings, fresh.findings, "{case}");
+    assert_eq!(derived.diagnostics, fresh.diagnostics, "{case}");
+    assert_eq!(derived.published, fresh.published, "{case}");
+}
+
 /// Edits of lines: where a keystroke usually changes no fact, and where it
 /// does; two kinds a line, in turn.
 fn edits(text: &str) -> Vec<(usize, usize, &'static str)> {
@@ -98,13 +123,15 @@ fn compare_both_ways(root: &Path) -> (usize, usize) {
             let mut changed = files.clone();
             let (new_text, edited_tree, new_tree) = edit(text, &tree, (start, end, inserted));
             changed[edited].1 = new_text.clone();
-            // The edited file as an open document has it: its last parse
-            // edited, so that its facts are read again where it changed.
-            let mut moving = snapshot(&changed, Some(first.clone()), &config);
-            moving.files[edited].tree = Some((edited_tree, false));
-            moving.files[edited].parsed_from =
-                old_facts.clone().map(|facts| (text.as_str().into(), facts));
-            let (mut moved, _) = analyze(moving);
+            let parsed_from = old_facts.clone().map(|facts| (text.as_str().into(), facts));
+            let (mut moved, _) = analyze(edited_snapshot(
+                &changed,
+                Some(first.clone()),
+                &config,
+                edited,
+                edited_tree,
+                parsed_from,
+            ));
             let mut case = format!(
                 "{path} in {}: {start}..{end} -> {inserted:?}",
                 root.display()
@@ -115,18 +142,20 @@ fn compare_both_ways(root: &Path) -> (usize, usize) {
                 let (newer_text, edited_tree, _) =
                     edit(&new_text, &new_tree, (again, again, "# again\n"));
                 changed[edited].1 = newer_text;
-                let mut moving = snapshot(&changed, None, &config);
-                moving.files[edited].tree = Some((edited_tree, false));
-                moving.files[edited].parsed_from =
-                    facts_of(&moved).map(|facts| (new_text.as_str().into(), facts));
-                moving.previous = Some(Arc::new(moved));
-                moved = analyze(moving).0;
+                let parsed_from = facts_of(&moved).map(|facts| (new_text.as_str().into(), facts));
+                moved = analyze(edited_snapshot(
+                    &changed,
+                    Some(Arc::new(moved)),
+                    &config,
+                    edited,
+                    edited_tree,
+                    parsed_from,
+                ))
+                .0;
                 case.push_str(", then a comment");
             }
             let (fresh, _) = analyze(snapshot(&changed, None, &config));
-            assert_eq!(moved.findings, fresh.findings, "{case}");
-            assert_eq!(moved.diagnostics, fresh.diagnostics, "{case}");
-            assert_eq!(moved.published, fresh.published, "{case}");
+            assert_same_findings(&moved, &fresh, &case);
             if !Arc::ptr_eq(&moved.graph, &first.graph) {
                 analysed_count += 1;
                 continue;
@@ -282,19 +311,20 @@ fn compare_option_edits(root: &Path) -> (usize, usize) {
                 let mut changed = files.clone();
                 let (new_text, edited_tree, _) = edit(text, &tree, (start, end, &inserted));
                 changed[edited].1 = new_text;
-                let mut patching = snapshot(&changed, Some(first.clone()), &config);
-                patching.files[edited].tree = Some((edited_tree, false));
-                patching.files[edited].parsed_from =
-                    Some((text.as_str().into(), old_facts.clone()));
-                let (derived, _) = analyze(patching);
+                let (derived, _) = analyze(edited_snapshot(
+                    &changed,
+                    Some(first.clone()),
+                    &config,
+                    edited,
+                    edited_tree,
+                    Some((text.as_str().into(), old_facts.clone())),
+                ));
                 let case = format!(
                     "{path} in {}: {name}={value:?}, {start}..{end} -> {inserted:?}",
                     root.display()
                 );
                 let (fresh, _) = analyze(snapshot(&changed, None, &config));
-                assert_eq!(derived.findings, fresh.findings, "{case}");
-                assert_eq!(derived.diagnostics, fresh.diagnostics, "{case}");
-                assert_eq!(derived.published, fresh.published, "{case}");
+                assert_same_findings(&derived, &fresh, &case);
                 assert_eq!(graph_json(&derived), graph_json(&fresh), "{case}");
                 match derived.derivation {
                     Derivation::Patched => patched_count += 1,

@@ -186,6 +186,21 @@ impl Attributes {
         self.entries.push((self.names.len() as u32, kind));
     }
 
+    /// The kind of the attribute called `name`, a relationship's before
+    /// any other's (the first of [`Graph::attributes_named`]).
+    pub fn first_named(&self, name: &str) -> Option<AttributeKind> {
+        let mut named = self.iter().filter(|a| a.name == name).map(|a| a.kind);
+        let first = named.next()?;
+        if matches!(first, AttributeKind::Relationship(_)) {
+            return Some(first);
+        }
+        Some(
+            named
+                .find(|kind| matches!(kind, AttributeKind::Relationship(_)))
+                .unwrap_or(first),
+        )
+    }
+
     pub fn shrink_to_fit(&mut self) {
         self.names.shrink_to_fit();
         self.entries.shrink_to_fit();
@@ -654,6 +669,24 @@ mod tests {
             ]
         );
         assert_eq!(attributes.len(), 5);
+    }
+
+    #[test]
+    fn the_first_attribute_named_is_a_relationship_when_one_is() {
+        let mut attributes = Attributes::default();
+        attributes.add("id", AttributeKind::Column);
+        attributes.add("parent", AttributeKind::Column);
+        attributes.add("parent", AttributeKind::Relationship(7));
+        attributes.add("parent", AttributeKind::Relationship(8));
+        attributes.add("name", AttributeKind::Plain);
+        attributes.add("name", AttributeKind::Method);
+        assert_eq!(
+            attributes.first_named("parent"),
+            Some(AttributeKind::Relationship(7))
+        );
+        assert_eq!(attributes.first_named("id"), Some(AttributeKind::Column));
+        assert_eq!(attributes.first_named("name"), Some(AttributeKind::Plain));
+        assert_eq!(attributes.first_named("missing"), None);
     }
 
     #[test]

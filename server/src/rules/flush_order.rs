@@ -90,7 +90,8 @@ pub fn post_update(graph: &Graph, relationship: RelationshipId) -> Option<bool> 
 /// The row-dependency cycles of two or more classes. Cycles involving a
 /// relationship whose options cannot be read are left out.
 pub fn row_cycles(graph: &Graph) -> Vec<RowCycle> {
-    let mut by_key: BTreeMap<ForeignKeyId, Dependency> = BTreeMap::new();
+    // By foreign key id, which keeps the dependencies in key order.
+    let mut by_key: Vec<Option<Dependency>> = vec![None; graph.foreign_keys.len()];
     let mut unreadable: Vec<ForeignKeyId> = Vec::new();
     for (id, relationship) in graph.relationships.iter().enumerate() {
         if relationship.is_viewonly() {
@@ -114,7 +115,7 @@ pub fn row_cycles(graph: &Graph) -> Vec<RowCycle> {
             if !readable {
                 unreadable.push(fk);
             }
-            let dependency = by_key.entry(fk).or_insert_with(|| Dependency {
+            let dependency = by_key[fk].get_or_insert_with(|| Dependency {
                 foreign_key: fk,
                 holder,
                 referred,
@@ -126,7 +127,8 @@ pub fn row_cycles(graph: &Graph) -> Vec<RowCycle> {
         }
     }
     let dependencies: Vec<Dependency> = by_key
-        .into_values()
+        .into_iter()
+        .flatten()
         .filter(|d| d.holder != d.referred)
         .collect();
     let edges: Vec<(usize, usize)> = dependencies

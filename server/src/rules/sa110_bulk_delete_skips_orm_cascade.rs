@@ -85,7 +85,8 @@ fn deleted_class(construct: Option<Construct>, callee: &Expr, call: &Expr) -> Op
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
-    let resolver = Resolver::new(&graph.files);
+    // Built at the first bulk delete: most workspaces have none.
+    let resolver = std::cell::OnceCell::new();
     for (file, facts) in graph.files.iter().enumerate() {
         // Every bulk delete of the file, with the class it deletes.
         let deletes: Vec<(&crate::facts::CallSite, ClassId)> = facts
@@ -93,7 +94,9 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             .iter()
             .filter_map(|site| {
                 let target = deleted_class(site.construct, &site.callee, &site.call)?;
-                let Symbol::Class(class_file, class_index) = resolver.resolve_expr(file, &target)
+                let Symbol::Class(class_file, class_index) = resolver
+                    .get_or_init(|| Resolver::new(&graph.files))
+                    .resolve_expr(file, &target)
                 else {
                     return None;
                 };

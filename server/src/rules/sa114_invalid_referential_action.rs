@@ -36,9 +36,15 @@ const ACTIONS: &[&str] = &[
 ];
 
 fn is_valid(action: &str) -> bool {
-    let words: Vec<&str> = action.split_whitespace().collect();
-    let normalized = words.join(" ").to_ascii_uppercase();
-    ACTIONS.contains(&normalized.as_str()) && action.trim() == action
+    // Word by word, in any case: every key with an action passes here.
+    action.trim() == action
+        && ACTIONS.iter().any(|valid| {
+            let mut written = action.split_whitespace();
+            valid
+                .split(' ')
+                .all(|word| written.next().is_some_and(|w| w.eq_ignore_ascii_case(word)))
+                && written.next().is_none()
+        })
 }
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
@@ -92,6 +98,37 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 }
             }
             diagnostics.push(d);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid;
+
+    #[test]
+    fn actions_are_read_word_by_word_in_any_case() {
+        for valid in [
+            "CASCADE",
+            "cascade",
+            "Set Null",
+            "SET  NULL",
+            "no\taction",
+            "RESTRICT",
+        ] {
+            assert!(is_valid(valid), "{valid:?}");
+        }
+        for invalid in [
+            "",
+            " CASCADE",
+            "CASCADE ",
+            "SETNULL",
+            "SET",
+            "SET NULL NOW",
+            "DELETE",
+            "CASCADÉ",
+        ] {
+            assert!(!is_valid(invalid), "{invalid:?}");
         }
     }
 }

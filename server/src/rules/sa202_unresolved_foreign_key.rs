@@ -39,6 +39,13 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let mut table_names: HashMap<ScopeId, Vec<(String, TableId)>> = HashMap::new();
     let mut closest_tables: HashMap<(ScopeId, String), Option<TableId>> = HashMap::new();
     for fk in &graph.foreign_keys {
+        // Nearly every key resolves: nothing is formatted for those.
+        if !matches!(
+            fk.resolution,
+            ForeignKeyResolution::MissingTable | ForeignKeyResolution::MissingColumn { .. }
+        ) {
+            continue;
+        }
         let table = &graph.tables[fk.table];
         let (target_index, target) = match fk
             .facts

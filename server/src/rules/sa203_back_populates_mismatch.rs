@@ -66,20 +66,23 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         }
         let owner = &graph.classes[relationship.class];
         let target_class = &graph.classes[target];
-        let label = format!("{}.{}", owner.name, relationship.attribute());
-        let kinds = graph.attributes_named(target, name);
-        let message = match kinds.first() {
+        // Formatted only for a finding: most relationships have none.
+        let label = || format!("{}.{}", owner.name, relationship.attribute());
+        let first = target_class.attributes.first_named(name);
+        let message = match first {
             None => format!(
-                "`{label}` has back_populates=\"{name}\", but {} has no attribute \"{name}\": \
+                "`{}` has back_populates=\"{name}\", but {} has no attribute \"{name}\": \
                  configure_mappers() raises InvalidRequestError (Mapper '{}' has no property '{name}')",
+                 label(),
                 target_class.name, target_class.name
             ),
             Some(AttributeKind::Relationship(other)) => {
-                let other_relationship = &graph.relationships[*other];
+                let other_relationship = &graph.relationships[other];
                 match other_relationship.target_class() {
                     Some(other_target) if !in_same_hierarchy(graph, other_target, relationship.class) => format!(
-                        "`{label}` has back_populates=\"{name}\", but {}.{name} is a relationship to {}, not to {}: \
+                        "`{}` has back_populates=\"{name}\", but {}.{name} is a relationship to {}, not to {}: \
                          configure_mappers() raises ArgumentError (reverse_property '{name}' does not reference mapper {})",
+                         label(),
                         target_class.name,
                         graph.classes[other_target].name,
                         owner.name,
@@ -89,15 +92,17 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                 }
             }
             Some(AttributeKind::Column | AttributeKind::MapperProperty) => format!(
-                "`{label}` has back_populates=\"{name}\", but {}.{name} is a column, not a relationship: \
+                "`{}` has back_populates=\"{name}\", but {}.{name} is a column, not a relationship: \
                  configure_mappers() raises InvalidRequestError (back_populates refers to attribute '{}.{name}' that is not a relationship)",
+                 label(),
                 target_class.name, target_class.name
             ),
             // Built by a call we cannot read: it may be the relationship.
             Some(AttributeKind::Computed) => continue,
             Some(AttributeKind::Method | AttributeKind::Plain) => format!(
-                "`{label}` has back_populates=\"{name}\", but {}.{name} is not a mapped attribute: \
+                "`{}` has back_populates=\"{name}\", but {}.{name} is not a mapped attribute: \
                  configure_mappers() raises InvalidRequestError (Mapper '{}' has no property '{name}')",
+                 label(),
                 target_class.name, target_class.name
             ),
         };
@@ -144,7 +149,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                     d.fixes.push(fix(title, unsafe_(), edits));
                 }
             }
-        } else if kinds.is_empty() && !has_counterpart(graph, target, relationship.class, id) {
+        } else if first.is_none() && !has_counterpart(graph, target, relationship.class, id) {
             if let Some(edit) = add_counterpart(context, relationship, target, name) {
                 d.fixes.push(fix(
                     format!(

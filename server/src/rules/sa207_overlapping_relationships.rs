@@ -39,6 +39,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use super::support::{add_keyword, diagnostic, fix, quote_of, related, safe, set_keyword, unsafe_};
 use super::Context;
 use crate::diagnostic::Diagnostic;
@@ -47,7 +49,8 @@ use crate::graph::{Direction, Graph, RelationshipId, TableId};
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
-    let mut writers: BTreeMap<(TableId, String), Vec<RelationshipId>> = BTreeMap::new();
+    // Unordered: each conflict's lists are sorted below.
+    let mut writers: FxHashMap<(TableId, &str), Vec<RelationshipId>> = FxHashMap::default();
     for (id, relationship) in graph.relationships.iter().enumerate() {
         if relationship.is_viewonly()
             || relationship.direction.is_none()
@@ -62,8 +65,8 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        for column in &relationship.fk_columns {
-            let list = writers.entry(column.clone()).or_default();
+        for (table, column) in &relationship.fk_columns {
+            let list = writers.entry((*table, column.as_str())).or_default();
             if !list.contains(&id) {
                 list.push(id);
             }

@@ -39,7 +39,13 @@ use super::support::{
 use super::Context;
 use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
-use crate::graph::AttributeKind;
+use crate::graph::{AttributeKind, TableId};
+
+/// Whether two relationships write the same columns, in any order.
+fn same_columns(own: &[(TableId, String)], other: &[(TableId, String)]) -> bool {
+    let count = |list: &[(TableId, String)], column| list.iter().filter(|&c| c == column).count();
+    own.len() == other.len() && own.iter().all(|c| count(own, c) == count(other, c))
+}
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
@@ -52,7 +58,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             continue;
         };
         let Some(AttributeKind::Relationship(other_id)) =
-            graph.attributes_named(target, name).first().copied()
+            graph.classes[target].attributes.first_named(name)
         else {
             continue;
         };
@@ -66,12 +72,11 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         }
         // Several relationships naming one counterpart (filtered views of
         // one collection): no single back_populates can pair them.
-        let mut own_columns = relationship.fk_columns.clone();
-        let mut other_columns = other.fk_columns.clone();
-        own_columns.sort();
-        other_columns.sort();
-        let same_key = own_columns == other_columns;
-        if (same_key || own_columns.is_empty() || other_columns.is_empty())
+        let (own_columns, other_columns) = (&relationship.fk_columns, &other.fk_columns);
+        let same_or_no_key = own_columns.is_empty()
+            || other_columns.is_empty()
+            || same_columns(own_columns, other_columns);
+        if same_or_no_key
             && graph.classes[relationship.class]
                 .relationships
                 .iter()
@@ -121,7 +126,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             }
             _ => continue,
         };
-        let consequence = if same_key || own_columns.is_empty() || other_columns.is_empty() {
+        let consequence = if same_or_no_key {
             format!(
                 "changes to {target_name}.{name} are not reflected on {owner}.{} until a flush and refresh",
                 relationship.attribute()

@@ -42,6 +42,10 @@ use crate::graph::{ForeignKeyId, ForeignKeyResolution, Graph, TableId};
 pub fn split_groups(graph: &Graph) -> Vec<(TableId, Vec<ForeignKeyId>)> {
     let mut groups = Vec::new();
     for (table_id, table) in graph.tables.iter().enumerate() {
+        // A split needs two keys: most tables have fewer.
+        if table.foreign_keys.len() < 2 {
+            continue;
+        }
         let mut by_referred: BTreeMap<TableId, Vec<ForeignKeyId>> = BTreeMap::new();
         for &fk in &table.foreign_keys {
             let foreign_key = &graph.foreign_keys[fk];

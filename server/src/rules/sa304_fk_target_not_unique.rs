@@ -86,6 +86,13 @@ fn unique_index_elsewhere(
     })
 }
 
+/// Whether `names` and `set` hold the same names, as sets (checked without
+/// building any: nearly every key refers to its table's primary key).
+fn names_the_set<'a>(names: &[String], set: impl Iterator<Item = &'a str> + Clone) -> bool {
+    names.iter().all(|name| set.clone().any(|s| s == name))
+        && set.clone().all(|s| names.iter().any(|name| name == s))
+}
+
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
     let split: BTreeSet<usize> = split_groups(graph)
@@ -107,14 +114,11 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         if target.incomplete || target.class.is_some_and(|c| graph.classes[c].incomplete) {
             continue;
         }
-        let primary_key: BTreeSet<&str> = target.primary_key().into_iter().collect();
-        if primary_key.is_empty() {
+        let key = target.columns.iter().filter(|c| c.primary_key);
+        if key.clone().next().is_none() || names_the_set(columns, key.clone().map(|c| c.name())) {
             continue;
         }
         let referred_set: BTreeSet<&str> = columns.iter().map(String::as_str).collect();
-        if referred_set == primary_key {
-            continue;
-        }
         if let [only] = columns.as_slice() {
             if target.column(only).is_some_and(|c| {
                 c.unique || c.facts.unique.as_ref().is_some_and(|u| u.known().is_none())

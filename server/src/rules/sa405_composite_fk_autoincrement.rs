@@ -47,15 +47,15 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         if table.incomplete {
             continue;
         }
-        let primary_key: Vec<_> = table.columns.iter().filter(|c| c.primary_key).collect();
-        let integer: Vec<_> = primary_key
-            .iter()
-            .filter(|c| c.type_name().is_some_and(|t| INTEGER_TYPES.contains(&t)))
-            .collect();
-        let [column] = integer.as_slice() else {
+        // Counted rather than collected: this runs for every table.
+        let mut primary_key = table.columns.iter().filter(|c| c.primary_key);
+        let mut integer = primary_key
+            .clone()
+            .filter(|c| c.type_name().is_some_and(|t| INTEGER_TYPES.contains(&t)));
+        let (Some(column), None) = (integer.next(), integer.next()) else {
             continue;
         };
-        if primary_key.iter().any(|c| c.type_name().is_none()) {
+        if primary_key.clone().any(|c| c.type_name().is_none()) {
             continue;
         }
         if column.facts.autoincrement.is_some() {
@@ -82,7 +82,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             continue;
         };
         let foreign_key = &graph.foreign_keys[fk];
-        let setting = if primary_key.len() == 1 {
+        let setting = if primary_key.nth(1).is_none() {
             "\"ignore_fk\""
         } else {
             "True"

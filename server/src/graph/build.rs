@@ -1382,17 +1382,19 @@ impl<'a> Linker<'a> {
             let mut referred_table = None;
             let mut referred_columns = Vec::new();
             let mut resolution = None;
-            for target in fk.facts.targets.clone() {
+            // The facts are shared: only the referred column names are copied.
+            let facts = fk.facts.clone();
+            for target in &facts.targets {
                 let (table_id, column) = match target {
                     ForeignKeyTarget::Path {
                         schema,
                         table,
                         column,
-                    } => match self.table_in_scope(scope, schema.as_deref(), &table) {
-                        Some(t) => (Some(t), column),
+                    } => match self.table_in_scope(scope, schema.as_deref(), table) {
+                        Some(t) => (Some(t), column.clone()),
                         None => {
                             let certain = self.scope_fully_known(scope)
-                                && !self.table_is_duplicated(scope, schema.as_deref(), &table);
+                                && !self.table_is_duplicated(scope, schema.as_deref(), table);
                             resolution.get_or_insert(if certain {
                                 ForeignKeyResolution::MissingTable
                             } else {
@@ -1402,11 +1404,11 @@ impl<'a> Linker<'a> {
                         }
                     },
                     ForeignKeyTarget::ClassAttribute { class, attribute } => {
-                        let found = match self.resolver.resolve(file, &class) {
+                        let found = match self.resolver.resolve(file, class) {
                             Symbol::Class(f, i) => self.class_by_ref.get(&(f, i)).copied(),
                             _ => None,
                         };
-                        match found.and_then(|c| self.column_of_attribute(c, &attribute)) {
+                        match found.and_then(|c| self.column_of_attribute(c, attribute)) {
                             Some((t, c)) => (Some(t), c),
                             None => {
                                 resolution.get_or_insert(ForeignKeyResolution::Unknown);
@@ -1436,7 +1438,7 @@ impl<'a> Linker<'a> {
                             expr
                         };
                         match self.table_of_expr(file, &expr) {
-                            Some(t) => (Some(t), column),
+                            Some(t) => (Some(t), column.clone()),
                             None => {
                                 resolution.get_or_insert(ForeignKeyResolution::Unknown);
                                 continue;
@@ -2332,6 +2334,11 @@ impl<'a> Linker<'a> {
         // Backrefs create the reverse relationship on the target, unless an
         // attribute of that name exists (SQLAlchemy refuses: SA204).
         let count = self.graph.relationships.len();
+        // Growing the list while creating them would copy it several times.
+        let created = (self.graph.relationships.iter())
+            .filter(|r| r.facts.backref.as_ref().is_some_and(|b| b.name.is_some()))
+            .count();
+        self.graph.relationships.reserve(created);
         for id in 0..count {
             let relationship = &self.graph.relationships[id];
             let Some(backref) = &relationship.facts.backref else {

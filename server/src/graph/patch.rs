@@ -89,24 +89,80 @@ pub fn patched(
     new: &Arc<FileFacts>,
     change: &TextChange,
 ) -> Option<Graph> {
+    patched_copy(file, old, new, change, || Some(graph.clone()))
+}
+
+/// As [`patched`], on the copy of the graph `copy` makes, which it makes
+/// only once the change is known to be patchable (a copy costs more than
+/// the check). `copy` may bring the copy's positions up to date with the
+/// texts (see [`move_file`]), or give up.
+pub fn patched_copy(
+    file: FileId,
+    old: &FileFacts,
+    new: &Arc<FileFacts>,
+    change: &TextChange,
+    copy: impl FnOnce() -> Option<Graph>,
+) -> Option<Graph> {
+    let pairs = option_edit(old, new, change)?;
+    let mut patched = copy()?;
+    replace_facts(&mut patched, file, new, &pairs, |range| change.span(range))?;
+    Some(patched)
+}
+
+/// Puts the facts `moved` of file `file` in the graph in place of those it
+/// was linked from, when the file's text changed without changing a fact
+/// but for positions (see `shift`), and `current` moves the graph's
+/// positions in that file to the moved text. False (and `graph` partly
+/// moved, to be dropped) when the facts do not pair up.
+pub fn move_file(
+    graph: &mut Graph,
+    file: FileId,
+    moved: &Arc<FileFacts>,
+    current: impl Fn(TextRange) -> Option<TextRange>,
+) -> bool {
+    let linked = graph.files[file].clone();
+    let mut pairs = Pairs::default();
+    pairs
+        .file(&linked, moved)
+        .and_then(|()| replace_facts(graph, file, moved, &pairs, current))
+        .is_some()
+}
+
+/// The facts of the old file paired with those of the new one, when the
+/// one change between their texts lies inside the value of a listed option.
+fn option_edit<'a>(
+    old: &'a FileFacts,
+    new: &'a Arc<FileFacts>,
+    change: &TextChange,
+) -> Option<Pairs<'a>> {
     // Error recovery may read the text around a broken value differently.
     if old.has_syntax_errors || new.has_syntax_errors {
         return None;
     }
     let mut pairs = Pairs::default();
     pairs.file(old, new)?;
-    if !pairs.edit_is_inside_an_option(change) {
-        return None;
-    }
-    let mut patched = graph.clone();
-    patched.files[file] = new.clone();
+    pairs.edit_is_inside_an_option(change).then_some(pairs)
+}
+
+/// Replaces file `file`'s facts in the graph by `new`, paired with the old
+/// ones by `pairs`: the facts' own positions come from `new`, the graph's
+/// other positions in the file are moved by `moved`, and what the linker
+/// derives from option values is derived again.
+fn replace_facts(
+    graph: &mut Graph,
+    file: FileId,
+    new: &Arc<FileFacts>,
+    pairs: &Pairs,
+    moved: impl Fn(TextRange) -> Option<TextRange>,
+) -> Option<()> {
+    graph.files[file] = new.clone();
     let moved = |location: &mut Location| -> Option<()> {
         if location.file == file {
-            location.range = change.span(location.range)?;
+            location.range = moved(location.range)?;
         }
         Some(())
     };
-    for scope in &mut patched.scopes {
+    for scope in &mut graph.scopes {
         // A MetaData call of the edited file holds positions of its own.
         if scope
             .metadata_call
@@ -119,10 +175,10 @@ pub fn patched(
             moved(location)?;
         }
     }
-    for class in &mut patched.classes {
+    for class in &mut graph.classes {
         moved(&mut class.location)?;
     }
-    for table in &mut patched.tables {
+    for table in &mut graph.tables {
         moved(&mut table.location)?;
         for column in &mut table.columns {
             if column.location.file == file {
@@ -137,35 +193,35 @@ pub fn patched(
             }
         }
     }
-    for key in &mut patched.foreign_keys {
+    for key in &mut graph.foreign_keys {
         if key.location.file == file {
             key.facts = pairs.foreign_keys.get(&Arc::as_ptr(&key.facts))?.clone();
             key.location.range = key.facts.range;
         }
     }
     // Origins come before the relationships their backrefs create.
-    for id in 0..patched.relationships.len() {
-        if patched.relationships[id].location.file != file {
+    for id in 0..graph.relationships.len() {
+        if graph.relationships[id].location.file != file {
             continue;
         }
-        let facts = match patched.relationships[id].backref_of {
+        let facts = match graph.relationships[id].backref_of {
             None => {
-                let old_facts = Arc::as_ptr(&patched.relationships[id].facts);
+                let old_facts = Arc::as_ptr(&graph.relationships[id].facts);
                 pairs.relationships.get(&old_facts)?.clone()
             }
             Some(origin) => {
-                let origin = &patched.relationships[origin].facts;
+                let origin = &graph.relationships[origin].facts;
                 let backref = origin.backref.as_ref()?;
                 let name = backref.name.as_deref()?;
                 Arc::new(backref_facts(origin, backref, name))
             }
         };
-        let relationship = &mut patched.relationships[id];
+        let relationship = &mut graph.relationships[id];
         relationship.cascade = effective_cascade(&facts);
         relationship.location.range = facts.callee_range;
         relationship.facts = facts;
     }
-    Some(patched)
+    Some(())
 }
 
 /// Which option list applies to a keyword.

@@ -134,8 +134,14 @@ impl GraphMoves {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.changes.is_empty()
+    /// The files with changes.
+    pub fn files(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.changes.keys().copied()
+    }
+
+    /// Whether file `file` has changes.
+    pub fn touches(&self, file: FileId) -> bool {
+        self.changes.contains_key(&file)
     }
 
     fn add(&mut self, file: FileId, change: TextChange) -> bool {
@@ -300,11 +306,7 @@ fn patch_previous(
     config: &Config,
     files: &[AnalyzedFile],
 ) -> Option<Graph> {
-    // Positions of a moved graph are not those of its files' texts.
-    if previous.files.len() != files.len()
-        || !previous.moves.is_empty()
-        || !previous.config.analyses_alike(config)
-    {
+    if previous.files.len() != files.len() || !previous.config.analyses_alike(config) {
         return None;
     }
     let mut edited = None;
@@ -323,12 +325,25 @@ fn patch_previous(
     }
     let file = edited?;
     let (old, new) = (&previous.files[file], &files[file]);
-    // The graph was linked from exactly these facts.
-    if !Arc::ptr_eq(&previous.graph.files[file], &old.facts) {
+    // The graph was linked from exactly these facts, or from facts they
+    // moved from (the copy then takes them).
+    if !previous.moves.touches(file) && !Arc::ptr_eq(&previous.graph.files[file], &old.facts) {
         return None;
     }
     let change = TextChange::between(&old.text, &new.text);
-    graph::patched(&previous.graph, file, &old.facts, &new.facts, &change)
+    graph::patched_copy(file, &old.facts, &new.facts, &change, || {
+        let mut graph = (*previous.graph).clone();
+        // The positions of a moved graph are not those of its files' texts:
+        // the copy takes the moved facts and positions.
+        for moved in previous.moves.files() {
+            let facts = &previous.files[moved].facts;
+            let current = |range| previous.moves.current(moved, range);
+            if !graph::move_file(&mut graph, moved, facts, current) {
+                return None;
+            }
+        }
+        Some(graph)
+    })
 }
 
 /// The previous analysis moved to the new texts, when no file's facts

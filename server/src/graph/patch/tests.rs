@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use super::patched;
+use super::{move_file, patched};
 use crate::facts::{self, FileFacts};
 use crate::graph::{link, Graph, LinkOptions};
 use crate::syntax;
@@ -140,4 +140,37 @@ fn an_edit_that_breaks_the_syntax_is_linked_again() {
     assert!(patch(r#"passive_deletes=True"#, r#"passive_deletes=True("#)
         .1
         .is_none());
+}
+
+#[test]
+fn a_moved_file_takes_its_moved_facts_and_positions() {
+    let old = facts_of(MODELS);
+    let mut graph = link(vec![old.clone()], &LinkOptions::default());
+    // A comment line above Child moves everything below it.
+    let new_text = MODELS.replacen("class Child", "# rows kept\nclass Child", 1);
+    let new = facts_of(&new_text);
+    let change = TextChange::between(MODELS, &new_text);
+    assert!(move_file(&mut graph, 0, &new, |range| change.span(range)));
+    assert!(Arc::ptr_eq(&graph.files[0], &new));
+    assert_equals_linking(&graph, &new_text);
+    let parent = relationship(&graph, "Child.parent");
+    assert!(Arc::ptr_eq(&parent.facts, &new.classes[1].relationships[0]));
+    assert_eq!(
+        &new_text[parent.location.range.start()..parent.location.range.end()],
+        "relationship"
+    );
+}
+
+#[test]
+fn facts_that_do_not_pair_up_are_not_moved() {
+    let old = facts_of(MODELS);
+    let mut graph = link(vec![old.clone()], &LinkOptions::default());
+    let new_text = MODELS.replacen(
+        "    parent = relationship(\"Parent\", back_populates=\"children\")\n",
+        "",
+        1,
+    );
+    let new = facts_of(&new_text);
+    let change = TextChange::between(MODELS, &new_text);
+    assert!(!move_file(&mut graph, 0, &new, |range| change.span(range)));
 }

@@ -39,6 +39,12 @@ pub fn extract_edited(
     new_tree: &Tree,
 ) -> Option<FileFacts> {
     let region = touched_region(old_text, old_tree, new_text, new_tree);
+    // When the reparse reaches nearly the whole file (error recovery after
+    // a bracket opened), reading the region costs what reading the file
+    // afresh costs, and splicing comes on top.
+    if region.len() >= new_text.len() / 10 * 9 {
+        return None;
+    }
     let delta = new_text.len() as i64 - old_text.len() as i64;
     let old_end = usize::try_from(region.end as i64 - delta).ok()?;
     // Everything from `old_end` on in the old text follows the region.
@@ -65,6 +71,11 @@ pub fn extract_edited(
         // The edit defines, removes or redefines a name. The statements
         // outside the region read it only where they write it: when none
         // does, only the region is read again, with the new scope.
+        // A second read of a region larger than the rest costs more than
+        // one read of the whole file.
+        if region.len() * 2 > new_text.len() {
+            return None;
+        }
         let changed = changed_names(old, &imports, &bindings, &classes)?;
         if changed
             .iter()
@@ -505,6 +516,7 @@ mod tests {
             .collect();
         let incremental: usize = counts.iter().map(|c| c.0).sum();
         let afresh: usize = counts.iter().map(|c| c.1).sum();
+        println!("read incrementally {incremental} times, afresh {afresh} times");
         // Both ways are taken, often.
         assert!(
             incremental > 20_000,

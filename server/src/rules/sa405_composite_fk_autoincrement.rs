@@ -118,3 +118,75 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         diagnostics.push(d);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Dialect;
+    use crate::facts;
+    use crate::graph::{link, LinkOptions};
+
+    /// The fix titles of the SA405 findings of a `store` table whose
+    /// primary key is `key_columns`, with a foreign key on `(id, code)`.
+    fn fixes(key_columns: &str) -> Vec<Vec<String>> {
+        let source = format!(
+            r#"from sqlalchemy import Column, ForeignKeyConstraint, Integer, String
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+class Region(Base):
+    __tablename__ = "region"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(10), primary_key=True)
+
+class Store(Base):
+    __tablename__ = "store"
+{key_columns}
+    __table_args__ = (ForeignKeyConstraint(["id", "code"], ["region.id", "region.code"]),)
+"#
+        );
+        let graph = link(
+            vec![Arc::new(facts::extract("models.py", &source))],
+            &LinkOptions::default(),
+        );
+        let texts = [source.as_str()];
+        let context = Context::new(&graph, &texts, Dialect::Postgresql);
+        let mut found = Vec::new();
+        check(&context, &mut found);
+        found
+            .iter()
+            .map(|d| d.fixes.iter().map(|f| f.title.clone()).collect())
+            .collect()
+    }
+
+    /// In a composite primary key SQLAlchemy takes only an explicit
+    /// `autoincrement=True` (`"ignore_fk"` applies to a single-column key):
+    /// `Table.autoincrement_column` is `store.id` with True and None with
+    /// "ignore_fk", as SQLAlchemy 2.1 says for this model.
+    #[test]
+    fn a_composite_key_gets_autoincrement_true() {
+        let composite = "    id = Column(Integer, primary_key=True)\n    code = Column(String(10), primary_key=True)";
+        assert_eq!(fixes(composite), [["Add autoincrement=True"]]);
+    }
+
+    #[test]
+    fn a_single_column_key_gets_ignore_fk() {
+        let single = "    id = Column(Integer, primary_key=True)\n    code = Column(String(10))";
+        assert_eq!(fixes(single), [["Add autoincrement=\"ignore_fk\""]]);
+    }
+
+    #[test]
+    fn no_single_integer_key_column_no_finding() {
+        for key in [
+            // Two integer key columns: which one would autoincrement?
+            "    id = Column(Integer, primary_key=True)\n    code = Column(Integer, primary_key=True)",
+            // A key column whose type is not written (a key's target decides it).
+            "    id = Column(Integer, primary_key=True)\n    code = Column(primary_key=True)",
+        ] {
+            assert_eq!(fixes(key), Vec::<Vec<String>>::new(), "{key}");
+        }
+    }
+}

@@ -444,6 +444,31 @@ pub fn run(context: &Context, enabled: impl Fn(&str) -> bool + Sync) -> Vec<Diag
     found.into_iter().flatten().collect()
 }
 
+/// The fix titles of each finding of rule `check` in one file `models.py`,
+/// for rules' own tests.
+#[cfg(test)]
+pub(crate) fn fix_titles(
+    check: fn(&Context, &mut Vec<Diagnostic>),
+    source: &str,
+) -> Vec<Vec<String>> {
+    use crate::graph::{link, LinkOptions};
+    let graph = link(
+        vec![std::sync::Arc::new(crate::facts::extract(
+            "models.py",
+            source,
+        ))],
+        &LinkOptions::default(),
+    );
+    let texts = [source];
+    let context = Context::new(&graph, &texts, Dialect::Postgresql);
+    let mut found = Vec::new();
+    check(&context, &mut found);
+    found
+        .iter()
+        .map(|d| d.fixes.iter().map(|f| f.title.clone()).collect())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

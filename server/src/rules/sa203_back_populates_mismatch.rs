@@ -331,27 +331,11 @@ fn add_counterpart(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::config::Dialect;
-    use crate::facts;
-    use crate::graph::{link, LinkOptions};
 
     /// The fix titles of the SA203 findings in one file.
     fn fixes(source: &str) -> Vec<Vec<String>> {
-        let graph = link(
-            vec![Arc::new(facts::extract("models.py", source))],
-            &LinkOptions::default(),
-        );
-        let texts = [source];
-        let context = Context::new(&graph, &texts, Dialect::Postgresql);
-        let mut found = Vec::new();
-        check(&context, &mut found);
-        found
-            .iter()
-            .map(|d| d.fixes.iter().map(|f| f.title.clone()).collect())
-            .collect()
+        crate::rules::fix_titles(check, source)
     }
 
     fn models(back_populates: &str) -> String {

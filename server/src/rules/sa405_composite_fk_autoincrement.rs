@@ -121,12 +121,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::config::Dialect;
-    use crate::facts;
-    use crate::graph::{link, LinkOptions};
 
     /// The fix titles of the SA405 findings of a `store` table whose
     /// primary key is `key_columns`, with a foreign key on `(id, code)`.
@@ -148,18 +143,7 @@ class Store(Base):
     __table_args__ = (ForeignKeyConstraint(["id", "code"], ["region.id", "region.code"]),)
 "#
         );
-        let graph = link(
-            vec![Arc::new(facts::extract("models.py", &source))],
-            &LinkOptions::default(),
-        );
-        let texts = [source.as_str()];
-        let context = Context::new(&graph, &texts, Dialect::Postgresql);
-        let mut found = Vec::new();
-        check(&context, &mut found);
-        found
-            .iter()
-            .map(|d| d.fixes.iter().map(|f| f.title.clone()).collect())
-            .collect()
+        crate::rules::fix_titles(check, &source)
     }
 
     /// In a composite primary key SQLAlchemy takes only an explicit

@@ -20,7 +20,7 @@ use crate::facts::{
 use crate::text::TextRange;
 
 pub use build::{link, render_convention, LinkOptions};
-pub use patch::{move_file, patched, patched_copy};
+pub use patch::{move_file, patched};
 pub use resolve::Symbol;
 
 /// Strongly connected components of two or more nodes.

@@ -81,22 +81,11 @@ const COLUMN_OPTIONS: &[&str] = &[
 /// The graph linked from the workspace with file `file`'s facts `old`
 /// replaced by `new`, when the one change between their texts lies inside
 /// the value of an option listed above; None when the workspace must be
-/// linked again.
+/// linked again. The graph patched is the copy `copy` makes, which it
+/// makes only once the change is known to be patchable (a copy costs more
+/// than the check); `copy` may bring the copy's positions up to date with
+/// the texts (see [`move_file`]), or give up.
 pub fn patched(
-    graph: &Graph,
-    file: FileId,
-    old: &FileFacts,
-    new: &Arc<FileFacts>,
-    change: &TextChange,
-) -> Option<Graph> {
-    patched_copy(file, old, new, change, || Some(graph.clone()))
-}
-
-/// As [`patched`], on the copy of the graph `copy` makes, which it makes
-/// only once the change is known to be patchable (a copy costs more than
-/// the check). `copy` may bring the copy's positions up to date with the
-/// texts (see [`move_file`]), or give up.
-pub fn patched_copy(
     file: FileId,
     old: &FileFacts,
     new: &Arc<FileFacts>,

@@ -174,9 +174,12 @@ fn run(
     let options = LinkOptions {
         table_naming: config.table_naming,
     };
-    analysis::analyze(&pairs, &options, config.dialect, |file, code| {
-        config.enabled(code, files[file].relative.as_deref())
-    })
+    analysis::analyze(&pairs, &options, config.dialect, enabled(config, files))
+}
+
+/// Whether the configuration enables a rule in a file (by its index).
+fn enabled<'a>(config: &'a Config, files: &'a [AnalyzedFile]) -> impl Fn(usize, &str) -> bool + 'a {
+    |file, code| config.enabled(code, files[file].relative.as_deref())
 }
 
 /// Parses what needs parsing, links and checks. Pure apart from CPU time.
@@ -247,18 +250,15 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
         (None, Some(_)) => Derivation::Patched,
         (None, None) => Derivation::Linked,
     };
+    let texts: Vec<&str> = files.iter().map(|f| f.text.as_ref()).collect();
     let (graph, moves, findings, diagnostics) = match (moved, patched) {
         (Some((graph, moves, findings)), _) => {
-            let texts: Vec<&str> = files.iter().map(|f| f.text.as_ref()).collect();
             let diagnostics = analysis::unsuppressed(&findings, &texts);
             (graph, moves, findings, diagnostics)
         }
         (None, Some(graph)) => {
-            let texts: Vec<&str> = files.iter().map(|f| f.text.as_ref()).collect();
             let config = &snapshot.config;
-            let findings = analysis::find(&graph, &texts, config.dialect, |file, code| {
-                config.enabled(code, files[file].relative.as_deref())
-            });
+            let findings = analysis::find(&graph, &texts, config.dialect, enabled(config, &files));
             let diagnostics = analysis::unsuppressed(&findings, &texts);
             (
                 Arc::new(graph),
@@ -331,7 +331,7 @@ fn patch_previous(
         return None;
     }
     let change = TextChange::between(&old.text, &new.text);
-    graph::patched_copy(file, &old.facts, &new.facts, &change, || {
+    graph::patched(file, &old.facts, &new.facts, &change, || {
         let mut graph = (*previous.graph).clone();
         // The positions of a moved graph are not those of its files' texts:
         // the copy takes the moved facts and positions.

@@ -73,7 +73,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             None => format!(
                 "`{}` has back_populates=\"{name}\", but {} has no attribute \"{name}\": \
                  configure_mappers() raises InvalidRequestError (Mapper '{}' has no property '{name}')",
-                 label(),
+                label(),
                 target_class.name, target_class.name
             ),
             Some(AttributeKind::Relationship(other)) => {
@@ -82,7 +82,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
                     Some(other_target) if !in_same_hierarchy(graph, other_target, relationship.class) => format!(
                         "`{}` has back_populates=\"{name}\", but {}.{name} is a relationship to {}, not to {}: \
                          configure_mappers() raises ArgumentError (reverse_property '{name}' does not reference mapper {})",
-                         label(),
+                        label(),
                         target_class.name,
                         graph.classes[other_target].name,
                         owner.name,
@@ -94,7 +94,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             Some(AttributeKind::Column | AttributeKind::MapperProperty) => format!(
                 "`{}` has back_populates=\"{name}\", but {}.{name} is a column, not a relationship: \
                  configure_mappers() raises InvalidRequestError (back_populates refers to attribute '{}.{name}' that is not a relationship)",
-                 label(),
+                label(),
                 target_class.name, target_class.name
             ),
             // Built by a call we cannot read: it may be the relationship.
@@ -102,7 +102,7 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             Some(AttributeKind::Method | AttributeKind::Plain) => format!(
                 "`{}` has back_populates=\"{name}\", but {}.{name} is not a mapped attribute: \
                  configure_mappers() raises InvalidRequestError (Mapper '{}' has no property '{name}')",
-                 label(),
+                label(),
                 target_class.name, target_class.name
             ),
         };

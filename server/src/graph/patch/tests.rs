@@ -51,7 +51,7 @@ fn patch(from: &str, to: &str) -> (Graph, Option<Graph>, String) {
     assert_ne!(new_text, MODELS, "{from:?} is in the models");
     let new = facts_of(&new_text);
     let change = TextChange::between(MODELS, &new_text);
-    let result = patched(&graph, 0, &old, &new, &change);
+    let result = patched(0, &old, &new, &change, || Some(graph.clone()));
     (graph, result, new_text)
 }
 

@@ -432,9 +432,11 @@ def _flush_scenario(engine, cls, prop):
     return out
 
 
-def run_hover_oracle(admin_url, sqlite_dir, dialects=("postgresql", "sqlite", "mysql")):
+def run_hover_oracle(admin_url, sqlite_dir, dialects=("postgresql", "sqlite", "mysql"), pg_databases=()):
     """One process per dialect is best: a MetaData that ran create_all on
-    PostgreSQL leaves its cycle's foreign keys out of SQLite's CREATE TABLE."""
+    PostgreSQL leaves its cycle's foreign keys out of SQLite's CREATE TABLE.
+    pg_databases: URLs of empty databases for the first MetaDatas; one is
+    created (and dropped) for each other."""
     from sqlalchemy.orm import configure_mappers
 
     set_stage("configure")
@@ -458,7 +460,9 @@ def run_hover_oracle(admin_url, sqlite_dir, dialects=("postgresql", "sqlite", "m
                     engine = _mock_engine("mysql://", mock_out)
                     entry = _ddl_for(md, engine, mock_out, index)
                 else:
-                    if dialect == "postgresql":
+                    if dialect == "postgresql" and index < len(pg_databases):
+                        url = pg_databases[index]
+                    elif dialect == "postgresql":
                         name = f"hover_{_uuid.uuid4().hex[:10]}_{index}"
                         url = _pg_database(admin_url, name)
                         databases.append(name)

@@ -6,6 +6,7 @@ import json
 import textwrap
 
 import forkserver
+import psycopg
 import pytest
 from harness import REPO_ROOT, CaseCrashed, attribute_at, make_engine, run_case
 from sqlalchemy import text
@@ -35,6 +36,51 @@ def test_each_test_gets_an_empty_database(pg_db_url):
         assert conn.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).scalar_one() == 0
         conn.execute(text("CREATE TABLE scratch (id int)"))
     engine.dispose()
+
+
+# What a test may leave in its database, and what a new database has.
+CATALOG = """
+SELECT (SELECT array_agg(nspname::text ORDER BY nspname) FROM pg_namespace
+        WHERE nspname NOT LIKE 'pg\\_%'),
+       (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'),
+       (SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'),
+       (SELECT array_agg(extname::text ORDER BY extname) FROM pg_extension),
+       (SELECT nspowner::regrole::text || ' ' || nspacl::text FROM pg_namespace WHERE nspname = 'public')
+"""
+
+
+def test_a_released_database_is_as_new(pg_cluster):
+    new = pg_cluster.lease_database()
+    with pg_cluster.connect(new) as conn:
+        as_new = conn.execute(CATALOG).fetchone()
+        conn.execute("CREATE SCHEMA sales")
+        conn.execute("CREATE TYPE mood AS ENUM ('sad', 'happy')")
+        conn.execute("CREATE TABLE sales.item (id serial PRIMARY KEY, mood mood)")
+        conn.execute("CREATE TABLE item (id serial PRIMARY KEY, sold int REFERENCES sales.item (id))")
+        conn.execute("CREATE VIEW items AS SELECT * FROM item")
+        held = pg_cluster.connect(new)
+        held.execute("BEGIN; LOCK TABLE item")  # a session the test left open
+    pg_cluster.release_database(new)
+    again = pg_cluster.lease_database()
+    assert again == new
+    with pg_cluster.connect(again) as conn:
+        assert conn.execute(CATALOG).fetchone() == as_new
+    # the session left open was ended
+    with pytest.raises(psycopg.OperationalError):
+        held.execute("SELECT 1")
+    held.close()
+    pg_cluster.release_database(again)
+
+
+def test_a_database_that_cannot_be_as_new_is_dropped(pg_cluster):
+    name = pg_cluster.lease_database()
+    pg_cluster.admin(f'ALTER DATABASE "{name}" SET search_path = sales')
+    pg_cluster.release_database(name)
+    assert name not in pg_cluster.free_databases
+    with pg_cluster.connect("postgres") as conn:
+        assert conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,)).fetchone()[0] == 0
 
 
 def test_sqlite_engine_enforces_foreign_keys(sqlite_url):

@@ -186,26 +186,33 @@ def analyzer_sql(case_dir: Path, dialect: str) -> dict:
     return _ANALYZER[key]
 
 
-def oracle(case_dir: Path, dialect: str, pg_url: str, workdir: Path) -> dict:
+def oracle(case_dir: Path, dialect: str, pg_cluster, workdir: Path) -> dict:
     """SQLAlchemy's side, one process per case and dialect (a
     MetaData that ran create_all on one backend changes what the next gets)."""
     key = (case_dir, dialect)
     if key not in _ORACLE:
         sqlite_dir = workdir / f"sqlite-{len(_ORACLE)}"
         sqlite_dir.mkdir()
-        body = (
-            PROBE.read_text(encoding="utf-8")
-            + "\n\n"
-            + SCENARIOS.read_text(encoding="utf-8")
-            + f"\n\nrun_hover_oracle({pg_url!r}, {str(sqlite_dir)!r}, dialects=({dialect!r},))\n"
-        )
-        _ORACLE[key] = run_case(case_dir, body, pg_url, timeout=300)
+        # The first MetaData's database; the process makes one for each other.
+        leased = [pg_cluster.lease_database()] if dialect == "postgresql" else []
+        try:
+            body = (
+                PROBE.read_text(encoding="utf-8")
+                + "\n\n"
+                + SCENARIOS.read_text(encoding="utf-8")
+                + f"\n\nrun_hover_oracle({pg_cluster.url!r}, {str(sqlite_dir)!r}, dialects=({dialect!r},), "
+                + f"pg_databases={[pg_cluster.database_url(name) for name in leased]!r})\n"
+            )
+            _ORACLE[key] = run_case(case_dir, body, pg_cluster.url, timeout=300)
+        finally:
+            for name in leased:
+                pg_cluster.release_database(name)
     return _ORACLE[key]
 
 
-def prepared(case: Path, dialect: str, pg_url: str, workdir: Path):
+def prepared(case: Path, dialect: str, pg_cluster, workdir: Path):
     case_dir = workspace_copy(case, workdir)
-    result = oracle(case_dir, dialect, pg_url, workdir)
+    result = oracle(case_dir, dialect, pg_cluster, workdir)
     name = str(case.relative_to(FIXTURES))
     if result.get("error_type"):
         phase = result.get("error_phase")
@@ -248,8 +255,8 @@ def analyzer_tables_of(analyzer: dict, entry: dict) -> list[dict]:
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_create_all(case, dialect, pg_url, workdir):
-    case_dir, sa, analyzer = prepared(case, dialect, pg_url, workdir)
+def test_create_all(case, dialect, pg_cluster, workdir):
+    case_dir, sa, analyzer = prepared(case, dialect, pg_cluster, workdir)
     counts = COVERAGE[("create_all", dialect)]
     for entry in sa["metadata"]:
         tables = analyzer_tables_of(analyzer, entry)
@@ -294,8 +301,8 @@ def test_create_all(case, dialect, pg_url, workdir):
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_drop_all(case, dialect, pg_url, workdir):
-    case_dir, sa, analyzer = prepared(case, dialect, pg_url, workdir)
+def test_drop_all(case, dialect, pg_cluster, workdir):
+    case_dir, sa, analyzer = prepared(case, dialect, pg_cluster, workdir)
     counts = COVERAGE[("drop_all", dialect)]
     for index, entry in enumerate(sa["metadata"]):
         if "create_error" in entry:
@@ -346,8 +353,8 @@ def test_drop_all(case, dialect, pg_url, workdir):
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_foreign_key_hovers(case, dialect, pg_url, workdir):
-    case_dir, sa, analyzer = prepared(case, dialect, pg_url, workdir)
+def test_foreign_key_hovers(case, dialect, pg_cluster, workdir):
+    case_dir, sa, analyzer = prepared(case, dialect, pg_cluster, workdir)
     counts = COVERAGE[("foreign key", dialect)]
     tables_by_id = {t["id"]: t for t in analyzer["tables"]}
     for entry in sa["metadata"]:
@@ -454,8 +461,8 @@ def check_database_effect(label: str, note: str, after: dict) -> None:
 
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_delete_sequences(case, dialect, pg_url, workdir):
-    case_dir, sa, analyzer = prepared(case, dialect, pg_url, workdir)
+def test_delete_sequences(case, dialect, pg_cluster, workdir):
+    case_dir, sa, analyzer = prepared(case, dialect, pg_cluster, workdir)
     counts = COVERAGE[("session.delete", dialect)]
     for rel in analyzer["relationships"]:
         if rel["delete"] is None or rel["backref_of"]:
@@ -470,8 +477,8 @@ def test_delete_sequences(case, dialect, pg_url, workdir):
 
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_flush_sequences(case, dialect, pg_url, workdir):
-    case_dir, sa, analyzer = prepared(case, dialect, pg_url, workdir)
+def test_flush_sequences(case, dialect, pg_cluster, workdir):
+    case_dir, sa, analyzer = prepared(case, dialect, pg_cluster, workdir)
     counts = COVERAGE[("post_update flush", dialect)]
     for rel in analyzer["relationships"]:
         if rel["flush"] is None or rel["backref_of"]:

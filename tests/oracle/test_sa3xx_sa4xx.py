@@ -57,7 +57,6 @@ import os
 import re
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
@@ -101,18 +100,16 @@ def body(code: str, **constants) -> str:
 
 @pytest.fixture
 def new_pg(pg_cluster):
-    """Makes fresh empty PostgreSQL databases (several runs in one test)."""
+    """Gives empty PostgreSQL databases (several runs in one test)."""
     names = []
 
     def make() -> str:
-        name = f"case_{uuid.uuid4().hex[:12]}"
-        pg_cluster.admin(f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return pg_cluster.database_url(name)
+        names.append(pg_cluster.lease_database())
+        return pg_cluster.database_url(names[-1])
 
     yield make
     for name in names:
-        pg_cluster.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_cluster.release_database(name)
 
 
 @pytest.fixture

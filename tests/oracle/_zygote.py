@@ -46,7 +46,9 @@ import traceback
 
 # What the oracle's case processes import in (nearly) every run, and nothing
 # that makes mapped classes or registries when imported (sqlmodel,
-# Flask-SQLAlchemy): those stay for the child to import.
+# Flask-SQLAlchemy): those stay for the child to import. Flask and pydantic,
+# which they import, make neither: with them here, a Flask-SQLAlchemy or
+# SQLModel case (a third of the cases) starts about 100 ms sooner.
 PRELOAD = (
     "sqlalchemy",
     "sqlalchemy.orm",
@@ -60,6 +62,8 @@ PRELOAD = (
     "sqlalchemy.dialects.mysql",
     "sqlite3",
     "psycopg",
+    "flask",
+    "pydantic",
 )
 
 

@@ -798,7 +798,7 @@ impl<'a> Linker<'a> {
         if let Some(pk) = &facts.primary_key_constraint {
             mark_primary_key(&mut table.columns, pk);
         }
-        self.graph.tables.push(table);
+        self.graph.tables.push(Arc::new(table));
         let key = TableKey {
             scope,
             schema,
@@ -841,7 +841,7 @@ impl<'a> Linker<'a> {
         file: FileId,
     ) {
         let id = self.graph.foreign_keys.len();
-        self.graph.foreign_keys.push(ForeignKey {
+        self.graph.foreign_keys.push(Arc::new(ForeignKey {
             table,
             columns,
             resolution: ForeignKeyResolution::Unknown,
@@ -851,8 +851,10 @@ impl<'a> Linker<'a> {
                 range: facts.range,
             },
             facts,
-        });
-        self.graph.tables[table].foreign_keys.push(id);
+        }));
+        Arc::make_mut(&mut self.graph.tables[table])
+            .foreign_keys
+            .push(id);
     }
 
     fn collect_core_tables(&mut self) {
@@ -917,7 +919,7 @@ impl<'a> Linker<'a> {
             let class = &self.files[file].classes[index];
             let id = self.graph.classes.len();
             let module = &self.files[file].module;
-            self.graph.classes.push(MappedClass {
+            self.graph.classes.push(Arc::new(MappedClass {
                 name: class.name.clone(),
                 qualname: if module.is_empty() {
                     class.name.clone()
@@ -943,7 +945,7 @@ impl<'a> Linker<'a> {
                     file,
                     range: class.name_range,
                 },
-            });
+            }));
             self.class_by_ref.insert(*class_ref, id);
         }
         for (class_ref, lineage) in &mapped {
@@ -956,7 +958,7 @@ impl<'a> Linker<'a> {
                 .iter()
                 .find_map(|a| self.class_by_ref.get(a).copied())
                 .filter(|&parent| !self.is_same_or_below(parent, id));
-            self.graph.classes[id].superclass = superclass;
+            Arc::make_mut(&mut self.graph.classes[id]).superclass = superclass;
             self.build_class_table(id, *class_ref, lineage, superclass);
         }
     }
@@ -1189,17 +1191,18 @@ impl<'a> Linker<'a> {
                             constraint_file,
                         );
                     }
-                    self.graph.tables[table].location = Location {
+                    Arc::make_mut(&mut self.graph.tables[table]).location = Location {
                         file,
                         range: class.name_range,
                     };
                 }
                 if superclass.is_some() {
-                    self.graph.classes[id].inheritance = Some(if is_concrete(class) {
-                        Inheritance::Concrete
-                    } else {
-                        Inheritance::Joined
-                    });
+                    Arc::make_mut(&mut self.graph.classes[id]).inheritance =
+                        Some(if is_concrete(class) {
+                            Inheritance::Concrete
+                        } else {
+                            Inheritance::Joined
+                        });
                 }
                 table
             }
@@ -1210,12 +1213,14 @@ impl<'a> Linker<'a> {
                 };
                 let table = reference.and_then(|expr| self.table_of_expr(file, &expr));
                 if let Some(table) = table {
-                    self.graph.tables[table].class.get_or_insert(id);
+                    Arc::make_mut(&mut self.graph.tables[table])
+                        .class
+                        .get_or_insert(id);
                 }
                 table
             }
             Single => {
-                self.graph.classes[id].inheritance = Some(Inheritance::Single);
+                Arc::make_mut(&mut self.graph.classes[id]).inheritance = Some(Inheritance::Single);
                 superclass.and_then(|s| self.graph.classes[s].table)
             }
             // The table name is unknown, but the class's members are not:
@@ -1226,7 +1231,7 @@ impl<'a> Linker<'a> {
             }
             Absent => None,
         };
-        self.graph.classes[id].table = table_id;
+        Arc::make_mut(&mut self.graph.classes[id]).table = table_id;
         let mut tables: Vec<TableId> = table_id.into_iter().collect();
         let concrete = self.graph.classes[id].inheritance == Some(Inheritance::Concrete);
         if let (Some(superclass), false) = (superclass, concrete) {
@@ -1236,35 +1241,42 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        self.graph.classes[id].tables = tables;
+        Arc::make_mut(&mut self.graph.classes[id]).tables = tables;
 
         // Columns go to the class's table (the parent's for single-table inheritance).
         if let (Some(table), false) = (table_id, class.table.is_some()) {
-            self.graph.tables[table].columns.reserve(columns.len());
+            Arc::make_mut(&mut self.graph.tables[table])
+                .columns
+                .reserve(columns.len());
             for (column_facts, cfile) in columns {
                 let mut graph_column = make_column(column_facts, cfile, lineage.sqlmodel);
                 graph_column.declared_by = Some(id);
                 // The facts outlive the linker: the name is read in place.
                 let name = column_facts.column_name().unwrap_or_default();
                 if self.graph.tables[table].column(name).is_none() {
-                    self.graph.tables[table].columns.push(graph_column);
+                    Arc::make_mut(&mut self.graph.tables[table])
+                        .columns
+                        .push(graph_column);
                 }
                 for fk in &column_facts.foreign_keys {
                     self.add_foreign_key(table, fk.clone(), vec![name.to_string()], cfile);
                 }
             }
             if incomplete {
-                self.graph.tables[table].incomplete = true;
+                Arc::make_mut(&mut self.graph.tables[table]).incomplete = true;
             }
             let primary_key = table_args
                 .as_ref()
                 .and_then(|(a, _)| a.primary_key_constraint.as_ref());
             if let Some(primary_key) = primary_key {
-                mark_primary_key(&mut self.graph.tables[table].columns, primary_key);
+                mark_primary_key(
+                    &mut Arc::make_mut(&mut self.graph.tables[table]).columns,
+                    primary_key,
+                );
             }
         }
         if table_id.is_none() && !decision_kind_is_none(class) {
-            self.graph.classes[id].incomplete = true;
+            Arc::make_mut(&mut self.graph.classes[id]).incomplete = true;
         }
     }
 
@@ -1476,7 +1488,7 @@ impl<'a> Linker<'a> {
                 None => ForeignKeyResolution::Unknown,
             });
             let effective_name = self.effective_name(id, &resolution);
-            let fk = &mut self.graph.foreign_keys[id];
+            let fk = Arc::make_mut(&mut self.graph.foreign_keys[id]);
             fk.resolution = resolution;
             fk.effective_name = effective_name;
         }
@@ -1685,7 +1697,7 @@ impl<'a> Linker<'a> {
                 let class = &self.files[class_file].classes[class_index];
                 let id = self.graph.classes.len();
                 let module = &self.files[class_file].module;
-                self.graph.classes.push(MappedClass {
+                self.graph.classes.push(Arc::new(MappedClass {
                     name: class.name.clone(),
                     qualname: if module.is_empty() {
                         class.name.clone()
@@ -1707,10 +1719,12 @@ impl<'a> Linker<'a> {
                         file: class_file,
                         range: class.name_range,
                     },
-                });
+                }));
                 self.class_by_ref.insert((class_file, class_index), id);
                 self.lineages.entry((class_file, class_index)).or_default();
-                self.graph.tables[table].class.get_or_insert(id);
+                Arc::make_mut(&mut self.graph.tables[table])
+                    .class
+                    .get_or_insert(id);
                 self.imperative.insert(id, (file, index));
             }
         }
@@ -1804,8 +1818,10 @@ impl<'a> Linker<'a> {
             }
             None => self.decide_direction(&mut relationship, file),
         }
-        self.graph.relationships.push(relationship);
-        self.graph.classes[class].relationships.push(id);
+        self.graph.relationships.push(Arc::new(relationship));
+        Arc::make_mut(&mut self.graph.classes[class])
+            .relationships
+            .push(id);
         id
     }
 
@@ -2355,7 +2371,7 @@ impl<'a> Linker<'a> {
             let facts = Arc::new(backref_facts(&relationship.facts, backref, name));
             let file = relationship.location.file;
             let created = self.add_relationship(target, file, facts, Some(id));
-            self.graph.relationships[id].pair = Some(created);
+            Arc::make_mut(&mut self.graph.relationships[id]).pair = Some(created);
         }
         // back_populates pairs, which may name a backref-created relationship.
         for id in 0..count {
@@ -2368,7 +2384,7 @@ impl<'a> Linker<'a> {
                 continue;
             };
             if let Some(other) = self.relationship_on(target, name) {
-                self.graph.relationships[id].pair = Some(other);
+                Arc::make_mut(&mut self.graph.relationships[id]).pair = Some(other);
             }
         }
     }
@@ -2458,7 +2474,7 @@ impl<'a> Linker<'a> {
                     }
                 }
             }
-            self.graph.classes[class].attributes = attributes;
+            Arc::make_mut(&mut self.graph.classes[class]).attributes = attributes;
         }
     }
 

@@ -545,10 +545,13 @@ fn cascade_tokens(text: &str) -> impl Iterator<Item = &str> {
 pub struct Graph {
     pub files: Vec<Arc<FileFacts>>,
     pub scopes: Vec<Scope>,
-    pub classes: Vec<MappedClass>,
-    pub tables: Vec<Table>,
-    pub foreign_keys: Vec<ForeignKey>,
-    pub relationships: Vec<Relationship>,
+    // Each entity is shared: a graph patched after an edit (see `patch`)
+    // copies only the entities of the edited file, and the rest of the
+    // copy costs a pointer each.
+    pub classes: Vec<Arc<MappedClass>>,
+    pub tables: Vec<Arc<Table>>,
+    pub foreign_keys: Vec<Arc<ForeignKey>>,
+    pub relationships: Vec<Arc<Relationship>>,
     /// Strongly connected components of two or more tables in the FK graph.
     pub table_cycles: Vec<Vec<TableId>>,
     /// Cycles of two or more mapped classes in the row-dependency graph.

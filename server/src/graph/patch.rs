@@ -136,7 +136,8 @@ fn option_edit<'a>(
 /// Replaces file `file`'s facts in the graph by `new`, paired with the old
 /// ones by `pairs`: the facts' own positions come from `new`, the graph's
 /// other positions in the file are moved by `moved`, and what the linker
-/// derives from option values is derived again.
+/// derives from option values is derived again. Only the entities of file
+/// `file` are copied; the others stay shared with the graph copied from.
 fn replace_facts(
     graph: &mut Graph,
     file: FileId,
@@ -165,9 +166,16 @@ fn replace_facts(
         }
     }
     for class in &mut graph.classes {
-        moved(&mut class.location)?;
+        if class.location.file == file {
+            moved(&mut Arc::make_mut(class).location)?;
+        }
     }
     for table in &mut graph.tables {
+        let in_file = |location: &Location| location.file == file;
+        if !in_file(&table.location) && !table.columns.iter().any(|c| in_file(&c.location)) {
+            continue;
+        }
+        let table = Arc::make_mut(table);
         moved(&mut table.location)?;
         for column in &mut table.columns {
             if column.location.file == file {
@@ -184,6 +192,7 @@ fn replace_facts(
     }
     for key in &mut graph.foreign_keys {
         if key.location.file == file {
+            let key = Arc::make_mut(key);
             key.facts = pairs.foreign_keys.get(&Arc::as_ptr(&key.facts))?.clone();
             key.location.range = key.facts.range;
         }
@@ -205,7 +214,7 @@ fn replace_facts(
                 Arc::new(backref_facts(origin, backref, name))
             }
         };
-        let relationship = &mut graph.relationships[id];
+        let relationship = Arc::make_mut(&mut graph.relationships[id]);
         relationship.cascade = effective_cascade(&facts);
         relationship.location.range = facts.callee_range;
         relationship.facts = facts;

@@ -174,3 +174,36 @@ fn facts_that_do_not_pair_up_are_not_moved() {
     let change = TextChange::between(MODELS, &new_text);
     assert!(!move_file(&mut graph, 0, &new, |range| change.span(range)));
 }
+
+#[test]
+fn a_patch_copies_only_the_entities_of_the_edited_file() {
+    const OTHER: &str = "from sqlalchemy import Column, ForeignKey, Integer\nfrom sqlalchemy.orm import relationship\n\nfrom models import Base\n\n\nclass Tag(Base):\n    __tablename__ = \"tag\"\n    id = Column(Integer, primary_key=True)\n    parent_id = Column(Integer, ForeignKey(\"parent.id\"))\n    parent = relationship(\"Parent\", backref=\"tags\")\n";
+    let old = facts_of(MODELS);
+    let other = Arc::new(facts::extract_from_tree(
+        "tags.py",
+        OTHER,
+        &syntax::parse(OTHER),
+    ));
+    let graph = link(vec![old.clone(), other], &LinkOptions::default());
+    let new_text = MODELS.replacen(r#"cascade="all""#, r#"cascade="merge""#, 1);
+    let new = facts_of(&new_text);
+    let change = TextChange::between(MODELS, &new_text);
+    let patched = patched(0, &old, &new, &change, || Some(graph.clone()))
+        .expect("a cascade value is patched");
+    fn shared<T>(a: &[Arc<T>], b: &[Arc<T>]) -> Vec<bool> {
+        a.iter().zip(b).map(|(a, b)| Arc::ptr_eq(a, b)).collect()
+    }
+    // Tag.parent and the `Parent.tags` it creates are in tags.py.
+    let in_other: Vec<bool> = graph
+        .relationships
+        .iter()
+        .map(|r| r.location.file == 1)
+        .collect();
+    assert!(in_other.contains(&true) && in_other.contains(&false));
+    assert_eq!(
+        shared(&graph.relationships, &patched.relationships),
+        in_other
+    );
+    let classes_in_other: Vec<bool> = graph.classes.iter().map(|c| c.location.file == 1).collect();
+    assert_eq!(shared(&graph.classes, &patched.classes), classes_in_other);
+}

@@ -423,7 +423,7 @@ pub fn facts_moved(
 /// Whether the old facts moved past `change` equal the new ones. A class
 /// wholly before the change does not move: where the new facts share it
 /// (an incremental extraction kept it), it is equal without a copy.
-fn moved_equals(old: &FileFacts, new: &FileFacts, change: &TextChange) -> bool {
+pub(crate) fn moved_equals(old: &FileFacts, new: &FileFacts, change: &TextChange) -> bool {
     let (mut old_rest, mut new_rest) = (old.clone(), new.clone());
     let old_classes = std::mem::take(&mut old_rest.classes);
     let new_classes = std::mem::take(&mut new_rest.classes);

@@ -1,8 +1,9 @@
-//! Linking again after an edit inside an option the linker does not read.
+//! Linking again after an edit of options the linker does not read.
 //!
 //! Typing in `cascade="..."`, flipping `passive_deletes=True` or
 //! `nullable=False`, choosing `ondelete="CASCADE"`, writing a column's
-//! `server_default=`, or applying a quick fix that rewrites such a value
+//! `server_default=`, typing a whole `cascade=` keyword into a
+//! relationship, or applying a quick fix that rewrites such a value
 //! changes a fact, so the previous graph cannot merely be moved (see
 //! `shift`). Yet every decision of the link (scopes, tables, targets,
 //! directions, pairs, cycles) stays the same: the linker reads these options
@@ -20,7 +21,8 @@ use crate::facts::{
     ClassFacts, ClassTable, ColumnFacts, ColumnKind, FileFacts, ForeignKeyFacts, RelationshipFacts,
     Setting, TableFacts,
 };
-use crate::syntax::expr::Keyword;
+use crate::shift;
+use crate::syntax::expr::{Call, Keyword};
 use crate::text::{TextChange, TextRange};
 
 /// Options of `relationship()` and `backref()` whose values decide nothing
@@ -79,20 +81,31 @@ const COLUMN_OPTIONS: &[&str] = &[
 ];
 
 /// The graph linked from the workspace with file `file`'s facts `old`
-/// replaced by `new`, when the one change between their texts lies inside
-/// the value of an option listed above; None when the workspace must be
-/// linked again. The graph patched is the copy `copy` makes, which it
-/// makes only once the change is known to be patchable (a copy costs more
-/// than the check); `copy` may bring the copy's positions up to date with
-/// the texts (see [`move_file`]), or give up.
+/// (of text `texts.0`) replaced by `new` (of text `texts.1`), when the one
+/// change between the texts lies inside the value of an option listed
+/// above, or when it only adds, removes or edits relationship options the
+/// linker does not read (see [`linked_part_moved`]); None when the
+/// workspace must be linked again. The graph patched is the copy `copy`
+/// makes, which it makes only once the change is known to be patchable (a
+/// copy costs more than the check); `copy` may bring the copy's positions
+/// up to date with the texts (see [`move_file`]), or give up.
 pub fn patched(
     file: FileId,
     old: &FileFacts,
     new: &Arc<FileFacts>,
-    change: &TextChange,
+    texts: (&str, &str),
     copy: impl FnOnce() -> Option<Graph>,
 ) -> Option<Graph> {
-    let pairs = option_edit(old, new, change)?;
+    let change = TextChange::between(texts.0, texts.1);
+    let (pairs, change) = match option_edit(old, new, &change) {
+        Some(pairs) => (pairs, change),
+        None => {
+            let placed = linked_part_moved(old, new, &change, texts)?;
+            let mut pairs = Pairs::default();
+            pairs.file(old, new)?;
+            (pairs, placed)
+        }
+    };
     let mut patched = copy()?;
     replace_facts(&mut patched, file, new, &pairs, |range| change.span(range))?;
     Some(patched)
@@ -131,6 +144,76 @@ fn option_edit<'a>(
     let mut pairs = Pairs::default();
     pairs.file(old, new)?;
     pairs.edit_is_inside_an_option(change).then_some(pairs)
+}
+
+/// How the change moved the facts, when what the linker reads of the new
+/// facts is what it read of the old ones, moved: the relationships'
+/// options listed above may have been added, removed or edited, and
+/// arguments after a relationship's first one written, even with a syntax
+/// error in the file (typing `, cascade="all"` into a call goes through
+/// both). Everything else must be equal, position by position, so that
+/// error recovery reading the text around the change differently is seen.
+fn linked_part_moved(
+    old: &FileFacts,
+    new: &FileFacts,
+    change: &TextChange,
+    texts: (&str, &str),
+) -> Option<TextChange> {
+    if old.classes.len() != new.classes.len() {
+        return None;
+    }
+    let (old, new) = (linked_part(old, new), linked_part(new, old));
+    change
+        .placements(texts.0, texts.1)
+        .into_iter()
+        .find(|placed| shift::moved_equals(&old, &new, placed))
+}
+
+/// What the linker reads of `facts`: the facts without the relationship
+/// options it does not read, the arguments after a relationship's first,
+/// the raw class members (read only to interpret them as columns and
+/// relationships, which are compared), and whether the file has syntax
+/// errors. A class shared with `other` (an incremental extraction kept it)
+/// stays shared.
+fn linked_part(facts: &FileFacts, other: &FileFacts) -> FileFacts {
+    let mut part = facts.clone();
+    part.has_syntax_errors = false;
+    for (class, other) in part.classes.iter_mut().zip(&other.classes) {
+        if !Arc::ptr_eq(class, other) {
+            linked_class_part(Arc::make_mut(class));
+        }
+    }
+    for mapping in &mut part.imperative_mappings {
+        linked_class_part(&mut mapping.properties);
+    }
+    part
+}
+
+fn linked_class_part(class: &mut ClassFacts) {
+    class.raw_members.clear();
+    for relationship in &mut class.relationships {
+        let relationship = Arc::make_mut(relationship);
+        relationship.keywords.retain(is_read_by_the_linker);
+        linked_call_part(&mut relationship.call);
+        if let Some(backref) = &mut relationship.backref {
+            backref.keywords.retain(is_read_by_the_linker);
+            if let Some(call) = &mut backref.call {
+                linked_call_part(call);
+            }
+        }
+    }
+}
+
+fn linked_call_part(call: &mut Arc<Call>) {
+    let call = Arc::make_mut(call);
+    call.keywords.retain(is_read_by_the_linker);
+    // The target, or a backref's name; `relationship()` takes its other
+    // arguments by keyword.
+    call.args.truncate(1);
+}
+
+fn is_read_by_the_linker(keyword: &Keyword) -> bool {
+    !RELATIONSHIP_OPTIONS.contains(&keyword.name.as_str())
 }
 
 /// Replaces file `file`'s facts in the graph by `new`, paired with the old

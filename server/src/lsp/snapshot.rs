@@ -330,8 +330,8 @@ fn patch_previous(
     if !previous.moves.touches(file) && !Arc::ptr_eq(&previous.graph.files[file], &old.facts) {
         return None;
     }
-    let change = TextChange::between(&old.text, &new.text);
-    graph::patched(file, &old.facts, &new.facts, &change, || {
+    let texts = (old.text.as_ref(), new.text.as_ref());
+    graph::patched(file, &old.facts, &new.facts, texts, || {
         let mut graph = (*previous.graph).clone();
         // The positions of a moved graph are not those of its files' texts:
         // the copy takes the moved facts and positions.

@@ -389,3 +389,96 @@ fn patching_the_previous_graph_equals_analysing_again() {
         assert!(linked > 1500, "linked {linked} times");
     }
 }
+
+/// Where a keyword argument may be typed into a file's relationship calls:
+/// before each call's closing parenthesis.
+fn relationship_call_ends(facts: &FileFacts, text: &str) -> Vec<usize> {
+    let mut ends: Vec<usize> = facts
+        .classes
+        .iter()
+        .flat_map(|class| &class.relationships)
+        .map(|relationship| relationship.call.arguments_range.end())
+        .filter(|&end| end > 0 && text.as_bytes().get(end - 1) == Some(&b')'))
+        .map(|end| end - 1)
+        .collect();
+    ends.sort_unstable();
+    ends.dedup();
+    ends
+}
+
+/// Types a keyword argument into relationship calls one character at a
+/// time, each state analysed from the previous one's analysis and afresh;
+/// how many states were patched, and how many linked again. The keywords
+/// alternate between one the linker does not read (`cascade`) and one it
+/// does (`viewonly`).
+fn compare_keyword_typing(root: &Path) -> (usize, usize) {
+    let (mut patched_count, mut linked_count) = (0, 0);
+    let files = python_files(root);
+    let config = Config::default_at(root);
+    let (first, _) = analyze(snapshot(&files, None, &config));
+    let first = Arc::new(first);
+    for (edited, (path, text)) in files.iter().enumerate() {
+        let uri = format!("file:///workspace/{path}").parse::<Uri>().unwrap();
+        let Some(index) = first.file_of(&uri) else {
+            continue;
+        };
+        // The first two calls of each file: typing costs two analyses a
+        // character.
+        let ends = relationship_call_ends(&first.files[index].facts, text);
+        for (nth, &end) in ends.iter().take(2).enumerate() {
+            let typed = [", cascade=\"all, delete\"", ", viewonly=True"][nth % 2];
+            let mut previous = first.clone();
+            let mut current = text.clone();
+            let mut tree = syntax::parse(text);
+            for (at, ch) in (end..).zip(typed.chars()) {
+                let (new_text, edited_tree, new_tree) =
+                    edit(&current, &tree, (at, at, &ch.to_string()));
+                let mut changed = files.clone();
+                changed[edited].1 = new_text.clone();
+                let parsed_from =
+                    Some((current.as_str().into(), previous.files[index].facts.clone()));
+                let (derived, _) = analyze(edited_snapshot(
+                    &changed,
+                    Some(previous.clone()),
+                    &config,
+                    edited,
+                    edited_tree,
+                    parsed_from,
+                ));
+                let case = format!(
+                    "{path} in {}: {typed:?} typed at {end} up to {:?}",
+                    root.display(),
+                    &typed[..=at - end]
+                );
+                let (fresh, _) = analyze(snapshot(&changed, None, &config));
+                assert_same_findings(&derived, &fresh, &case);
+                match derived.derivation {
+                    Derivation::Patched => {
+                        patched_count += 1;
+                        assert_eq!(graph_json(&derived), graph_json(&fresh), "{case}");
+                        assert_same_hovers(&derived, &fresh, &new_text, index, &config, &case);
+                    }
+                    Derivation::Linked => linked_count += 1,
+                    Derivation::Moved => {}
+                }
+                previous = Arc::new(derived);
+                current = new_text;
+                tree = new_tree;
+            }
+        }
+    }
+    (patched_count, linked_count)
+}
+
+#[test]
+fn typing_a_keyword_into_a_relationship_equals_analysing_again() {
+    let counts: Vec<(usize, usize)> = workspaces()
+        .par_iter()
+        .map(|root| compare_keyword_typing(root))
+        .collect();
+    let patched: usize = counts.iter().map(|c| c.0).sum();
+    let linked: usize = counts.iter().map(|c| c.1).sum();
+    println!("typing keywords: patched {patched}, linked {linked}");
+    assert!(patched > 1000, "patched {patched} times");
+    assert!(linked > 500, "linked {linked} times");
+}

@@ -19,7 +19,7 @@ use super::build::{backref_facts, effective_cascade};
 use super::{FileId, Graph, Location};
 use crate::facts::{
     ClassFacts, ClassTable, ColumnFacts, ColumnKind, FileFacts, ForeignKeyFacts, RelationshipFacts,
-    Setting, TableFacts,
+    Setting, TableFacts, TableName,
 };
 use crate::shift;
 use crate::syntax::expr::{Call, Keyword};
@@ -159,7 +159,7 @@ fn linked_part_moved(
     change: &TextChange,
     texts: (&str, &str),
 ) -> Option<TextChange> {
-    if old.classes.len() != new.classes.len() {
+    if !same_outline(old, new) {
         return None;
     }
     let (old, new) = (linked_part(old, new), linked_part(new, old));
@@ -167,6 +167,40 @@ fn linked_part_moved(
         .placements(texts.0, texts.1)
         .into_iter()
         .find(|placed| shift::moved_equals(&old, &new, placed))
+}
+
+/// Whether the two files declare the same things by the same names: a
+/// quick test that turns most structural edits (a class pasted, a column
+/// typed, a table renamed) away before the copies [`linked_part`] makes.
+fn same_outline(old: &FileFacts, new: &FileFacts) -> bool {
+    fn table_name(class: &ClassFacts) -> Option<&str> {
+        match &class.tablename {
+            Some(TableName::Literal(name, _)) => Some(name),
+            _ => None,
+        }
+    }
+    old.classes.len() == new.classes.len()
+        && old.tables.len() == new.tables.len()
+        && old.bindings.len() == new.bindings.len()
+        && old.imports.len() == new.imports.len()
+        && old.classes.iter().zip(&new.classes).all(|(old, new)| {
+            Arc::ptr_eq(old, new)
+                || (old.name == new.name
+                    && old.columns.len() == new.columns.len()
+                    && old.relationships.len() == new.relationships.len()
+                    && old.other_members.len() == new.other_members.len()
+                    && table_name(old) == table_name(new)
+                    && old
+                        .columns
+                        .iter()
+                        .zip(&new.columns)
+                        .all(|(old, new)| old.attribute == new.attribute)
+                    && old
+                        .relationships
+                        .iter()
+                        .zip(&new.relationships)
+                        .all(|(old, new)| old.attribute == new.attribute))
+        })
 }
 
 /// What the linker reads of `facts`: the facts without the relationship

@@ -2,8 +2,8 @@
 //!
 //! Typing in `cascade="..."`, flipping `passive_deletes=True` or
 //! `nullable=False`, choosing `ondelete="CASCADE"`, writing a column's
-//! `server_default=`, typing a whole `cascade=` keyword into a
-//! relationship, or applying a quick fix that rewrites such a value
+//! `server_default=`, typing a whole keyword (`cascade=`, `nullable=`,
+//! `ondelete=`) into a call, or applying a quick fix that rewrites such a value
 //! changes a fact, so the previous graph cannot merely be moved (see
 //! `shift`). Yet every decision of the link (scopes, tables, targets,
 //! directions, pairs, cycles) stays the same: the linker reads these options
@@ -83,8 +83,8 @@ const COLUMN_OPTIONS: &[&str] = &[
 /// The graph linked from the workspace with file `file`'s facts `old`
 /// (of text `texts.0`) replaced by `new` (of text `texts.1`), when the one
 /// change between the texts lies inside the value of an option listed
-/// above, or when it only adds, removes or edits relationship options the
-/// linker does not read (see [`linked_part_moved`]); None when the
+/// above, or when it only adds, removes or edits options the linker does
+/// not read (see [`linked_part_moved`]); None when the
 /// workspace must be linked again. The graph patched is the copy `copy`
 /// makes, which it makes only once the change is known to be patchable (a
 /// copy costs more than the check); `copy` may bring the copy's positions
@@ -147,11 +147,10 @@ fn option_edit<'a>(
 }
 
 /// How the change moved the facts, when what the linker reads of the new
-/// facts is what it read of the old ones, moved: the relationships'
-/// options listed above may have been added, removed or edited, and
-/// arguments after a relationship's first one written, even with a syntax
-/// error in the file (typing `, cascade="all"` into a call goes through
-/// both). Everything else must be equal, position by position, so that
+/// facts is what it read of the old ones, moved: options listed above may
+/// have been added, removed or edited, and arguments after a
+/// relationship's first one written, even with a syntax error in the file
+/// (typing `, cascade="all"` into a call goes through both). Everything else must be equal, position by position, so that
 /// error recovery reading the text around the change differently is seen.
 fn linked_part_moved(
     old: &FileFacts,
@@ -205,10 +204,11 @@ fn same_outline(old: &FileFacts, new: &FileFacts) -> bool {
 
 /// What the linker reads of `facts`: the facts without the relationship
 /// options it does not read, the arguments after a relationship's first,
-/// the raw class members (read only to interpret them as columns and
-/// relationships, which are compared), and whether the file has syntax
-/// errors. A class shared with `other` (an incremental extraction kept it)
-/// stays shared.
+/// the calls of columns and foreign keys (the linker reads what the
+/// extraction made of them) with the options read from them, the raw class
+/// members (read only to interpret them as columns and relationships,
+/// which are compared), and whether the file has syntax errors. A class
+/// shared with `other` (an incremental extraction kept it) stays shared.
 fn linked_part(facts: &FileFacts, other: &FileFacts) -> FileFacts {
     let mut part = facts.clone();
     part.has_syntax_errors = false;
@@ -219,6 +219,9 @@ fn linked_part(facts: &FileFacts, other: &FileFacts) -> FileFacts {
     }
     for mapping in &mut part.imperative_mappings {
         linked_class_part(&mut mapping.properties);
+    }
+    for table in &mut part.tables {
+        linked_table_part(table);
     }
     part
 }
@@ -236,6 +239,15 @@ fn linked_class_part(class: &mut ClassFacts) {
             }
         }
     }
+    class.columns.iter_mut().for_each(linked_column_part);
+    if let Some(ClassTable::Inline(table)) = &mut class.table {
+        linked_table_part(table);
+    }
+    if let Some(args) = &mut class.table_args {
+        args.foreign_key_constraints
+            .iter_mut()
+            .for_each(linked_foreign_key_part);
+    }
 }
 
 fn linked_call_part(call: &mut Arc<Call>) {
@@ -248,6 +260,41 @@ fn linked_call_part(call: &mut Arc<Call>) {
 
 fn is_read_by_the_linker(keyword: &Keyword) -> bool {
     !RELATIONSHIP_OPTIONS.contains(&keyword.name.as_str())
+}
+
+fn linked_table_part(table: &mut TableFacts) {
+    table.columns.iter_mut().for_each(linked_column_part);
+    table
+        .foreign_key_constraints
+        .iter_mut()
+        .for_each(linked_foreign_key_part);
+}
+
+fn linked_column_part(column: &mut Arc<ColumnFacts>) {
+    let column = Arc::make_mut(column);
+    column.call = None;
+    // Whether `nullable=` is written decides the column's nullability with
+    // its primary key and annotation; what is written, [`replace_facts`]
+    // derives again. Uniqueness it derives from the value alone.
+    if let Some(nullable) = &mut column.nullable {
+        *nullable = Setting::Unknown(TextRange::default());
+    }
+    column.unique = None;
+    column.autoincrement = None;
+    column
+        .foreign_keys
+        .iter_mut()
+        .for_each(linked_foreign_key_part);
+}
+
+fn linked_foreign_key_part(key: &mut Arc<ForeignKeyFacts>) {
+    let key = Arc::make_mut(key);
+    // The call's range is a leaf (fixes copy its text), which no change
+    // inside may move; the key's location, [`replace_facts`] takes anew.
+    key.range = TextRange::default();
+    key.call = None;
+    key.ondelete = None;
+    key.onupdate = None;
 }
 
 /// Replaces file `file`'s facts in the graph by `new`, paired with the old

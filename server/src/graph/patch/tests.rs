@@ -267,3 +267,34 @@ fn typing_an_option_the_linker_reads_is_linked_once_it_is_written() {
     assert!(!patched.contains(&typed), "{patched:?}");
     assert!(patched.contains(&", view"), "{patched:?}");
 }
+
+#[test]
+fn typing_a_foreign_key_action_is_patched() {
+    // Typed before the key's other option: the comma slides after the
+    // comma already there, clear of the target.
+    let typed = r#", ondelete="SET NULL""#;
+    let states = type_into_models(r#"ForeignKey("parent.id""#, typed);
+    assert_eq!(linked_states(&states, typed), Vec::<&str>::new());
+}
+
+#[test]
+fn typing_a_column_option_is_patched_but_where_nullable_appears() {
+    let typed = ", nullable=False";
+    let states = type_into_models(
+        r#"parent_id = Column(Integer, ForeignKey("parent.id", ondelete="CASCADE")"#,
+        typed,
+    );
+    // Once `nullable=` has a value, the column's nullability no longer
+    // follows from its primary key and annotation: linked where it does.
+    assert_eq!(linked_states(&states, typed), [", nullable=F"]);
+}
+
+/// The states of `typed` that were linked again.
+fn linked_states<'t>(states: &[bool], typed: &'t str) -> Vec<&'t str> {
+    states
+        .iter()
+        .zip(1..)
+        .filter(|(patched, _)| !**patched)
+        .map(|(_, typed_length)| &typed[..typed_length])
+        .collect()
+}

@@ -390,27 +390,51 @@ fn patching_the_previous_graph_equals_analysing_again() {
     }
 }
 
-/// Where a keyword argument may be typed into a file's relationship calls:
-/// before each call's closing parenthesis.
-fn relationship_call_ends(facts: &FileFacts, text: &str) -> Vec<usize> {
-    let mut ends: Vec<usize> = facts
-        .classes
-        .iter()
+/// Where a keyword argument may be typed into a file's calls: before the
+/// closing parenthesis of its first two relationship calls, its first
+/// column call and its first foreign key call, each with the keywords to
+/// type there: one the linker does not read, and one it reads.
+fn keyword_typing_places(facts: &FileFacts, text: &str) -> Vec<(usize, [&'static str; 2])> {
+    let end = |call: &crate::syntax::expr::Call| {
+        let end = call.arguments_range.end();
+        (end > 0 && text.as_bytes().get(end - 1) == Some(&b')')).then_some(end - 1)
+    };
+    let classes = || facts.classes.iter();
+    let columns = classes()
+        .flat_map(|class| &class.columns)
+        .chain(facts.tables.iter().flat_map(|table| &table.columns));
+    let keys = columns
+        .clone()
+        .flat_map(|column| &column.foreign_keys)
+        .filter_map(|key| key.call.as_deref());
+    let mut places: Vec<(usize, [&str; 2])> = classes()
         .flat_map(|class| &class.relationships)
-        .map(|relationship| relationship.call.arguments_range.end())
-        .filter(|&end| end > 0 && text.as_bytes().get(end - 1) == Some(&b')'))
-        .map(|end| end - 1)
+        .filter_map(|relationship| end(&relationship.call))
+        .take(2)
+        .map(|at| (at, [", cascade=\"all, delete\"", ", viewonly=True"]))
         .collect();
-    ends.sort_unstable();
-    ends.dedup();
-    ends
+    places.extend(
+        columns
+            .filter_map(|column| column.call.as_deref().and_then(end))
+            .take(1)
+            .map(|at| (at, [", nullable=False", ", primary_key=True"])),
+    );
+    places.extend(
+        keys.filter_map(end)
+            .take(1)
+            .map(|at| (at, [", ondelete=\"CASCADE\"", ", name=\"fk_typed\""])),
+    );
+    places.sort_unstable();
+    places.dedup_by_key(|(at, _)| *at);
+    places
 }
 
-/// Types a keyword argument into relationship calls one character at a
-/// time, each state analysed from the previous one's analysis and afresh;
-/// how many states were patched, and how many linked again. The keywords
-/// alternate between one the linker does not read (`cascade`) and one it
-/// does (`viewonly`).
+/// Types keyword arguments into relationship, column and foreign key calls
+/// one character at a time, each state analysed from the previous one's
+/// analysis and afresh; how many states were patched, and how many linked
+/// again. The keywords alternate between one the linker does not read
+/// (`cascade`, `nullable`, `ondelete`) and one it does (`viewonly`,
+/// `primary_key`, `name`).
 fn compare_keyword_typing(root: &Path) -> (usize, usize) {
     let (mut patched_count, mut linked_count) = (0, 0);
     let files = python_files(root);
@@ -422,11 +446,10 @@ fn compare_keyword_typing(root: &Path) -> (usize, usize) {
         let Some(index) = first.file_of(&uri) else {
             continue;
         };
-        // The first two calls of each file: typing costs two analyses a
-        // character.
-        let ends = relationship_call_ends(&first.files[index].facts, text);
-        for (nth, &end) in ends.iter().take(2).enumerate() {
-            let typed = [", cascade=\"all, delete\"", ", viewonly=True"][nth % 2];
+        // A few calls of each file: typing costs two analyses a character.
+        let places = keyword_typing_places(&first.files[index].facts, text);
+        for (nth, (end, keywords)) in places.into_iter().enumerate() {
+            let typed = keywords[(nth + edited) % 2];
             let mut previous = first.clone();
             let mut current = text.clone();
             let mut tree = syntax::parse(text);
@@ -471,7 +494,7 @@ fn compare_keyword_typing(root: &Path) -> (usize, usize) {
 }
 
 #[test]
-fn typing_a_keyword_into_a_relationship_equals_analysing_again() {
+fn typing_a_keyword_into_a_call_equals_analysing_again() {
     let counts: Vec<(usize, usize)> = workspaces()
         .par_iter()
         .map(|root| compare_keyword_typing(root))

@@ -164,6 +164,26 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
     Graph { files, ..graph }
 }
 
+impl Linker<'_> {
+    // The graph's entities are shared (see `Graph`); while linking, each
+    // has one owner, so these never copy.
+    fn class_mut(&mut self, id: ClassId) -> &mut MappedClass {
+        Arc::make_mut(&mut self.graph.classes[id])
+    }
+
+    fn table_mut(&mut self, id: TableId) -> &mut Table {
+        Arc::make_mut(&mut self.graph.tables[id])
+    }
+
+    fn foreign_key_mut(&mut self, id: ForeignKeyId) -> &mut ForeignKey {
+        Arc::make_mut(&mut self.graph.foreign_keys[id])
+    }
+
+    fn relationship_mut(&mut self, id: RelationshipId) -> &mut Relationship {
+        Arc::make_mut(&mut self.graph.relationships[id])
+    }
+}
+
 impl<'a> Linker<'a> {
     fn run(&mut self) {
         self.collect_classes();
@@ -852,9 +872,7 @@ impl<'a> Linker<'a> {
             },
             facts,
         }));
-        Arc::make_mut(&mut self.graph.tables[table])
-            .foreign_keys
-            .push(id);
+        self.table_mut(table).foreign_keys.push(id);
     }
 
     fn collect_core_tables(&mut self) {
@@ -958,7 +976,7 @@ impl<'a> Linker<'a> {
                 .iter()
                 .find_map(|a| self.class_by_ref.get(a).copied())
                 .filter(|&parent| !self.is_same_or_below(parent, id));
-            Arc::make_mut(&mut self.graph.classes[id]).superclass = superclass;
+            self.class_mut(id).superclass = superclass;
             self.build_class_table(id, *class_ref, lineage, superclass);
         }
     }
@@ -1191,18 +1209,17 @@ impl<'a> Linker<'a> {
                             constraint_file,
                         );
                     }
-                    Arc::make_mut(&mut self.graph.tables[table]).location = Location {
+                    self.table_mut(table).location = Location {
                         file,
                         range: class.name_range,
                     };
                 }
                 if superclass.is_some() {
-                    Arc::make_mut(&mut self.graph.classes[id]).inheritance =
-                        Some(if is_concrete(class) {
-                            Inheritance::Concrete
-                        } else {
-                            Inheritance::Joined
-                        });
+                    self.class_mut(id).inheritance = Some(if is_concrete(class) {
+                        Inheritance::Concrete
+                    } else {
+                        Inheritance::Joined
+                    });
                 }
                 table
             }
@@ -1213,14 +1230,12 @@ impl<'a> Linker<'a> {
                 };
                 let table = reference.and_then(|expr| self.table_of_expr(file, &expr));
                 if let Some(table) = table {
-                    Arc::make_mut(&mut self.graph.tables[table])
-                        .class
-                        .get_or_insert(id);
+                    self.table_mut(table).class.get_or_insert(id);
                 }
                 table
             }
             Single => {
-                Arc::make_mut(&mut self.graph.classes[id]).inheritance = Some(Inheritance::Single);
+                self.class_mut(id).inheritance = Some(Inheritance::Single);
                 superclass.and_then(|s| self.graph.classes[s].table)
             }
             // The table name is unknown, but the class's members are not:
@@ -1231,7 +1246,7 @@ impl<'a> Linker<'a> {
             }
             Absent => None,
         };
-        Arc::make_mut(&mut self.graph.classes[id]).table = table_id;
+        self.class_mut(id).table = table_id;
         let mut tables: Vec<TableId> = table_id.into_iter().collect();
         let concrete = self.graph.classes[id].inheritance == Some(Inheritance::Concrete);
         if let (Some(superclass), false) = (superclass, concrete) {
@@ -1241,42 +1256,35 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        Arc::make_mut(&mut self.graph.classes[id]).tables = tables;
+        self.class_mut(id).tables = tables;
 
         // Columns go to the class's table (the parent's for single-table inheritance).
         if let (Some(table), false) = (table_id, class.table.is_some()) {
-            Arc::make_mut(&mut self.graph.tables[table])
-                .columns
-                .reserve(columns.len());
+            self.table_mut(table).columns.reserve(columns.len());
             for (column_facts, cfile) in columns {
                 let mut graph_column = make_column(column_facts, cfile, lineage.sqlmodel);
                 graph_column.declared_by = Some(id);
                 // The facts outlive the linker: the name is read in place.
                 let name = column_facts.column_name().unwrap_or_default();
                 if self.graph.tables[table].column(name).is_none() {
-                    Arc::make_mut(&mut self.graph.tables[table])
-                        .columns
-                        .push(graph_column);
+                    self.table_mut(table).columns.push(graph_column);
                 }
                 for fk in &column_facts.foreign_keys {
                     self.add_foreign_key(table, fk.clone(), vec![name.to_string()], cfile);
                 }
             }
             if incomplete {
-                Arc::make_mut(&mut self.graph.tables[table]).incomplete = true;
+                self.table_mut(table).incomplete = true;
             }
             let primary_key = table_args
                 .as_ref()
                 .and_then(|(a, _)| a.primary_key_constraint.as_ref());
             if let Some(primary_key) = primary_key {
-                mark_primary_key(
-                    &mut Arc::make_mut(&mut self.graph.tables[table]).columns,
-                    primary_key,
-                );
+                mark_primary_key(&mut self.table_mut(table).columns, primary_key);
             }
         }
         if table_id.is_none() && !decision_kind_is_none(class) {
-            Arc::make_mut(&mut self.graph.classes[id]).incomplete = true;
+            self.class_mut(id).incomplete = true;
         }
     }
 
@@ -1488,7 +1496,7 @@ impl<'a> Linker<'a> {
                 None => ForeignKeyResolution::Unknown,
             });
             let effective_name = self.effective_name(id, &resolution);
-            let fk = Arc::make_mut(&mut self.graph.foreign_keys[id]);
+            let fk = self.foreign_key_mut(id);
             fk.resolution = resolution;
             fk.effective_name = effective_name;
         }
@@ -1722,9 +1730,7 @@ impl<'a> Linker<'a> {
                 }));
                 self.class_by_ref.insert((class_file, class_index), id);
                 self.lineages.entry((class_file, class_index)).or_default();
-                Arc::make_mut(&mut self.graph.tables[table])
-                    .class
-                    .get_or_insert(id);
+                self.table_mut(table).class.get_or_insert(id);
                 self.imperative.insert(id, (file, index));
             }
         }
@@ -1819,9 +1825,7 @@ impl<'a> Linker<'a> {
             None => self.decide_direction(&mut relationship, file),
         }
         self.graph.relationships.push(Arc::new(relationship));
-        Arc::make_mut(&mut self.graph.classes[class])
-            .relationships
-            .push(id);
+        self.class_mut(class).relationships.push(id);
         id
     }
 
@@ -2371,7 +2375,7 @@ impl<'a> Linker<'a> {
             let facts = Arc::new(backref_facts(&relationship.facts, backref, name));
             let file = relationship.location.file;
             let created = self.add_relationship(target, file, facts, Some(id));
-            Arc::make_mut(&mut self.graph.relationships[id]).pair = Some(created);
+            self.relationship_mut(id).pair = Some(created);
         }
         // back_populates pairs, which may name a backref-created relationship.
         for id in 0..count {
@@ -2384,7 +2388,7 @@ impl<'a> Linker<'a> {
                 continue;
             };
             if let Some(other) = self.relationship_on(target, name) {
-                Arc::make_mut(&mut self.graph.relationships[id]).pair = Some(other);
+                self.relationship_mut(id).pair = Some(other);
             }
         }
     }
@@ -2474,7 +2478,7 @@ impl<'a> Linker<'a> {
                     }
                 }
             }
-            Arc::make_mut(&mut self.graph.classes[class]).attributes = attributes;
+            self.class_mut(class).attributes = attributes;
         }
     }
 

@@ -102,7 +102,7 @@ struct Linker<'a> {
     lineages: HashMap<ClassRef, Rc<Lineage>>,
     /// Module-level bindings already decided by `scope_of_symbol`.
     binding_scopes: HashMap<(FileId, usize), Option<usize>>,
-    graph: Graph,
+    graph: Linking,
     class_by_ref: HashMap<ClassRef, ClassId>,
     /// Core tables bound to a variable: (file, binding name) -> table.
     table_by_binding: HashMap<(FileId, String), TableId>,
@@ -146,7 +146,7 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
             parent: Vec::new(),
             lineages: HashMap::default(),
             binding_scopes: HashMap::default(),
-            graph: Graph::default(),
+            graph: Linking::default(),
             class_by_ref: HashMap::default(),
             table_by_binding: HashMap::default(),
             seed_scope: Vec::new(),
@@ -161,26 +161,34 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
         linker.run();
         linker.graph
     };
-    Graph { files, ..graph }
+    graph.into_graph(files)
 }
 
-impl Linker<'_> {
-    // The graph's entities are shared (see `Graph`); while linking, each
-    // has one owner, so these never copy.
-    fn class_mut(&mut self, id: ClassId) -> &mut MappedClass {
-        Arc::make_mut(&mut self.graph.classes[id])
-    }
+/// The graph while it is linked: the linker alone owns each entity, which
+/// the graph then shares (see `Graph`).
+#[derive(Default)]
+struct Linking {
+    scopes: Vec<Scope>,
+    classes: Vec<MappedClass>,
+    tables: Vec<Table>,
+    foreign_keys: Vec<ForeignKey>,
+    relationships: Vec<Relationship>,
+    table_cycles: Vec<Vec<TableId>>,
+    row_cycles: Vec<Vec<ClassId>>,
+}
 
-    fn table_mut(&mut self, id: TableId) -> &mut Table {
-        Arc::make_mut(&mut self.graph.tables[id])
-    }
-
-    fn foreign_key_mut(&mut self, id: ForeignKeyId) -> &mut ForeignKey {
-        Arc::make_mut(&mut self.graph.foreign_keys[id])
-    }
-
-    fn relationship_mut(&mut self, id: RelationshipId) -> &mut Relationship {
-        Arc::make_mut(&mut self.graph.relationships[id])
+impl Linking {
+    fn into_graph(self, files: Vec<Arc<FileFacts>>) -> Graph {
+        Graph {
+            files,
+            scopes: self.scopes,
+            classes: self.classes.into(),
+            tables: self.tables.into(),
+            foreign_keys: self.foreign_keys.into(),
+            relationships: self.relationships.into(),
+            table_cycles: self.table_cycles,
+            row_cycles: self.row_cycles,
+        }
     }
 }
 
@@ -818,7 +826,7 @@ impl<'a> Linker<'a> {
         if let Some(pk) = &facts.primary_key_constraint {
             mark_primary_key(&mut table.columns, pk);
         }
-        self.graph.tables.push(Arc::new(table));
+        self.graph.tables.push(table);
         let key = TableKey {
             scope,
             schema,
@@ -861,7 +869,7 @@ impl<'a> Linker<'a> {
         file: FileId,
     ) {
         let id = self.graph.foreign_keys.len();
-        self.graph.foreign_keys.push(Arc::new(ForeignKey {
+        self.graph.foreign_keys.push(ForeignKey {
             table,
             columns,
             resolution: ForeignKeyResolution::Unknown,
@@ -871,8 +879,8 @@ impl<'a> Linker<'a> {
                 range: facts.range,
             },
             facts,
-        }));
-        self.table_mut(table).foreign_keys.push(id);
+        });
+        self.graph.tables[table].foreign_keys.push(id);
     }
 
     fn collect_core_tables(&mut self) {
@@ -937,7 +945,7 @@ impl<'a> Linker<'a> {
             let class = &self.files[file].classes[index];
             let id = self.graph.classes.len();
             let module = &self.files[file].module;
-            self.graph.classes.push(Arc::new(MappedClass {
+            self.graph.classes.push(MappedClass {
                 name: class.name.clone(),
                 qualname: if module.is_empty() {
                     class.name.clone()
@@ -963,7 +971,7 @@ impl<'a> Linker<'a> {
                     file,
                     range: class.name_range,
                 },
-            }));
+            });
             self.class_by_ref.insert(*class_ref, id);
         }
         for (class_ref, lineage) in &mapped {
@@ -976,7 +984,7 @@ impl<'a> Linker<'a> {
                 .iter()
                 .find_map(|a| self.class_by_ref.get(a).copied())
                 .filter(|&parent| !self.is_same_or_below(parent, id));
-            self.class_mut(id).superclass = superclass;
+            self.graph.classes[id].superclass = superclass;
             self.build_class_table(id, *class_ref, lineage, superclass);
         }
     }
@@ -1209,13 +1217,13 @@ impl<'a> Linker<'a> {
                             constraint_file,
                         );
                     }
-                    self.table_mut(table).location = Location {
+                    self.graph.tables[table].location = Location {
                         file,
                         range: class.name_range,
                     };
                 }
                 if superclass.is_some() {
-                    self.class_mut(id).inheritance = Some(if is_concrete(class) {
+                    self.graph.classes[id].inheritance = Some(if is_concrete(class) {
                         Inheritance::Concrete
                     } else {
                         Inheritance::Joined
@@ -1230,12 +1238,12 @@ impl<'a> Linker<'a> {
                 };
                 let table = reference.and_then(|expr| self.table_of_expr(file, &expr));
                 if let Some(table) = table {
-                    self.table_mut(table).class.get_or_insert(id);
+                    self.graph.tables[table].class.get_or_insert(id);
                 }
                 table
             }
             Single => {
-                self.class_mut(id).inheritance = Some(Inheritance::Single);
+                self.graph.classes[id].inheritance = Some(Inheritance::Single);
                 superclass.and_then(|s| self.graph.classes[s].table)
             }
             // The table name is unknown, but the class's members are not:
@@ -1246,7 +1254,7 @@ impl<'a> Linker<'a> {
             }
             Absent => None,
         };
-        self.class_mut(id).table = table_id;
+        self.graph.classes[id].table = table_id;
         let mut tables: Vec<TableId> = table_id.into_iter().collect();
         let concrete = self.graph.classes[id].inheritance == Some(Inheritance::Concrete);
         if let (Some(superclass), false) = (superclass, concrete) {
@@ -1256,35 +1264,35 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        self.class_mut(id).tables = tables;
+        self.graph.classes[id].tables = tables;
 
         // Columns go to the class's table (the parent's for single-table inheritance).
         if let (Some(table), false) = (table_id, class.table.is_some()) {
-            self.table_mut(table).columns.reserve(columns.len());
+            self.graph.tables[table].columns.reserve(columns.len());
             for (column_facts, cfile) in columns {
                 let mut graph_column = make_column(column_facts, cfile, lineage.sqlmodel);
                 graph_column.declared_by = Some(id);
                 // The facts outlive the linker: the name is read in place.
                 let name = column_facts.column_name().unwrap_or_default();
                 if self.graph.tables[table].column(name).is_none() {
-                    self.table_mut(table).columns.push(graph_column);
+                    self.graph.tables[table].columns.push(graph_column);
                 }
                 for fk in &column_facts.foreign_keys {
                     self.add_foreign_key(table, fk.clone(), vec![name.to_string()], cfile);
                 }
             }
             if incomplete {
-                self.table_mut(table).incomplete = true;
+                self.graph.tables[table].incomplete = true;
             }
             let primary_key = table_args
                 .as_ref()
                 .and_then(|(a, _)| a.primary_key_constraint.as_ref());
             if let Some(primary_key) = primary_key {
-                mark_primary_key(&mut self.table_mut(table).columns, primary_key);
+                mark_primary_key(&mut self.graph.tables[table].columns, primary_key);
             }
         }
         if table_id.is_none() && !decision_kind_is_none(class) {
-            self.class_mut(id).incomplete = true;
+            self.graph.classes[id].incomplete = true;
         }
     }
 
@@ -1496,7 +1504,7 @@ impl<'a> Linker<'a> {
                 None => ForeignKeyResolution::Unknown,
             });
             let effective_name = self.effective_name(id, &resolution);
-            let fk = self.foreign_key_mut(id);
+            let fk = &mut self.graph.foreign_keys[id];
             fk.resolution = resolution;
             fk.effective_name = effective_name;
         }
@@ -1705,7 +1713,7 @@ impl<'a> Linker<'a> {
                 let class = &self.files[class_file].classes[class_index];
                 let id = self.graph.classes.len();
                 let module = &self.files[class_file].module;
-                self.graph.classes.push(Arc::new(MappedClass {
+                self.graph.classes.push(MappedClass {
                     name: class.name.clone(),
                     qualname: if module.is_empty() {
                         class.name.clone()
@@ -1727,10 +1735,10 @@ impl<'a> Linker<'a> {
                         file: class_file,
                         range: class.name_range,
                     },
-                }));
+                });
                 self.class_by_ref.insert((class_file, class_index), id);
                 self.lineages.entry((class_file, class_index)).or_default();
-                self.table_mut(table).class.get_or_insert(id);
+                self.graph.tables[table].class.get_or_insert(id);
                 self.imperative.insert(id, (file, index));
             }
         }
@@ -1824,8 +1832,8 @@ impl<'a> Linker<'a> {
             }
             None => self.decide_direction(&mut relationship, file),
         }
-        self.graph.relationships.push(Arc::new(relationship));
-        self.class_mut(class).relationships.push(id);
+        self.graph.relationships.push(relationship);
+        self.graph.classes[class].relationships.push(id);
         id
     }
 
@@ -2375,7 +2383,7 @@ impl<'a> Linker<'a> {
             let facts = Arc::new(backref_facts(&relationship.facts, backref, name));
             let file = relationship.location.file;
             let created = self.add_relationship(target, file, facts, Some(id));
-            self.relationship_mut(id).pair = Some(created);
+            self.graph.relationships[id].pair = Some(created);
         }
         // back_populates pairs, which may name a backref-created relationship.
         for id in 0..count {
@@ -2388,7 +2396,7 @@ impl<'a> Linker<'a> {
                 continue;
             };
             if let Some(other) = self.relationship_on(target, name) {
-                self.relationship_mut(id).pair = Some(other);
+                self.graph.relationships[id].pair = Some(other);
             }
         }
     }
@@ -2478,7 +2486,7 @@ impl<'a> Linker<'a> {
                     }
                 }
             }
-            self.class_mut(class).attributes = attributes;
+            self.graph.classes[class].attributes = attributes;
         }
     }
 

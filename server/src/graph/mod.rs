@@ -8,6 +8,7 @@
 
 mod build;
 mod cycles;
+mod entities;
 pub mod json;
 mod patch;
 pub mod resolve;
@@ -20,6 +21,7 @@ use crate::facts::{
 use crate::text::TextRange;
 
 pub use build::{link, render_convention, LinkOptions};
+pub use entities::Entities;
 pub use patch::{move_file, patched};
 pub use resolve::Symbol;
 
@@ -545,13 +547,10 @@ fn cascade_tokens(text: &str) -> impl Iterator<Item = &str> {
 pub struct Graph {
     pub files: Vec<Arc<FileFacts>>,
     pub scopes: Vec<Scope>,
-    // Each entity is shared: a graph patched after an edit (see `patch`)
-    // copies only the entities of the edited file, and the rest of the
-    // copy costs a pointer each.
-    pub classes: Vec<Arc<MappedClass>>,
-    pub tables: Vec<Arc<Table>>,
-    pub foreign_keys: Vec<Arc<ForeignKey>>,
-    pub relationships: Vec<Arc<Relationship>>,
+    pub classes: Entities<MappedClass>,
+    pub tables: Entities<Table>,
+    pub foreign_keys: Entities<ForeignKey>,
+    pub relationships: Entities<Relationship>,
     /// Strongly connected components of two or more tables in the FK graph.
     pub table_cycles: Vec<Vec<TableId>>,
     /// Cycles of two or more mapped classes in the row-dependency graph.

@@ -300,8 +300,9 @@ fn linked_foreign_key_part(key: &mut Arc<ForeignKeyFacts>) {
 /// Replaces file `file`'s facts in the graph by `new`, paired with the old
 /// ones by `pairs`: the facts' own positions come from `new`, the graph's
 /// other positions in the file are moved by `moved`, and what the linker
-/// derives from option values is derived again. Only the entities of file
-/// `file` are copied; the others stay shared with the graph copied from.
+/// derives from option values is derived again. Only the chunks holding
+/// entities of file `file` are copied (see [`super::Entities`]); the others
+/// stay shared with the graph copied from.
 fn replace_facts(
     graph: &mut Graph,
     file: FileId,
@@ -329,17 +330,18 @@ fn replace_facts(
             moved(location)?;
         }
     }
-    for class in &mut graph.classes {
-        if class.location.file == file {
-            moved(&mut Arc::make_mut(class).location)?;
+    for id in 0..graph.classes.len() {
+        if graph.classes[id].location.file == file {
+            moved(&mut graph.classes.make_mut(id).location)?;
         }
     }
-    for table in &mut graph.tables {
+    for id in 0..graph.tables.len() {
         let in_file = |location: &Location| location.file == file;
+        let table = &graph.tables[id];
         if !in_file(&table.location) && !table.columns.iter().any(|c| in_file(&c.location)) {
             continue;
         }
-        let table = Arc::make_mut(table);
+        let table = graph.tables.make_mut(id);
         moved(&mut table.location)?;
         for column in &mut table.columns {
             if column.location.file == file {
@@ -354,9 +356,9 @@ fn replace_facts(
             }
         }
     }
-    for key in &mut graph.foreign_keys {
-        if key.location.file == file {
-            let key = Arc::make_mut(key);
+    for id in 0..graph.foreign_keys.len() {
+        if graph.foreign_keys[id].location.file == file {
+            let key = graph.foreign_keys.make_mut(id);
             key.facts = pairs.foreign_keys.get(&Arc::as_ptr(&key.facts))?.clone();
             key.location.range = key.facts.range;
         }
@@ -378,7 +380,7 @@ fn replace_facts(
                 Arc::new(backref_facts(origin, backref, name))
             }
         };
-        let relationship = Arc::make_mut(&mut graph.relationships[id]);
+        let relationship = graph.relationships.make_mut(id);
         relationship.cascade = effective_cascade(&facts);
         relationship.location.range = facts.callee_range;
         relationship.facts = facts;

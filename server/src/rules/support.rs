@@ -535,8 +535,7 @@ pub fn move_cascade_to_partner(
 /// The one-to-many relationships whose delete behaviour a rule judges:
 /// readable, not view-only, with the foreign keys they write known.
 pub fn one_to_many(graph: &Graph) -> impl Iterator<Item = (usize, &crate::graph::Relationship)> {
-    let relationships = graph.relationships.iter().map(|r| &**r);
-    relationships.enumerate().filter(|(_, r)| {
+    graph.relationships.iter().enumerate().filter(|(_, r)| {
         r.direction == Some(crate::graph::Direction::OneToMany)
             && is_readable(r)
             && !r.foreign_keys.is_empty()

@@ -2,7 +2,8 @@ use std::sync::Arc;
 
 use super::{move_file, patched};
 use crate::facts::{self, FileFacts};
-use crate::graph::{link, Graph, LinkOptions};
+use crate::graph::entities::CHUNK;
+use crate::graph::{link, Entities, Graph, LinkOptions};
 use crate::syntax;
 use crate::text::TextChange;
 
@@ -180,35 +181,52 @@ fn facts_that_do_not_pair_up_are_not_moved() {
 }
 
 #[test]
-fn a_patch_copies_only_the_entities_of_the_edited_file() {
-    const OTHER: &str = "from sqlalchemy import Column, ForeignKey, Integer\nfrom sqlalchemy.orm import relationship\n\nfrom models import Base\n\n\nclass Tag(Base):\n    __tablename__ = \"tag\"\n    id = Column(Integer, primary_key=True)\n    parent_id = Column(Integer, ForeignKey(\"parent.id\"))\n    parent = relationship(\"Parent\", backref=\"tags\")\n";
+fn a_patch_copies_only_the_chunks_holding_the_edited_files_entities() {
+    // More classes than two chunks hold, in a second file.
+    let mut other = String::from(
+        "from sqlalchemy import Column, ForeignKey, Integer\nfrom sqlalchemy.orm import relationship\n\nfrom models import Base\n",
+    );
+    for n in 0..CHUNK * 2 + 10 {
+        other.push_str(&format!(
+            "\n\nclass Tag{n}(Base):\n    __tablename__ = \"tag_{n}\"\n    id = Column(Integer, primary_key=True)\n    parent_id = Column(Integer, ForeignKey(\"parent.id\"))\n    parent = relationship(\"Parent\")\n"
+        ));
+    }
     let old = facts_of(MODELS);
     let other = Arc::new(facts::extract_from_tree(
         "tags.py",
-        OTHER,
-        &syntax::parse(OTHER),
+        &other,
+        &syntax::parse(&other),
     ));
     let graph = link(vec![old.clone(), other], &LinkOptions::default());
     let new_text = MODELS.replacen(r#"cascade="all""#, r#"cascade="merge""#, 1);
     let new = facts_of(&new_text);
     let patched = patched(0, &old, &new, (MODELS, &new_text), || Some(graph.clone()))
         .expect("a cascade value is patched");
-    fn shared<T>(a: &[Arc<T>], b: &[Arc<T>]) -> Vec<bool> {
-        a.iter().zip(b).map(|(a, b)| Arc::ptr_eq(a, b)).collect()
+    /// Per entity: whether the patched list shares it, and whether its
+    /// chunk holds none of the edited file's entities.
+    fn sharing<T>(
+        old: &Entities<T>,
+        patched: &Entities<T>,
+        file_of: impl Fn(&T) -> usize,
+    ) -> (Vec<bool>, Vec<bool>) {
+        let in_edited: Vec<bool> = old.iter().map(|e| file_of(e) == 0).collect();
+        let untouched = (0..old.len())
+            .map(|i| {
+                let chunk = i / CHUNK * CHUNK;
+                !in_edited[chunk..(chunk + CHUNK).min(old.len())].contains(&true)
+            })
+            .collect();
+        let shared = (0..old.len()).map(|i| patched.shares(old, i)).collect();
+        (shared, untouched)
     }
-    // Tag.parent and the `Parent.tags` it creates are in tags.py.
-    let in_other: Vec<bool> = graph
-        .relationships
-        .iter()
-        .map(|r| r.location.file == 1)
-        .collect();
-    assert!(in_other.contains(&true) && in_other.contains(&false));
-    assert_eq!(
-        shared(&graph.relationships, &patched.relationships),
-        in_other
-    );
-    let classes_in_other: Vec<bool> = graph.classes.iter().map(|c| c.location.file == 1).collect();
-    assert_eq!(shared(&graph.classes, &patched.classes), classes_in_other);
+    let (shared, untouched) = sharing(&graph.classes, &patched.classes, |c| c.location.file);
+    assert!(untouched.contains(&true) && untouched.contains(&false));
+    assert_eq!(shared, untouched);
+    let (shared, untouched) = sharing(&graph.relationships, &patched.relationships, |r| {
+        r.location.file
+    });
+    assert!(untouched.contains(&true) && untouched.contains(&false));
+    assert_eq!(shared, untouched);
 }
 
 /// Types `typed` into `MODELS` at the end of the call that `before` ends,

@@ -1,0 +1,123 @@
+//! A graph's entities, shared in chunks.
+
+use std::ops::Index;
+use std::sync::Arc;
+
+/// How many entities a chunk holds.
+pub(crate) const CHUNK: usize = 64;
+
+/// A list of entities kept in shared chunks of [`CHUNK`]: copying it copies
+/// a pointer per chunk, and changing an entity copies that entity's chunk
+/// alone. A graph patched after an edit (see `patch`) so copies only the
+/// chunks that hold the edited file's entities. One allocation per chunk,
+/// rather than per entity, keeps linking (which makes every entity anew)
+/// as cheap as with a plain vector.
+#[derive(Debug, Clone)]
+pub struct Entities<T> {
+    chunks: Vec<Arc<[T]>>,
+    len: usize,
+}
+
+pub type Iter<'a, T> =
+    std::iter::FlatMap<std::slice::Iter<'a, Arc<[T]>>, std::slice::Iter<'a, T>, ChunkIter<'a, T>>;
+type ChunkIter<'a, T> = fn(&'a Arc<[T]>) -> std::slice::Iter<'a, T>;
+
+impl<T> Entities<T> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn iter(&self) -> Iter<'_, T> {
+        let chunk: ChunkIter<'_, T> = |chunk| chunk.iter();
+        self.chunks.iter().flat_map(chunk)
+    }
+
+    /// Whether entity `index` is the very one `other` holds there: neither
+    /// list changed its chunk since one was copied from the other.
+    pub fn shares(&self, other: &Self, index: usize) -> bool {
+        match (
+            self.chunks.get(index / CHUNK),
+            other.chunks.get(index / CHUNK),
+        ) {
+            (Some(mine), Some(theirs)) => Arc::ptr_eq(mine, theirs),
+            _ => false,
+        }
+    }
+}
+
+impl<T: Clone> Entities<T> {
+    /// Entity `index`, its chunk copied first if it is shared.
+    pub fn make_mut(&mut self, index: usize) -> &mut T {
+        &mut Arc::make_mut(&mut self.chunks[index / CHUNK])[index % CHUNK]
+    }
+}
+
+impl<T> Default for Entities<T> {
+    fn default() -> Self {
+        Entities {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for Entities<T> {
+    fn from(entities: Vec<T>) -> Self {
+        let len = entities.len();
+        let mut chunks = Vec::with_capacity(len.div_ceil(CHUNK));
+        let mut rest = entities.into_iter();
+        while rest.len() > 0 {
+            chunks.push(rest.by_ref().take(CHUNK).collect());
+        }
+        Entities { chunks, len }
+    }
+}
+
+impl<T> Index<usize> for Entities<T> {
+    type Output = T;
+
+    fn index(&self, index: usize) -> &T {
+        &self.chunks[index / CHUNK][index % CHUNK]
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Entities<T> {
+    type Item = &'a T;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entities_are_found_in_order_across_chunks() {
+        let count = CHUNK * 2 + 5;
+        let entities = Entities::from((0..count).collect::<Vec<usize>>());
+        assert_eq!(entities.len(), count);
+        assert!((0..count).all(|i| entities[i] == i));
+        assert!(entities.iter().copied().eq(0..count));
+        assert!(Entities::<u8>::from(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_change_copies_its_chunk_alone() {
+        let original = Entities::from((0..CHUNK * 3).collect::<Vec<usize>>());
+        let mut copy = original.clone();
+        *copy.make_mut(CHUNK + 1) = 0;
+        assert_eq!((original[CHUNK + 1], copy[CHUNK + 1]), (CHUNK + 1, 0));
+        let shared: Vec<bool> = (0..CHUNK * 3)
+            .step_by(CHUNK)
+            .map(|i| copy.shares(&original, i))
+            .collect();
+        assert_eq!(shared, [true, false, true]);
+    }
+}

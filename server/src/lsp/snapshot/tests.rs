@@ -79,6 +79,22 @@ fn assert_same_findings(derived: &ProjectAnalysis, fresh: &ProjectAnalysis, case
     assert_eq!(derived.published, fresh.published, "{case}");
 }
 
+/// `count`'s two counts over every fixture workspace, side by side.
+fn summed_over_workspaces(count: impl Fn(&Path) -> (usize, usize) + Sync) -> (usize, usize) {
+    workspaces()
+        .par_iter()
+        .map(|root| count(root))
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
+/// A fixture workspace's files, its configuration and its analysis.
+fn analyse_workspace(root: &Path) -> (Vec<(String, String)>, Config, Arc<ProjectAnalysis>) {
+    let files = python_files(root);
+    let config = Config::default_at(root);
+    let (analysis, _) = analyze(snapshot(&files, None, &config));
+    (files, config, Arc::new(analysis))
+}
+
 /// Edits of lines: where a keystroke usually changes no fact, and where it
 /// does; two kinds a line, in turn.
 fn edits(text: &str) -> Vec<(usize, usize, &'static str)> {
@@ -106,10 +122,7 @@ fn edits(text: &str) -> Vec<(usize, usize, &'static str)> {
 /// previous analysis was moved, and how many times analysed again.
 fn compare_both_ways(root: &Path) -> (usize, usize) {
     let (mut moved_count, mut analysed_count) = (0, 0);
-    let files = python_files(root);
-    let config = Config::default_at(root);
-    let (first, _) = analyze(snapshot(&files, None, &config));
-    let first = Arc::new(first);
+    let (files, config, first) = analyse_workspace(root);
     for (edited, (path, text)) in files.iter().enumerate() {
         let tree = syntax::parse(text);
         let uri = format!("file:///workspace/{path}").parse::<Uri>().unwrap();
@@ -196,12 +209,7 @@ fn assert_same_hovers(
 
 #[test]
 fn moving_the_previous_analysis_equals_analysing_again() {
-    let counts: Vec<(usize, usize)> = workspaces()
-        .par_iter()
-        .map(|root| compare_both_ways(root))
-        .collect();
-    let moved: usize = counts.iter().map(|c| c.0).sum();
-    let analysed: usize = counts.iter().map(|c| c.1).sum();
+    let (moved, analysed) = summed_over_workspaces(compare_both_ways);
     // Both ways are taken, often.
     assert!(moved > 5000, "moved {moved} times");
     assert!(analysed > 2000, "analysed {analysed} times");
@@ -270,6 +278,47 @@ fn graph_json(analysis: &ProjectAnalysis) -> serde_json::Value {
     graph::json::to_json(&analysis.graph, &texts)
 }
 
+/// An edit of one file, analysed both ways.
+struct BothWays {
+    /// As the server derives it from the previous analysis.
+    derived: ProjectAnalysis,
+    fresh: ProjectAnalysis,
+    text: String,
+    tree: tree_sitter::Tree,
+}
+
+/// Edits file `edited` of `files` (the analysis's file `index`), whose text
+/// `base_text` was parsed as `base_tree` and analysed as `base`, and
+/// analyses the new text both ways.
+fn analyse_edit(
+    files: &[(String, String)],
+    config: &Config,
+    (edited, index): (usize, usize),
+    base: &Arc<ProjectAnalysis>,
+    (base_text, base_tree): (&str, &tree_sitter::Tree),
+    change: (usize, usize, &str),
+) -> BothWays {
+    let (text, edited_tree, tree) = edit(base_text, base_tree, change);
+    let mut changed = files.to_vec();
+    changed[edited].1 = text.clone();
+    let parsed_from = Some((base_text.into(), base.files[index].facts.clone()));
+    let (derived, _) = analyze(edited_snapshot(
+        &changed,
+        Some(base.clone()),
+        config,
+        edited,
+        edited_tree,
+        parsed_from,
+    ));
+    let (fresh, _) = analyze(snapshot(&changed, None, config));
+    BothWays {
+        derived,
+        fresh,
+        text,
+        tree,
+    }
+}
+
 /// Edits of an option's value: another value, and a character typed into a
 /// string. Options the linker reads are edited too, and must be linked.
 fn value_edits(name: &str, value: &str, range: TextRange) -> Vec<(usize, usize, String)> {
@@ -290,8 +339,6 @@ fn value_edits(name: &str, value: &str, range: TextRange) -> Vec<(usize, usize, 
     edits
 }
 
-/// Analyses each edit of an option value both ways; how many times the
-/// previous graph was patched, and how many times linked again.
 /// Edits every option value of every file both ways; how many times the
 /// previous graph was patched, and how many times linked again. With
 /// `pending_move`, a comment line is first typed above the option's line,
@@ -299,10 +346,7 @@ fn value_edits(name: &str, value: &str, range: TextRange) -> Vec<(usize, usize, 
 /// those of the text) when the option is edited.
 fn compare_option_edits(root: &Path, pending_move: bool) -> (usize, usize) {
     let (mut patched_count, mut linked_count) = (0, 0);
-    let files = python_files(root);
-    let config = Config::default_at(root);
-    let (first, _) = analyze(snapshot(&files, None, &config));
-    let first = Arc::new(first);
+    let (files, config, first) = analyse_workspace(root);
     for (edited, (path, text)) in files.iter().enumerate() {
         let uri = format!("file:///workspace/{path}").parse::<Uri>().unwrap();
         let Some(index) = first.file_of(&uri) else {
@@ -335,26 +379,25 @@ fn compare_option_edits(root: &Path, pending_move: bool) -> (usize, usize) {
             } else {
                 (first.clone(), text.clone(), tree.clone(), 0)
             };
-            let base_facts = base.files[index].facts.clone();
             let range = TextRange::new(range.start() + moved_by, range.end() + moved_by);
             for (start, end, inserted) in value_edits(&name, value, range) {
-                let mut changed = files.clone();
-                let (new_text, edited_tree, _) =
-                    edit(&base_text, &base_tree, (start, end, &inserted));
-                changed[edited].1 = new_text;
-                let (derived, _) = analyze(edited_snapshot(
-                    &changed,
-                    Some(base.clone()),
+                let BothWays {
+                    derived,
+                    fresh,
+                    text: new_text,
+                    ..
+                } = analyse_edit(
+                    &files,
                     &config,
-                    edited,
-                    edited_tree,
-                    Some((base_text.as_str().into(), base_facts.clone())),
-                ));
+                    (edited, index),
+                    &base,
+                    (&base_text, &base_tree),
+                    (start, end, &inserted),
+                );
                 let case = format!(
                     "{path} in {}: {name}={value:?}, {start}..{end} -> {inserted:?}, pending move: {pending_move}",
                     root.display()
                 );
-                let (fresh, _) = analyze(snapshot(&changed, None, &config));
                 assert_same_findings(&derived, &fresh, &case);
                 // A moved graph's own positions are those before its moves.
                 if derived.derivation != Derivation::Moved || !pending_move {
@@ -366,7 +409,7 @@ fn compare_option_edits(root: &Path, pending_move: bool) -> (usize, usize) {
                     Derivation::Moved => {}
                 }
                 if derived.derivation == Derivation::Patched {
-                    assert_same_hovers(&derived, &fresh, &changed[edited].1, index, &config, &case);
+                    assert_same_hovers(&derived, &fresh, &new_text, index, &config, &case);
                 }
             }
         }
@@ -377,12 +420,8 @@ fn compare_option_edits(root: &Path, pending_move: bool) -> (usize, usize) {
 #[test]
 fn patching_the_previous_graph_equals_analysing_again() {
     for pending_move in [false, true] {
-        let counts: Vec<(usize, usize)> = workspaces()
-            .par_iter()
-            .map(|root| compare_option_edits(root, pending_move))
-            .collect();
-        let patched: usize = counts.iter().map(|c| c.0).sum();
-        let linked: usize = counts.iter().map(|c| c.1).sum();
+        let (patched, linked) =
+            summed_over_workspaces(|root| compare_option_edits(root, pending_move));
         println!("pending move {pending_move}: patched {patched}, linked {linked}");
         // Both ways are taken, often.
         assert!(patched > 800, "patched {patched} times");
@@ -437,10 +476,7 @@ fn keyword_typing_places(facts: &FileFacts, text: &str) -> Vec<(usize, [&'static
 /// `primary_key`, `name`).
 fn compare_keyword_typing(root: &Path) -> (usize, usize) {
     let (mut patched_count, mut linked_count) = (0, 0);
-    let files = python_files(root);
-    let config = Config::default_at(root);
-    let (first, _) = analyze(snapshot(&files, None, &config));
-    let first = Arc::new(first);
+    let (files, config, first) = analyse_workspace(root);
     for (edited, (path, text)) in files.iter().enumerate() {
         let uri = format!("file:///workspace/{path}").parse::<Uri>().unwrap();
         let Some(index) = first.file_of(&uri) else {
@@ -454,39 +490,33 @@ fn compare_keyword_typing(root: &Path) -> (usize, usize) {
             let mut current = text.clone();
             let mut tree = syntax::parse(text);
             for (at, ch) in (end..).zip(typed.chars()) {
-                let (new_text, edited_tree, new_tree) =
-                    edit(&current, &tree, (at, at, &ch.to_string()));
-                let mut changed = files.clone();
-                changed[edited].1 = new_text.clone();
-                let parsed_from =
-                    Some((current.as_str().into(), previous.files[index].facts.clone()));
-                let (derived, _) = analyze(edited_snapshot(
-                    &changed,
-                    Some(previous.clone()),
+                let both = analyse_edit(
+                    &files,
                     &config,
-                    edited,
-                    edited_tree,
-                    parsed_from,
-                ));
+                    (edited, index),
+                    &previous,
+                    (&current, &tree),
+                    (at, at, &ch.to_string()),
+                );
+                let (derived, fresh) = (both.derived, both.fresh);
                 let case = format!(
                     "{path} in {}: {typed:?} typed at {end} up to {:?}",
                     root.display(),
                     &typed[..=at - end]
                 );
-                let (fresh, _) = analyze(snapshot(&changed, None, &config));
                 assert_same_findings(&derived, &fresh, &case);
                 match derived.derivation {
                     Derivation::Patched => {
                         patched_count += 1;
                         assert_eq!(graph_json(&derived), graph_json(&fresh), "{case}");
-                        assert_same_hovers(&derived, &fresh, &new_text, index, &config, &case);
+                        assert_same_hovers(&derived, &fresh, &both.text, index, &config, &case);
                     }
                     Derivation::Linked => linked_count += 1,
                     Derivation::Moved => {}
                 }
                 previous = Arc::new(derived);
-                current = new_text;
-                tree = new_tree;
+                current = both.text;
+                tree = both.tree;
             }
         }
     }
@@ -495,12 +525,7 @@ fn compare_keyword_typing(root: &Path) -> (usize, usize) {
 
 #[test]
 fn typing_a_keyword_into_a_call_equals_analysing_again() {
-    let counts: Vec<(usize, usize)> = workspaces()
-        .par_iter()
-        .map(|root| compare_keyword_typing(root))
-        .collect();
-    let patched: usize = counts.iter().map(|c| c.0).sum();
-    let linked: usize = counts.iter().map(|c| c.1).sum();
+    let (patched, linked) = summed_over_workspaces(compare_keyword_typing);
     println!("typing keywords: patched {patched}, linked {linked}");
     assert!(patched > 1000, "patched {patched} times");
     assert!(linked > 500, "linked {linked} times");

@@ -96,15 +96,13 @@ pub fn patched(
     texts: (&str, &str),
     copy: impl FnOnce() -> Option<Graph>,
 ) -> Option<Graph> {
+    let mut pairs = Pairs::default();
+    pairs.file(old, new)?;
     let change = TextChange::between(texts.0, texts.1);
-    let (pairs, change) = match option_edit(old, new, &change) {
-        Some(pairs) => (pairs, change),
-        None => {
-            let placed = linked_part_moved(old, new, &change, texts)?;
-            let mut pairs = Pairs::default();
-            pairs.file(old, new)?;
-            (pairs, placed)
-        }
+    let change = if is_option_edit(old, new, &pairs, &change) {
+        change
+    } else {
+        linked_part_moved(old, new, &change, texts)?
     };
     let mut patched = copy()?;
     replace_facts(&mut patched, file, new, &pairs, |range| change.span(range))?;
@@ -130,20 +128,11 @@ pub fn move_file(
         .is_some()
 }
 
-/// The facts of the old file paired with those of the new one, when the
-/// one change between their texts lies inside the value of a listed option.
-fn option_edit<'a>(
-    old: &'a FileFacts,
-    new: &'a Arc<FileFacts>,
-    change: &TextChange,
-) -> Option<Pairs<'a>> {
+/// Whether the one change between the texts of the paired facts lies
+/// inside the value of a listed option.
+fn is_option_edit(old: &FileFacts, new: &FileFacts, pairs: &Pairs, change: &TextChange) -> bool {
     // Error recovery may read the text around a broken value differently.
-    if old.has_syntax_errors || new.has_syntax_errors {
-        return None;
-    }
-    let mut pairs = Pairs::default();
-    pairs.file(old, new)?;
-    pairs.edit_is_inside_an_option(change).then_some(pairs)
+    !old.has_syntax_errors && !new.has_syntax_errors && pairs.edit_is_inside_an_option(change)
 }
 
 /// How the change moved the facts, when what the linker reads of the new

@@ -14,8 +14,8 @@ pub(crate) const CHUNK: usize = 64;
 /// as cheap as with a plain vector.
 #[derive(Debug, Clone)]
 pub struct Entities<T> {
+    /// Full chunks but the last.
     chunks: Vec<Arc<[T]>>,
-    len: usize,
 }
 
 pub type Iter<'a, T> =
@@ -24,11 +24,13 @@ type ChunkIter<'a, T> = fn(&'a Arc<[T]>) -> std::slice::Iter<'a, T>;
 
 impl<T> Entities<T> {
     pub fn len(&self) -> usize {
-        self.len
+        self.chunks
+            .last()
+            .map_or(0, |last| (self.chunks.len() - 1) * CHUNK + last.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.chunks.is_empty()
     }
 
     pub fn iter(&self) -> Iter<'_, T> {
@@ -58,22 +60,18 @@ impl<T: Clone> Entities<T> {
 
 impl<T> Default for Entities<T> {
     fn default() -> Self {
-        Entities {
-            chunks: Vec::new(),
-            len: 0,
-        }
+        Entities { chunks: Vec::new() }
     }
 }
 
 impl<T> From<Vec<T>> for Entities<T> {
     fn from(entities: Vec<T>) -> Self {
-        let len = entities.len();
-        let mut chunks = Vec::with_capacity(len.div_ceil(CHUNK));
+        let mut chunks = Vec::with_capacity(entities.len().div_ceil(CHUNK));
         let mut rest = entities.into_iter();
         while rest.len() > 0 {
             chunks.push(rest.by_ref().take(CHUNK).collect());
         }
-        Entities { chunks, len }
+        Entities { chunks }
     }
 }
 

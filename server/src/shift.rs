@@ -117,6 +117,7 @@ shift_struct!(FileFacts {
         module,
         is_package,
         has_syntax_errors,
+        hides_definitions,
         future_annotations
     ]
 });

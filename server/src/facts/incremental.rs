@@ -57,7 +57,7 @@ pub fn extract_edited(
 
     let read_region = |imports: &[Import], bindings: &[Binding], locals: &HashSet<String>| {
         let root = new_tree.root_node();
-        let mut read = empty_facts(&old.path, root.has_error());
+        let mut read = empty_facts(&old.path, root, new_text);
         let mut found = find_nodes(root, new_text, Some(region.clone()));
         read_statements(&mut found, new_text, &mut read);
         let scope = module_scope(imports, bindings, locals);

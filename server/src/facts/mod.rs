@@ -51,6 +51,10 @@ pub struct FileFacts {
     pub foreign_key_pragmas: Vec<TextRange>,
     /// The file has syntax errors; facts cover the parts that parsed.
     pub has_syntax_errors: bool,
+    /// Error recovery left a `class` statement or a `Table(...)` call in
+    /// pieces, unread: what the workspace seems to lack may be defined
+    /// here (an unclosed bracket swallows the rest of the file).
+    pub hides_definitions: bool,
     /// `from __future__ import annotations`: every annotation is a string.
     pub future_annotations: bool,
     /// Classes mapped with `map_imperatively(Cls, table, properties=...)`.
@@ -155,7 +159,7 @@ pub fn extract(path: &str, source: &str) -> FileFacts {
 
 pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
     let root = tree.root_node();
-    let mut facts = empty_facts(path, root.has_error());
+    let mut facts = empty_facts(path, root, source);
     let mut found = find_nodes(root, source, None);
     read_statements(&mut found, source, &mut facts);
     let imports = std::mem::take(&mut facts.imports);
@@ -169,14 +173,51 @@ pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
 }
 
 /// The facts of a file before anything is read from its tree.
-fn empty_facts(path: &str, has_syntax_errors: bool) -> FileFacts {
+fn empty_facts(path: &str, root: Node, source: &str) -> FileFacts {
     let (module, is_package) = module_name(path);
     FileFacts {
         path: path.to_string(),
         module,
         is_package,
-        has_syntax_errors,
+        has_syntax_errors: root.has_error(),
+        hides_definitions: errors_hide_definitions(root, source),
         ..FileFacts::default()
+    }
+}
+
+/// Whether an error node holds the pieces of a class statement (its
+/// `class` keyword outside a class definition) or a `Table(...)` call:
+/// definitions no fact may be read from. Outside error nodes only the
+/// subtrees that contain errors are visited, so a file without any costs
+/// nothing; the visit ends at the first piece, which follows the error
+/// closely when an open bracket swallows the rest of a file.
+fn errors_hide_definitions(root: Node, source: &str) -> bool {
+    let mut pending = vec![(root, false)];
+    while let Some((node, in_error)) = pending.pop() {
+        let in_error = in_error || node.is_error();
+        if in_error && is_definition_piece(node, source) {
+            return true;
+        }
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if in_error || child.has_error() {
+                pending.push((child, in_error));
+            }
+        }
+    }
+    false
+}
+
+/// Inside an error node: the `class` keyword of no class definition
+/// (error recovery may read it as a name), or the name `Table` (also of
+/// `sa.Table`).
+fn is_definition_piece(node: Node, source: &str) -> bool {
+    match node.kind() {
+        "class" => node
+            .parent()
+            .is_none_or(|parent| parent.kind() != "class_definition"),
+        "identifier" => matches!(node_text(node, source), "class" | "Table"),
+        _ => false,
     }
 }
 
@@ -466,6 +507,7 @@ fn read_class(
         name_range: name_node.map(node_range).unwrap_or_default(),
         range: node_range(node),
         nested_in_function: inside_function(root, node),
+        dynamic: members_hidden(node),
         ..ClassFacts::default()
     };
     if let Some(superclasses) = node.child_by_field_name("superclasses") {
@@ -504,6 +546,27 @@ fn read_class(
 /// Walked down from the root: `Node::parent` searches down from the root
 /// on every call, scanning every top-level statement, so walking up costs
 /// that scan once per level.
+/// Whether error recovery hid some of a class's statements: its body is
+/// gone, or the class or its body holds statements in pieces. An error
+/// inside one statement (a string still open in a call) hides nothing:
+/// the statement is read.
+fn members_hidden(class: Node) -> bool {
+    if !class.has_error() {
+        return false;
+    }
+    let Some(body) = class.child_by_field_name("body") else {
+        return true;
+    };
+    let in_pieces = |parent: Node| {
+        let mut cursor = parent.walk();
+        let found = parent
+            .children(&mut cursor)
+            .any(|child| child.is_error() && child.named_child_count() > 0);
+        found
+    };
+    body.is_error() || in_pieces(class) || in_pieces(body)
+}
+
 fn ancestors<'tree>(root: Node<'tree>, node: Node<'tree>) -> impl Iterator<Item = Node<'tree>> {
     let mut current = root;
     std::iter::from_fn(move || {
@@ -718,3 +781,6 @@ fn read_calls(found: &FoundNodes, source: &str, scope: &Scope, facts: &mut FileF
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -91,7 +91,8 @@ pub struct ClassFacts {
     /// Every other member name: methods, properties, `column_property`, plain
     /// attributes. SA203/SA204 look these up.
     pub other_members: Vec<OtherMember>,
-    /// `*bases` or similar: the class is not fully knowable.
+    /// `*bases`, a syntax error in the class or similar: the class is not
+    /// fully knowable.
     pub dynamic: bool,
 }
 

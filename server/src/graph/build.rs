@@ -124,6 +124,8 @@ struct Linker<'a> {
     /// Some class with an unresolved base looks like a model: it may belong
     /// to any scope.
     unplaced_models: bool,
+    /// Some file's syntax errors hide a class or a table, of any scope.
+    definitions_hidden: bool,
 }
 
 /// Links the facts of every file of a workspace.
@@ -157,6 +159,7 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
             imperative: HashMap::default(),
             scopes_with_unknown_classes: HashSet::default(),
             unplaced_models: false,
+            definitions_hidden: files_ref.iter().any(|f| f.hides_definitions),
         };
         linker.run();
         linker.graph
@@ -1398,7 +1401,9 @@ impl<'a> Linker<'a> {
 
     /// Every table of the scope has a knowable name: a missing one is missing.
     fn scope_fully_known(&self, scope: ScopeId) -> bool {
-        self.graph.scopes[scope].closed && !self.scopes_with_unknown_tables.contains(&scope)
+        self.graph.scopes[scope].closed
+            && !self.definitions_hidden
+            && !self.scopes_with_unknown_tables.contains(&scope)
     }
 
     fn resolve_foreign_keys(&mut self) {
@@ -1931,7 +1936,9 @@ impl<'a> Linker<'a> {
     }
 
     fn scope_has_incomplete_classes(&self, scope: ScopeId) -> bool {
-        self.unplaced_models || self.scopes_with_unknown_classes.contains(&scope)
+        self.unplaced_models
+            || self.definitions_hidden
+            || self.scopes_with_unknown_classes.contains(&scope)
     }
 
     fn classes_named(&self, scope: ScopeId, name: &str) -> &[ClassId] {

@@ -343,3 +343,53 @@ async fn files_outside_every_folder_are_checked_alone() {
     assert_eq!(server.published.get(&uri(&loose)), Some(&(None, vec![])));
     assert!(server.shutdown().await);
 }
+
+/// A call being typed leaves its bracket open, and error recovery reads the
+/// rest of its file in pieces: the classes and tables there are not reported
+/// missing from the other files meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_bracket_reports_nothing_missing_in_other_files() {
+    let dir = copy_workspace(
+        &fixtures().join("regressions/sa201_sa202_definitions_behind_an_open_bracket"),
+    );
+    let root = root(&dir);
+    let (orders, payments) = (root.join("orders.py"), root.join("payments.py"));
+    let mut server = TestServer::in_folder(&root).await;
+    server.settle().await;
+    let codes = |server: &TestServer, path| -> Vec<String> {
+        let diagnostics = server.diagnostics(path);
+        diagnostics
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(codes(&server, &payments), ["SA104"]);
+    assert!(codes(&server, &orders).is_empty());
+
+    let mut text = server.open_from_disk(&orders, 1);
+    let change = replace(&mut text, "nul\n", "nullable=True)\n");
+    server.change(&orders, 2, change);
+    server.settle().await;
+    assert_eq!(codes(&server, &payments), ["SA104"]);
+    assert!(codes(&server, &orders).is_empty());
+
+    // Open again, as the next keystroke of a retyped argument leaves it.
+    let change = replace(&mut text, "nullable=True)\n", "nullable=Tr\n");
+    server.change(&orders, 3, change);
+    server.settle().await;
+    assert_eq!(codes(&server, &payments), ["SA104"]);
+    assert!(codes(&server, &orders).is_empty());
+
+    // Without the classes after it, the payments would name nothing.
+    let change = replace(&mut text, "nullable=Tr\n", "nullable=True)\n");
+    server.change(&orders, 4, change);
+    let cut = text.find("\nclass Invoice").unwrap();
+    let range = lsp_range(&text, cut, text.len(), "utf-16");
+    text.truncate(cut);
+    server.change(&orders, 5, json!([{"range": range, "text": ""}]));
+    server.settle().await;
+    let mut missing = codes(&server, &payments);
+    missing.sort();
+    assert_eq!(missing, ["SA104", "SA201", "SA202", "SA202"]);
+    assert!(server.shutdown().await);
+}

@@ -195,11 +195,11 @@ fn errors_hide_definitions(root: Node, source: &str) -> bool {
     let mut pending = vec![(root, false)];
     while let Some((node, in_error)) = pending.pop() {
         let in_error = in_error || node.is_error();
-        if in_error && is_definition_piece(node, source) {
-            return true;
-        }
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
+            if in_error && is_definition_piece(node, child, source) {
+                return true;
+            }
             if in_error || child.has_error() {
                 pending.push((child, in_error));
             }
@@ -208,15 +208,14 @@ fn errors_hide_definitions(root: Node, source: &str) -> bool {
     false
 }
 
-/// Inside an error node: the `class` keyword of no class definition
-/// (error recovery may read it as a name), or the name `Table` (also of
-/// `sa.Table`).
-fn is_definition_piece(node: Node, source: &str) -> bool {
-    match node.kind() {
-        "class" => node
-            .parent()
-            .is_none_or(|parent| parent.kind() != "class_definition"),
-        "identifier" => matches!(node_text(node, source), "class" | "Table"),
+/// A child inside an error node that begins a definition: the `class`
+/// keyword of no class definition (error recovery may also read it as a
+/// name), or the name `Table` (also of `sa.Table`). The parent is passed:
+/// `Node::parent` searches down from the root.
+fn is_definition_piece(parent: Node, child: Node, source: &str) -> bool {
+    match child.kind() {
+        "class" => parent.kind() != "class_definition",
+        "identifier" => matches!(node_text(child, source), "class" | "Table"),
         _ => false,
     }
 }
@@ -541,11 +540,6 @@ fn read_class(
     class
 }
 
-/// The ancestors of `node` below the module, outermost first.
-///
-/// Walked down from the root: `Node::parent` searches down from the root
-/// on every call, scanning every top-level statement, so walking up costs
-/// that scan once per level.
 /// Whether error recovery hid some of a class's statements: its body is
 /// gone, or the class or its body holds statements in pieces. An error
 /// inside one statement (a string still open in a call) hides nothing:
@@ -567,6 +561,11 @@ fn members_hidden(class: Node) -> bool {
     body.is_error() || in_pieces(class) || in_pieces(body)
 }
 
+/// The ancestors of `node` below the module, outermost first.
+///
+/// Walked down from the root: `Node::parent` searches down from the root
+/// on every call, scanning every top-level statement, so walking up costs
+/// that scan once per level.
 fn ancestors<'tree>(root: Node<'tree>, node: Node<'tree>) -> impl Iterator<Item = Node<'tree>> {
     let mut current = root;
     std::iter::from_fn(move || {

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use crate::config::Dialect;
 use crate::diagnostic::Diagnostic;
 use crate::facts::FileFacts;
-use crate::graph::{self, Graph, LinkOptions};
-use crate::rules::{self, Context};
+use crate::graph::{self, Graph, LinkOptions, OptionEdit};
+use crate::rules::{self, Context, RULES};
+use crate::shift;
 use crate::suppress;
 use crate::text::LineIndex;
 
@@ -80,6 +81,76 @@ pub fn find(
     let context = Context::new(graph, texts, dialect);
     let mut diagnostics = rules::run(&context, |_| true);
     diagnostics.retain(|d| enabled(d.location.file, d.code));
+    in_order(&mut diagnostics);
+    diagnostics
+}
+
+/// The findings of a graph patched after an edit of options (see
+/// [`graph::patched`]), from those of the graph before it: the rules that
+/// read an edited option, or whose findings lie on an edited call, run
+/// again; the others' findings move with the text. Equal to [`find`] on
+/// the patched graph, which it falls back to when a finding cannot move.
+pub fn find_after_option_edit(
+    graph: &Graph,
+    texts: &[&str],
+    dialect: Dialect,
+    enabled: impl Fn(usize, &str) -> bool,
+    previous: &[Diagnostic],
+    edit: &OptionEdit,
+) -> Vec<Diagnostic> {
+    let on_an_edited_call = |finding: &Diagnostic| {
+        let touches = |range: crate::text::TextRange| {
+            edit.calls
+                .iter()
+                .any(|call| range.start <= call.end && call.start <= range.end)
+        };
+        std::iter::once(finding.location)
+            .chain(finding.related.iter().map(|r| r.location))
+            .filter(|location| location.file == edit.file)
+            .map(|location| location.range)
+            .chain(
+                finding
+                    .fixes
+                    .iter()
+                    .flat_map(|fix| &fix.edits)
+                    .filter(|e| e.file == edit.file)
+                    .map(|e| e.range),
+            )
+            .any(touches)
+    };
+    let again: Vec<&str> = RULES
+        .iter()
+        .filter(|rule| {
+            edit.names
+                .as_ref()
+                .is_none_or(|names| rule.reads.any_of(names))
+                || previous
+                    .iter()
+                    .any(|f| f.code == rule.code && on_an_edited_call(f))
+        })
+        .map(|rule| rule.code)
+        .collect();
+    let mut diagnostics = Vec::with_capacity(previous.len());
+    for finding in previous.iter().filter(|f| !again.contains(&f.code)) {
+        let mut moved = finding.clone();
+        if !shift::shift_diagnostic(&mut moved, edit.file, &edit.change) {
+            return find(graph, texts, dialect, enabled);
+        }
+        diagnostics.push(moved);
+    }
+    let context = Context::new(graph, texts, dialect);
+    let found = rules::run(&context, |code| again.contains(&code));
+    diagnostics.extend(
+        found
+            .into_iter()
+            .filter(|d| enabled(d.location.file, d.code)),
+    );
+    in_order(&mut diagnostics);
+    diagnostics
+}
+
+/// Orders findings by place, keeping one per place and rule.
+fn in_order(diagnostics: &mut Vec<Diagnostic>) {
     // One diagnostic per place: a mixin's relationship applied to several
     // classes is one line of code.
     diagnostics.sort_by(|a, b| {
@@ -91,5 +162,4 @@ pub fn find(
         ))
     });
     diagnostics.dedup_by(|a, b| a.code == b.code && a.location == b.location);
-    diagnostics
 }

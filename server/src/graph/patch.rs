@@ -80,6 +80,23 @@ const COLUMN_OPTIONS: &[&str] = &[
     "sort_order",
 ];
 
+/// What a patched edit changed, for the rules to know which of them to run
+/// again (see `analysis::find_after_option_edit`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionEdit {
+    pub file: FileId,
+    /// The change from the old text to the new one, placed as the patch
+    /// placed it.
+    pub change: TextChange,
+    /// The names of the options added, removed or given another value (a
+    /// half-typed name too); None when a call changed otherwise (a
+    /// positional argument, a `**` splat), which any rule may read.
+    pub names: Option<Vec<String>>,
+    /// In the old text, the relationships, columns and keys whose calls
+    /// changed: a finding there may have been made from their text.
+    pub calls: Vec<TextRange>,
+}
+
 /// The graph linked from the workspace with file `file`'s facts `old`
 /// (of text `texts.0`) replaced by `new` (of text `texts.1`), when the one
 /// change between the texts lies inside the value of an option listed
@@ -88,14 +105,15 @@ const COLUMN_OPTIONS: &[&str] = &[
 /// workspace must be linked again. The graph patched is the copy `copy`
 /// makes, which it makes only once the change is known to be patchable (a
 /// copy costs more than the check); `copy` may bring the copy's positions
-/// up to date with the texts (see [`move_file`]), or give up.
+/// up to date with the texts (see [`move_file`]), or give up. With the
+/// graph comes what the edit changed.
 pub fn patched(
     file: FileId,
     old: &FileFacts,
     new: &Arc<FileFacts>,
     texts: (&str, &str),
     copy: impl FnOnce() -> Option<Graph>,
-) -> Option<Graph> {
+) -> Option<(Graph, OptionEdit)> {
     let mut pairs = Pairs::default();
     pairs.file(old, new)?;
     let change = TextChange::between(texts.0, texts.1);
@@ -106,7 +124,14 @@ pub fn patched(
     };
     let mut patched = copy()?;
     replace_facts(&mut patched, file, new, &pairs, |range| change.span(range))?;
-    Some(patched)
+    let (names, calls) = pairs.edited_options(texts);
+    let edit = OptionEdit {
+        file,
+        change,
+        names,
+        calls,
+    };
+    Some((patched, edit))
 }
 
 /// Puts the facts `moved` of file `file` in the graph in place of those it
@@ -394,6 +419,21 @@ struct Pairs<'a> {
     foreign_keys: HashMap<*const ForeignKeyFacts, Arc<ForeignKeyFacts>>,
     /// The keyword lists holding options, old and new.
     keywords: Vec<(Holder, &'a [Keyword], &'a [Keyword])>,
+    /// Every call holding options, old and new.
+    calls: Vec<CallPair<'a>>,
+}
+
+/// A relationship, backref, column or key call, old and new, with where
+/// it is in the old text.
+struct CallPair<'a> {
+    range: TextRange,
+    /// The options as the rules read them (a relationship's keywords also
+    /// come from SQLModel's `sa_relationship_kwargs`).
+    keywords: (&'a [Keyword], &'a [Keyword]),
+    calls: (Option<&'a Call>, Option<&'a Call>),
+    splats: (bool, bool),
+    /// Old ranges of arguments paired on their own: a column's keys.
+    paired_arguments: Vec<TextRange>,
 }
 
 fn same_length<T>(old: &[T], new: &[T]) -> Option<()> {
@@ -420,13 +460,29 @@ impl<'a> Pairs<'a> {
     fn class(&mut self, old: &'a ClassFacts, new: &'a ClassFacts) -> Option<()> {
         self.columns(&old.columns, &new.columns)?;
         same_length(&old.relationships, &new.relationships)?;
-        for (old, new) in old.relationships.iter().zip(&new.relationships) {
+        for (old_relationship, new_relationship) in old.relationships.iter().zip(&new.relationships)
+        {
+            let (old, new) = (old_relationship, new_relationship);
             self.keywords
                 .push((Holder::Relationship, &old.keywords, &new.keywords));
+            self.calls.push(CallPair {
+                range: old.range,
+                keywords: (&old.keywords, &new.keywords),
+                calls: (Some(&old.call), Some(&new.call)),
+                splats: (old.has_splat, new.has_splat),
+                paired_arguments: Vec::new(),
+            });
             match (&old.backref, &new.backref) {
                 (Some(old), Some(new)) => {
                     self.keywords
-                        .push((Holder::Relationship, &old.keywords, &new.keywords))
+                        .push((Holder::Relationship, &old.keywords, &new.keywords));
+                    self.calls.push(CallPair {
+                        range: old_relationship.range,
+                        keywords: (&old.keywords, &new.keywords),
+                        calls: (old.call.as_deref(), new.call.as_deref()),
+                        splats: (old.has_splat, new.has_splat),
+                        paired_arguments: Vec::new(),
+                    });
                 }
                 (None, None) => {}
                 _ => return None,
@@ -471,6 +527,13 @@ impl<'a> Pairs<'a> {
             self.keywords
                 .push((Holder::Column, &old_call.keywords, &new_call.keywords));
         }
+        self.calls.push(CallPair {
+            range: old.range,
+            keywords: (&[], &[]),
+            calls: (old.call.as_deref(), new.call.as_deref()),
+            splats: (false, false),
+            paired_arguments: old.foreign_keys.iter().map(|key| key.range).collect(),
+        });
         self.columns.insert(Arc::as_ptr(old), new.clone());
         self.foreign_keys(&old.foreign_keys, &new.foreign_keys)
     }
@@ -490,9 +553,66 @@ impl<'a> Pairs<'a> {
                 (None, None) => {}
                 _ => return None,
             }
+            self.calls.push(CallPair {
+                range: old.range,
+                keywords: (&[], &[]),
+                calls: (old.call.as_deref(), new.call.as_deref()),
+                splats: (false, false),
+                paired_arguments: Vec::new(),
+            });
             self.foreign_keys.insert(Arc::as_ptr(old), new.clone());
         }
         Some(())
+    }
+
+    /// The names of the options the edit changed, or None when a call
+    /// changed otherwise; and where the changed calls are in the old text.
+    /// Values compare by their text.
+    fn edited_options(&self, texts: (&str, &str)) -> (Option<Vec<String>>, Vec<TextRange>) {
+        let mut names = Some(Vec::new());
+        let mut ranges = Vec::new();
+        for pair in &self.calls {
+            let mut changed = differing_options(pair.keywords, texts);
+            let mut other_change = pair.splats.0 != pair.splats.1;
+            // A key changed inside a column's call: the key's own pair
+            // names its options; the column's call changed all the same.
+            let mut paired_argument_changed = false;
+            match pair.calls {
+                (Some(old), Some(new)) => {
+                    changed.extend(differing_options((&old.keywords, &new.keywords), texts));
+                    other_change |=
+                        old.has_splat != new.has_splat || old.args.len() != new.args.len();
+                    for (old, new) in old.args.iter().zip(&new.args) {
+                        if text_of(texts.0, old.range) == text_of(texts.1, new.range) {
+                            continue;
+                        }
+                        if pair.paired_arguments.contains(&old.range) {
+                            paired_argument_changed = true;
+                        } else {
+                            other_change = true;
+                        }
+                    }
+                }
+                (None, None) => {}
+                _ => other_change = true,
+            }
+            if changed.is_empty() && !other_change && !paired_argument_changed {
+                continue;
+            }
+            ranges.push(pair.range);
+            match (&mut names, other_change) {
+                (_, true) => names = None,
+                (Some(names), false) => names.extend(changed),
+                (None, false) => {}
+            }
+        }
+        if let Some(names) = &mut names {
+            names.sort_unstable();
+            names.dedup();
+        }
+        // A backref's call lies in its relationship's.
+        ranges.dedup();
+        (names, ranges)
     }
 
     /// Whether the innermost option holding the changed text, in the old
@@ -533,6 +653,35 @@ impl<'a> Pairs<'a> {
             && old.name_range == new.name_range
             && new.value.range.contains_range(new_span)
     }
+}
+
+fn text_of(text: &str, range: TextRange) -> &str {
+    text.get(range.start()..range.end()).unwrap_or_default()
+}
+
+/// The names of the options written in one list and not the other, or
+/// with another value (by text).
+fn differing_options(keywords: (&[Keyword], &[Keyword]), texts: (&str, &str)) -> Vec<String> {
+    fn written<'a>(keywords: &'a [Keyword], text: &'a str) -> Vec<(&'a str, &'a str)> {
+        let mut written: Vec<(&str, &str)> = keywords
+            .iter()
+            .map(|k| (k.name.as_str(), text_of(text, k.value.range)))
+            .collect();
+        written.sort_unstable();
+        written
+    }
+    let (old, new) = (written(keywords.0, texts.0), written(keywords.1, texts.1));
+    let mut names: Vec<String> = old
+        .iter()
+        .filter(|k| !new.contains(k))
+        .chain(new.iter().filter(|k| !old.contains(k)))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    // The same option written twice with the same value, once more or less.
+    if old.len() != new.len() && names.is_empty() {
+        names.extend(old.iter().chain(&new).map(|(name, _)| name.to_string()));
+    }
+    names
 }
 
 #[cfg(test)]

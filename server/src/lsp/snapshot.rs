@@ -19,7 +19,7 @@ use crate::analysis;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::facts::{self, FileFacts};
-use crate::graph::{self, FileId, Graph, LinkOptions};
+use crate::graph::{self, FileId, Graph, LinkOptions, OptionEdit};
 use crate::shift;
 use crate::syntax;
 use crate::text::{TextChange, TextRange};
@@ -256,9 +256,17 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
             let diagnostics = analysis::unsuppressed(&findings, &texts);
             (graph, moves, findings, diagnostics)
         }
-        (None, Some(graph)) => {
+        (None, Some((graph, edit))) => {
             let config = &snapshot.config;
-            let findings = analysis::find(&graph, &texts, config.dialect, enabled(config, &files));
+            let previous = previous.map_or(&[][..], |previous| &previous.findings);
+            let findings = analysis::find_after_option_edit(
+                &graph,
+                &texts,
+                config.dialect,
+                enabled(config, &files),
+                previous,
+                &edit,
+            );
             let diagnostics = analysis::unsuppressed(&findings, &texts);
             (
                 Arc::new(graph),
@@ -305,7 +313,7 @@ fn patch_previous(
     previous: &ProjectAnalysis,
     config: &Config,
     files: &[AnalyzedFile],
-) -> Option<Graph> {
+) -> Option<(Graph, OptionEdit)> {
     if previous.files.len() != files.len() || !previous.config.analyses_alike(config) {
         return None;
     }

@@ -95,6 +95,30 @@ pub struct Rule {
     /// The rule file's source; its leading `//!` lines are the documentation.
     source: &'static str,
     pub check: fn(&Context, &mut Vec<Diagnostic>),
+    /// The options its findings depend on (each rule file's `READS`).
+    pub reads: Reads,
+}
+
+/// The call options a rule's findings depend on, among those an edit may
+/// change without the workspace being linked again (see `graph::patched`):
+/// after such an edit, only the rules that read an edited option run again.
+pub enum Reads {
+    /// Any option: the cascade rules read most of them, and cost little.
+    Any,
+    /// These options of `relationship()`, `backref()`, `Column()`,
+    /// `mapped_column()` and `ForeignKey()`, read from the calls or from
+    /// what the graph derives of them: a relationship's cascade set, a
+    /// column's nullability and uniqueness, a key's actions.
+    Only(&'static [&'static str]),
+}
+
+impl Reads {
+    pub fn any_of(&self, names: &[String]) -> bool {
+        match self {
+            Reads::Any => true,
+            Reads::Only(read) => names.iter().any(|name| read.contains(&name.as_str())),
+        }
+    }
 }
 
 impl Rule {
@@ -169,6 +193,7 @@ macro_rules! rule {
             fixable: $fixable,
             source: include_str!(concat!(stringify!($module), ".rs")),
             check: $module::check,
+            reads: $module::READS,
         }
     };
 }

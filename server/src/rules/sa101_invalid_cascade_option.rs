@@ -25,9 +25,12 @@
 //! ```
 
 use super::support::{cascade_anchor, closest, diagnostic, fix, replace_string, safe};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::graph::split_cascade;
+
+/// Cascade rules read most options and cost little: they run after any edit.
+pub const READS: Reads = Reads::Any;
 
 const VALID: &[&str] = &[
     "save-update",

@@ -31,9 +31,12 @@
 use super::support::{
     cascade_anchor, diagnostic, fix, move_cascade_to_partner, related, safe, set_keyword, unsafe_,
 };
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::graph::Direction;
+
+/// Cascade rules read most options and cost little: they run after any edit.
+pub const READS: Reads = Reads::Any;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

@@ -22,8 +22,11 @@
 //! ```
 
 use super::support::{diagnostic, fix, safe, set_keyword};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
+
+/// Cascade rules read most options and cost little: they run after any edit.
+pub const READS: Reads = Reads::Any;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

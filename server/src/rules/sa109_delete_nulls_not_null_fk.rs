@@ -39,8 +39,11 @@ use super::support::{
     backref_with_keywords, diagnostic, fix, ondelete, one_to_many, passive_deletes, quote_in,
     related, remove_keyword, safe, set_keywords,
 };
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
+
+/// Cascade rules read most options and cost little: they run after any edit.
+pub const READS: Reads = Reads::Any;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

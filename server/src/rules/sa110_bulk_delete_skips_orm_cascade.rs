@@ -31,12 +31,15 @@
 use super::support::{
     add_keyword, diagnostic, fix, ondelete, one_to_many, quote_of, related, safe, set_keyword,
 };
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::facts::Construct;
 use crate::graph::resolve::{Resolver, Symbol};
 use crate::graph::{ClassId, Location};
 use crate::syntax::expr::{Expr, ExprKind};
+
+/// Cascade rules read most options and cost little: they run after any edit.
+pub const READS: Reads = Reads::Any;
 
 /// The class a bulk delete removes rows of, as written.
 fn deleted_class(construct: Option<Construct>, callee: &Expr, call: &Expr) -> Option<Expr> {

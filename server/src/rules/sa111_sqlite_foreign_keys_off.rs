@@ -29,11 +29,14 @@
 //! ```
 
 use super::support::{diagnostic, fix, related, safe};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::{Diagnostic, Edit};
 use crate::facts::{Construct, Setting};
 use crate::graph::Location;
 use crate::text::TextRange;
+
+/// Cascade rules read most options and cost little: they run after any edit.
+pub const READS: Reads = Reads::Any;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

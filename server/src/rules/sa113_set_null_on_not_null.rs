@@ -23,9 +23,12 @@
 //! ```
 
 use super::support::{diagnostic, fix, replace_string, safe, unsafe_};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
+
+/// Cascade rules read most options and cost little: they run after any edit.
+pub const READS: Reads = Reads::Any;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

@@ -23,9 +23,12 @@
 //! ```
 
 use super::support::{closest, diagnostic, fix, replace_string, safe};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
+
+/// Cascade rules read most options and cost little: they run after any edit.
+pub const READS: Reads = Reads::Any;
 
 const ACTIONS: &[&str] = &[
     "CASCADE",

@@ -24,9 +24,12 @@
 //! ```
 
 use super::support::{cascade_anchor, diagnostic, fix, related, remove_keyword, safe};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::graph::Direction;
+
+/// Cascade rules read most options and cost little: they run after any edit.
+pub const READS: Reads = Reads::Any;
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

@@ -28,11 +28,14 @@
 //! ```
 
 use super::support::{closest, diagnostic, fix, related, replace_string, unsafe_};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::facts::ForeignKeyTarget;
 use crate::graph::{ForeignKeyResolution, ScopeId, TableId};
 use std::collections::HashMap;
+
+/// No option an edit may change without a new link.
+pub const READS: Reads = Reads::Only(&[]);
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

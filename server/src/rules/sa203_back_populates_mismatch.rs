@@ -44,11 +44,14 @@ use super::support::{
     diagnostic, fix, in_same_hierarchy, is_python_identifier, related, replace_string, safe,
     unsafe_,
 };
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::{Diagnostic, Edit};
 use crate::facts::Setting;
 use crate::graph::{AttributeKind, ClassId, Direction, Graph, Relationship, RelationshipId};
 use crate::text::TextRange;
+
+/// No option an edit may change without a new link.
+pub const READS: Reads = Reads::Only(&[]);
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

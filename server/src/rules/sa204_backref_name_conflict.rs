@@ -37,10 +37,13 @@
 //! ```
 
 use super::support::{add_keyword, diagnostic, fix, in_same_hierarchy, quote_of, related, unsafe_};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::graph::AttributeKind;
 use crate::text::TextRange;
+
+/// No option an edit may change without a new link.
+pub const READS: Reads = Reads::Only(&[]);
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

@@ -36,9 +36,12 @@
 //! `billing_address`); picking among the others is a guess, so they are unsafe.
 
 use super::support::{diagnostic, fix, related, safe, set_keyword, unsafe_};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::graph::{ForeignKeyId, Graph, JoinProblem, RelationshipId};
+
+/// No option an edit may change without a new link.
+pub const READS: Reads = Reads::Only(&[]);
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

@@ -42,10 +42,13 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 
 use super::support::{add_keyword, diagnostic, fix, quote_of, related, safe, set_keyword, unsafe_};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
 use crate::graph::{Direction, Graph, RelationshipId, TableId};
+
+/// The options this rule reads (see `Reads`).
+pub const READS: Reads = Reads::Only(&["overlaps"]);
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

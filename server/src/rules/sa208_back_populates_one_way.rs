@@ -36,10 +36,13 @@ use super::support::{
     add_keyword, diagnostic, fix, in_same_hierarchy, quote_of, related, replace_string, safe,
     unsafe_,
 };
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
 use crate::graph::{AttributeKind, TableId};
+
+/// No option an edit may change without a new link.
+pub const READS: Reads = Reads::Only(&[]);
 
 /// Whether two relationships write the same columns, in any order.
 fn same_columns(own: &[(TableId, String)], other: &[(TableId, String)]) -> bool {

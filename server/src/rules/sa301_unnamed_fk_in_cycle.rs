@@ -37,11 +37,14 @@
 use super::support::{
     add_keyword, diagnostic, fix, quote_of, related, safe, string_literal, unsafe_,
 };
-use super::Context;
+use super::{Context, Reads};
 use crate::config::Dialect;
 use crate::diagnostic::Diagnostic;
 use crate::facts::ForeignKeyKind;
 use crate::graph::{cycle_places, cycles_of, ForeignKeyId, Graph};
+
+/// No option an edit may change without a new link.
+pub const READS: Reads = Reads::Only(&[]);
 
 /// A name SQLAlchemy's default convention would not produce, and that fits
 /// PostgreSQL's 63 characters.

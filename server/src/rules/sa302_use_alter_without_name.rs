@@ -24,9 +24,12 @@
 
 use super::sa301_unnamed_fk_in_cycle::suggested_name;
 use super::support::{add_keyword, diagnostic, fix, quote_of, safe, string_literal};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::graph::EffectiveName;
+
+/// No option an edit may change without a new link.
+pub const READS: Reads = Reads::Only(&[]);
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

@@ -33,10 +33,13 @@
 use std::collections::BTreeMap;
 
 use super::support::{diagnostic, related};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::facts::ForeignKeyKind;
 use crate::graph::{ForeignKeyId, ForeignKeyResolution, Graph, TableId};
+
+/// The options this rule reads (see `Reads`).
+pub const READS: Reads = Reads::Only(&["unique"]);
 
 /// Column foreign keys of one table that split a composite primary key.
 pub fn split_groups(graph: &Graph) -> Vec<(TableId, Vec<ForeignKeyId>)> {

@@ -30,9 +30,12 @@ use std::collections::BTreeSet;
 
 use super::sa303_composite_fk_split::split_groups;
 use super::support::{add_keyword, diagnostic, fix, related, unsafe_};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::graph::ForeignKeyResolution;
+
+/// The options this rule reads (see `Reads`).
+pub const READS: Reads = Reads::Only(&["unique"]);
 
 /// A unique `Index(...)` declared apart from the table
 /// (`Index("ix", Country.iso_code, unique=True)`) on exactly these columns.

@@ -21,11 +21,14 @@
 //! A shorter name.
 
 use super::support::{diagnostic, fix, replace_string, unsafe_};
-use super::Context;
+use super::{Context, Reads};
 use crate::config::Dialect;
 use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
 use crate::graph::EffectiveName;
+
+/// No option an edit may change without a new link.
+pub const READS: Reads = Reads::Only(&[]);
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

@@ -32,9 +32,12 @@
 
 use super::flush_order::{post_update, preferred_break};
 use super::support::{diagnostic, fix, related, safe, set_keyword};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
 use crate::graph::{Direction, ForeignKeyId};
+
+/// The post-update flags, and the nullability the row-dependency cycles read.
+pub const READS: Reads = Reads::Only(&["post_update", "nullable"]);
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

@@ -26,8 +26,11 @@
 //! ```
 
 use super::support::{diagnostic, fix, remove_keyword, safe};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
+
+/// The post-update flags, and the nullability the row-dependency cycles read.
+pub const READS: Reads = Reads::Only(&["post_update", "nullable"]);
 
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;

@@ -28,8 +28,17 @@
 //! ```
 
 use super::support::{add_keyword, diagnostic, fix, quote_of, related, safe};
-use super::Context;
+use super::{Context, Reads};
 use crate::diagnostic::Diagnostic;
+
+/// The options this rule reads (see `Reads`).
+pub const READS: Reads = Reads::Only(&[
+    "autoincrement",
+    "default",
+    "insert_default",
+    "server_default",
+    "nullable",
+]);
 
 const INTEGER_TYPES: &[&str] = &[
     "Integer",

@@ -52,7 +52,7 @@ fn patch(from: &str, to: &str) -> (Graph, Option<Graph>, String) {
     assert_ne!(new_text, MODELS, "{from:?} is in the models");
     let new = facts_of(&new_text);
     let result = patched(0, &old, &new, (MODELS, &new_text), || Some(graph.clone()));
-    (graph, result, new_text)
+    (graph, result.map(|(graph, _)| graph), new_text)
 }
 
 /// The patched graph is the one linked from the new text.
@@ -200,7 +200,7 @@ fn a_patch_copies_only_the_chunks_holding_the_edited_files_entities() {
     let graph = link(vec![old.clone(), other], &LinkOptions::default());
     let new_text = MODELS.replacen(r#"cascade="all""#, r#"cascade="merge""#, 1);
     let new = facts_of(&new_text);
-    let patched = patched(0, &old, &new, (MODELS, &new_text), || Some(graph.clone()))
+    let (patched, _) = patched(0, &old, &new, (MODELS, &new_text), || Some(graph.clone()))
         .expect("a cascade value is patched");
     /// Per entity: whether the patched list shares it, and whether its
     /// chunk holds none of the edited file's entities.
@@ -242,7 +242,8 @@ fn type_into_models(before: &str, typed: &str) -> Vec<bool> {
         let mut new_text = text.clone();
         new_text.insert(at + offset, ch);
         let new = facts_of(&new_text);
-        let result = patched(0, &facts, &new, (&text, &new_text), || Some(graph.clone()));
+        let result = patched(0, &facts, &new, (&text, &new_text), || Some(graph.clone()))
+            .map(|(graph, _)| graph);
         patched_states.push(result.is_some());
         graph = match result {
             Some(patched) => {
@@ -315,4 +316,66 @@ fn linked_states<'t>(states: &[bool], typed: &'t str) -> Vec<&'t str> {
         .filter(|(patched, _)| !**patched)
         .map(|(_, typed_length)| &typed[..typed_length])
         .collect()
+}
+
+/// What a patched edit tells the rules: the options it changed, and where
+/// their calls are in the old text.
+fn option_edit(from: &str, to: &str) -> Option<(Option<Vec<String>>, Vec<&'static str>)> {
+    let old = facts_of(MODELS);
+    let graph = link(vec![old.clone()], &LinkOptions::default());
+    let new_text = MODELS.replacen(from, to, 1);
+    let new = facts_of(&new_text);
+    let (_, edit) = patched(0, &old, &new, (MODELS, &new_text), || Some(graph.clone()))?;
+    let calls = edit
+        .calls
+        .iter()
+        .map(|range| &MODELS[range.start()..range.end()])
+        .collect();
+    Some((edit.names, calls))
+}
+
+#[test]
+fn a_patch_names_the_options_it_changed_and_their_calls() {
+    let children = "relationship(\n        \"Child\", back_populates=\"parent\", cascade=\"all\", passive_deletes=True\n    )";
+    assert_eq!(
+        option_edit(
+            r#"cascade="all", passive"#,
+            r#"cascade="all, delete-orphan", passive"#
+        ),
+        Some((Some(vec!["cascade".to_string()]), vec![children]))
+    );
+    // Typing a keyword: its half-typed name is another positional argument.
+    assert_eq!(
+        option_edit("passive_deletes=True\n", "passive_deletes=True, post\n"),
+        Some((None, vec![children]))
+    );
+    assert_eq!(
+        option_edit(
+            "passive_deletes=True\n",
+            "passive_deletes=True, post_update=True\n"
+        ),
+        Some((Some(vec!["post_update".to_string()]), vec![children]))
+    );
+    // An option of a backref's call (the `backref=` value changes with
+    // it), and one of a key's.
+    assert_eq!(
+        option_edit(
+            r#"backref("notes", cascade="all")"#,
+            r#"backref("notes", cascade="none")"#
+        ),
+        Some((
+            Some(vec!["backref".to_string(), "cascade".to_string()]),
+            vec![r#"relationship("Parent", backref=backref("notes", cascade="all"))"#]
+        ))
+    );
+    assert_eq!(
+        option_edit(r#"ondelete="CASCADE""#, r#"ondelete="SET NULL""#),
+        Some((
+            Some(vec!["ondelete".to_string()]),
+            vec![
+                r#"Column(Integer, ForeignKey("parent.id", ondelete="CASCADE"))"#,
+                r#"ForeignKey("parent.id", ondelete="CASCADE")"#
+            ]
+        ))
+    );
 }

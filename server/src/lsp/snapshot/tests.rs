@@ -433,7 +433,7 @@ fn patching_the_previous_graph_equals_analysing_again() {
 /// closing parenthesis of its first two relationship calls, its first
 /// column call and its first foreign key call, each with the keywords to
 /// type there: one the linker does not read, and one it reads.
-fn keyword_typing_places(facts: &FileFacts, text: &str) -> Vec<(usize, [&'static str; 2])> {
+fn keyword_typing_places(facts: &FileFacts, text: &str) -> Vec<(usize, &'static [&'static str])> {
     let end = |call: &crate::syntax::expr::Call| {
         let end = call.arguments_range.end();
         (end > 0 && text.as_bytes().get(end - 1) == Some(&b')')).then_some(end - 1)
@@ -446,23 +446,42 @@ fn keyword_typing_places(facts: &FileFacts, text: &str) -> Vec<(usize, [&'static
         .clone()
         .flat_map(|column| &column.foreign_keys)
         .filter_map(|key| key.call.as_deref());
-    let mut places: Vec<(usize, [&str; 2])> = classes()
+    // Each option some rule reads, and one the linker reads.
+    let relationship_options: &[&str] = &[
+        ", cascade=\"all, delete\"",
+        ", viewonly=True",
+        ", post_update=True",
+        ", passive_deletes=True",
+        ", overlaps=\"parent\"",
+    ];
+    let mut places: Vec<(usize, &[&str])> = classes()
         .flat_map(|class| &class.relationships)
         .filter_map(|relationship| end(&relationship.call))
-        .take(2)
-        .map(|at| (at, [", cascade=\"all, delete\"", ", viewonly=True"]))
+        .take(3)
+        .map(|at| (at, relationship_options))
         .collect();
     places.extend(
         columns
             .filter_map(|column| column.call.as_deref().and_then(end))
             .take(1)
-            .map(|at| (at, [", nullable=False", ", primary_key=True"])),
+            .map(|at| {
+                let options: &[&str] = &[
+                    ", nullable=False",
+                    ", primary_key=True",
+                    ", unique=True",
+                    ", autoincrement=False",
+                ];
+                (at, options)
+            }),
     );
-    places.extend(
-        keys.filter_map(end)
-            .take(1)
-            .map(|at| (at, [", ondelete=\"CASCADE\"", ", name=\"fk_typed\""])),
-    );
+    places.extend(keys.filter_map(end).take(1).map(|at| {
+        let options: &[&str] = &[
+            ", ondelete=\"CASCADE\"",
+            ", name=\"fk_typed\"",
+            ", onupdate=\"SET NULL\"",
+        ];
+        (at, options)
+    }));
     places.sort_unstable();
     places.dedup_by_key(|(at, _)| *at);
     places
@@ -471,9 +490,10 @@ fn keyword_typing_places(facts: &FileFacts, text: &str) -> Vec<(usize, [&'static
 /// Types keyword arguments into relationship, column and foreign key calls
 /// one character at a time, each state analysed from the previous one's
 /// analysis and afresh; how many states were patched, and how many linked
-/// again. The keywords alternate between one the linker does not read
-/// (`cascade`, `nullable`, `ondelete`) and one it does (`viewonly`,
-/// `primary_key`, `name`).
+/// again. The keywords take turns: options the linker does not read but
+/// rules do (`cascade`, `post_update`, `passive_deletes`, `overlaps`,
+/// `nullable`, `unique`, `autoincrement`, `ondelete`, `onupdate`), and ones
+/// the linker reads (`viewonly`, `primary_key`, `name`).
 fn compare_keyword_typing(root: &Path) -> (usize, usize) {
     let (mut patched_count, mut linked_count) = (0, 0);
     let (files, config, first) = analyse_workspace(root);
@@ -485,7 +505,7 @@ fn compare_keyword_typing(root: &Path) -> (usize, usize) {
         // A few calls of each file: typing costs two analyses a character.
         let places = keyword_typing_places(&first.files[index].facts, text);
         for (nth, (end, keywords)) in places.into_iter().enumerate() {
-            let typed = keywords[(nth + edited) % 2];
+            let typed = keywords[(nth + edited) % keywords.len()];
             let mut previous = first.clone();
             let mut current = text.clone();
             let mut tree = syntax::parse(text);

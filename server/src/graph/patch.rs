@@ -434,7 +434,15 @@ struct CallPair<'a> {
     splats: (bool, bool),
     /// Old ranges of arguments paired on their own: a column's keys.
     paired_arguments: Vec<TextRange>,
+    /// A relationship's or backref's call: its arguments after the first
+    /// count as one option, [`POSITIONAL`].
+    relationship: bool,
 }
+
+/// The name standing for a relationship's arguments after its first (a
+/// keyword's name while it is typed): only the rules that read any option,
+/// and fixes of the call itself, read them.
+pub const POSITIONAL: &str = "(positional)";
 
 fn same_length<T>(old: &[T], new: &[T]) -> Option<()> {
     (old.len() == new.len()).then_some(())
@@ -471,6 +479,7 @@ impl<'a> Pairs<'a> {
                 calls: (Some(&old.call), Some(&new.call)),
                 splats: (old.has_splat, new.has_splat),
                 paired_arguments: Vec::new(),
+                relationship: true,
             });
             match (&old.backref, &new.backref) {
                 (Some(old), Some(new)) => {
@@ -482,6 +491,7 @@ impl<'a> Pairs<'a> {
                         calls: (old.call.as_deref(), new.call.as_deref()),
                         splats: (old.has_splat, new.has_splat),
                         paired_arguments: Vec::new(),
+                        relationship: true,
                     });
                 }
                 (None, None) => {}
@@ -533,6 +543,7 @@ impl<'a> Pairs<'a> {
             calls: (old.call.as_deref(), new.call.as_deref()),
             splats: (false, false),
             paired_arguments: old.foreign_keys.iter().map(|key| key.range).collect(),
+            relationship: false,
         });
         self.columns.insert(Arc::as_ptr(old), new.clone());
         self.foreign_keys(&old.foreign_keys, &new.foreign_keys)
@@ -559,6 +570,7 @@ impl<'a> Pairs<'a> {
                 calls: (old.call.as_deref(), new.call.as_deref()),
                 splats: (false, false),
                 paired_arguments: Vec::new(),
+                relationship: false,
             });
             self.foreign_keys.insert(Arc::as_ptr(old), new.clone());
         }
@@ -580,14 +592,22 @@ impl<'a> Pairs<'a> {
             match pair.calls {
                 (Some(old), Some(new)) => {
                     changed.extend(differing_options((&old.keywords, &new.keywords), texts));
-                    other_change |=
-                        old.has_splat != new.has_splat || old.args.len() != new.args.len();
-                    for (old, new) in old.args.iter().zip(&new.args) {
+                    // A relationship's first argument is its target, which
+                    // the linker reads: it never changes in a patch.
+                    let positional_only = pair.relationship && !old.args.is_empty();
+                    other_change |= old.has_splat != new.has_splat
+                        || (old.args.len() != new.args.len() && !positional_only);
+                    if old.args.len() != new.args.len() && positional_only {
+                        changed.push(POSITIONAL.to_string());
+                    }
+                    for (index, (old, new)) in old.args.iter().zip(&new.args).enumerate() {
                         if text_of(texts.0, old.range) == text_of(texts.1, new.range) {
                             continue;
                         }
                         if pair.paired_arguments.contains(&old.range) {
                             paired_argument_changed = true;
+                        } else if positional_only && index > 0 {
+                            changed.push(POSITIONAL.to_string());
                         } else {
                             other_change = true;
                         }

@@ -347,7 +347,7 @@ fn a_patch_names_the_options_it_changed_and_their_calls() {
     // Typing a keyword: its half-typed name is another positional argument.
     assert_eq!(
         option_edit("passive_deletes=True\n", "passive_deletes=True, post\n"),
-        Some((None, vec![children]))
+        Some((Some(vec![super::POSITIONAL.to_string()]), vec![children]))
     );
     assert_eq!(
         option_edit(

@@ -361,3 +361,41 @@ fn the_facts_cache_follows_file_changes() {
     .unwrap();
     assert_eq!(run(dir.path(), &["check"]).status.code(), Some(0));
 }
+
+#[test]
+fn a_syntax_error_that_hides_definitions_is_named() {
+    let fixture = "fixtures/regressions/sa201_sa202_definitions_behind_an_open_bracket";
+    let read = |name: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests")
+                .join(fixture)
+                .join(name),
+        )
+        .unwrap()
+    };
+    let (base, orders, payments) = (read("base.py"), read("orders.py"), read("payments.py"));
+    let dir = workspace(&[
+        ("base.py", &base),
+        ("orders.py", &orders),
+        ("payments.py", &payments),
+    ]);
+    let output = run(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "warning: orders.py: a syntax error hides a class or a table from the analysis; \
+         no relationship target or foreign key table is reported missing\n"
+    );
+    assert!(stdout(&output).contains("SA104"), "{}", stdout(&output));
+
+    // Closed, the file hides nothing.
+    let closed = orders.replace("nul\n", "nullable=True)\n");
+    let dir = workspace(&[
+        ("base.py", &base),
+        ("orders.py", &closed),
+        ("payments.py", &payments),
+    ]);
+    let output = run(dir.path(), &["check"]);
+    assert_eq!(stderr(&output), "");
+}

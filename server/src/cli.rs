@@ -286,6 +286,19 @@ fn validate_selectors(list: &Option<Vec<String>>, flag: &str) -> Result<(), Stri
     Ok(())
 }
 
+/// A file whose syntax errors hide a class or a table silences the
+/// "missing" findings of the whole workspace (see
+/// `FileFacts::hides_definitions`): say so, or a check would pass quietly.
+fn warn_of_hidden_definitions(files: &[SourceFile]) {
+    for file in files.iter().filter(|f| f.facts.hides_definitions) {
+        eprintln!(
+            "warning: {}: a syntax error hides a class or a table from the analysis; \
+             no relationship target or foreign key table is reported missing",
+            file.display_path
+        );
+    }
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     if let Err(message) = validate_selectors(&args.select, "--select")
         .and(validate_selectors(&args.ignore, "--ignore"))
@@ -308,6 +321,7 @@ fn check(args: CheckArgs) -> ExitCode {
     for skipped in &workspace.skipped {
         eprintln!("warning: {}: {}", skipped.path, skipped.reason);
     }
+    warn_of_hidden_definitions(&workspace.files);
     for error in &workspace.errors {
         eprintln!("error: {error}");
     }
@@ -426,6 +440,7 @@ fn graph_command(args: GraphArgs) -> ExitCode {
     for skipped in &workspace.skipped {
         eprintln!("warning: {}: {}", skipped.path, skipped.reason);
     }
+    warn_of_hidden_definitions(&workspace.files);
     for error in &workspace.errors {
         eprintln!("error: {error}");
     }
@@ -488,6 +503,7 @@ fn sql_command(args: SqlArgs) -> ExitCode {
     for skipped in &workspace.skipped {
         eprintln!("warning: {}: {}", skipped.path, skipped.reason);
     }
+    warn_of_hidden_definitions(&workspace.files);
     for error in &workspace.errors {
         eprintln!("error: {error}");
     }

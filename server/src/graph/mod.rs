@@ -22,7 +22,7 @@ use crate::text::TextRange;
 
 pub use build::{link, render_convention, LinkOptions};
 pub use entities::Entities;
-pub use patch::{move_file, patched, OptionEdit};
+pub use patch::{move_file, patched, OptionEdit, POSITIONAL};
 pub use resolve::Symbol;
 
 /// Strongly connected components of two or more nodes.

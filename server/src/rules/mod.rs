@@ -104,6 +104,9 @@ pub struct Rule {
 /// after such an edit, only the rules that read an edited option run again.
 pub enum Reads {
     /// Any option: the cascade rules read most of them, and cost little.
+    /// Not a relationship's arguments after its first (a keyword's name
+    /// while it is typed): no rule reads those but to fix that very call,
+    /// and a rule with a finding on an edited call runs again anyway.
     Any,
     /// These options of `relationship()`, `backref()`, `Column()`,
     /// `mapped_column()` and `ForeignKey()`, read from the calls or from
@@ -115,7 +118,7 @@ pub enum Reads {
 impl Reads {
     pub fn any_of(&self, names: &[String]) -> bool {
         match self {
-            Reads::Any => true,
+            Reads::Any => names.iter().any(|name| name != crate::graph::POSITIONAL),
             Reads::Only(read) => names.iter().any(|name| read.contains(&name.as_str())),
         }
     }

@@ -286,16 +286,23 @@ fn validate_selectors(list: &Option<Vec<String>>, flag: &str) -> Result<(), Stri
     Ok(())
 }
 
-/// A file whose syntax errors hide a class or a table silences the
-/// "missing" findings of the whole workspace (see
-/// `FileFacts::hides_definitions`): say so, or a check would pass quietly.
-fn warn_of_hidden_definitions(files: &[SourceFile]) {
-    for file in files.iter().filter(|f| f.facts.hides_definitions) {
+/// What loading the workspace has to say: files skipped, files whose
+/// syntax errors hide a class or a table (which silences the "missing"
+/// findings of the whole workspace, see `FileFacts::hides_definitions`, so
+/// a check must not pass quietly), and errors.
+fn print_load_messages(workspace: &Workspace) {
+    for skipped in &workspace.skipped {
+        eprintln!("warning: {}: {}", skipped.path, skipped.reason);
+    }
+    for file in workspace.files.iter().filter(|f| f.facts.hides_definitions) {
         eprintln!(
             "warning: {}: a syntax error hides a class or a table from the analysis; \
              no relationship target or foreign key table is reported missing",
             file.display_path
         );
+    }
+    for error in &workspace.errors {
+        eprintln!("error: {error}");
     }
 }
 
@@ -318,13 +325,7 @@ fn check(args: CheckArgs) -> ExitCode {
         config,
         mut workspace,
     } = load(&paths, config, !args.no_cache);
-    for skipped in &workspace.skipped {
-        eprintln!("warning: {}: {}", skipped.path, skipped.reason);
-    }
-    warn_of_hidden_definitions(&workspace.files);
-    for error in &workspace.errors {
-        eprintln!("error: {error}");
-    }
+    print_load_messages(&workspace);
 
     let mut analysis = analyze_files(&workspace.files, &config, &args.select, &args.ignore);
     let mut fixed = 0;
@@ -437,13 +438,7 @@ fn graph_command(args: GraphArgs) -> ExitCode {
         }
     };
     let Loaded { config, workspace } = load(&paths, config, false);
-    for skipped in &workspace.skipped {
-        eprintln!("warning: {}: {}", skipped.path, skipped.reason);
-    }
-    warn_of_hidden_definitions(&workspace.files);
-    for error in &workspace.errors {
-        eprintln!("error: {error}");
-    }
+    print_load_messages(&workspace);
     let facts: Vec<Arc<FileFacts>> = workspace.files.iter().map(|f| f.facts.clone()).collect();
     let texts: Vec<&str> = workspace.files.iter().map(|f| f.text.as_ref()).collect();
     let linked = graph::link(
@@ -500,13 +495,7 @@ fn sql_command(args: SqlArgs) -> ExitCode {
         },
     };
     let Loaded { config, workspace } = load(&paths, config, false);
-    for skipped in &workspace.skipped {
-        eprintln!("warning: {}: {}", skipped.path, skipped.reason);
-    }
-    warn_of_hidden_definitions(&workspace.files);
-    for error in &workspace.errors {
-        eprintln!("error: {error}");
-    }
+    print_load_messages(&workspace);
     let facts: Vec<Arc<FileFacts>> = workspace.files.iter().map(|f| f.facts.clone()).collect();
     let linked = graph::link(
         facts,

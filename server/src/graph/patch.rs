@@ -417,8 +417,6 @@ struct Pairs<'a> {
     relationships: HashMap<*const RelationshipFacts, Arc<RelationshipFacts>>,
     columns: HashMap<*const ColumnFacts, Arc<ColumnFacts>>,
     foreign_keys: HashMap<*const ForeignKeyFacts, Arc<ForeignKeyFacts>>,
-    /// The keyword lists holding options, old and new.
-    keywords: Vec<(Holder, &'a [Keyword], &'a [Keyword])>,
     /// Every call holding options, old and new.
     calls: Vec<CallPair<'a>>,
 }
@@ -427,16 +425,34 @@ struct Pairs<'a> {
 /// it is in the old text.
 struct CallPair<'a> {
     range: TextRange,
-    /// The options as the rules read them (a relationship's keywords also
-    /// come from SQLModel's `sa_relationship_kwargs`).
+    /// Which list of options applies; None for SQLModel's `Field()`, which
+    /// reads its keywords its own way. A relationship's or backref's
+    /// arguments after the first count as one option, [`POSITIONAL`].
+    holder: Option<Holder>,
+    /// A relationship's options as the rules read them (also from SQLModel's
+    /// `sa_relationship_kwargs`); the other calls' are their keywords.
     keywords: (&'a [Keyword], &'a [Keyword]),
     calls: (Option<&'a Call>, Option<&'a Call>),
     splats: (bool, bool),
     /// Old ranges of arguments paired on their own: a column's keys.
     paired_arguments: Vec<TextRange>,
-    /// A relationship's or backref's call: its arguments after the first
-    /// count as one option, [`POSITIONAL`].
-    relationship: bool,
+}
+
+impl<'a> CallPair<'a> {
+    fn is_relationship(&self) -> bool {
+        matches!(self.holder, Some(Holder::Relationship))
+    }
+
+    /// The keyword lists holding listed options, old and new.
+    fn options(&self) -> Option<(Holder, &'a [Keyword], &'a [Keyword])> {
+        match (self.holder?, self.calls) {
+            (Holder::Relationship, _) => {
+                Some((Holder::Relationship, self.keywords.0, self.keywords.1))
+            }
+            (holder, (Some(old), Some(new))) => Some((holder, &old.keywords, &new.keywords)),
+            _ => None,
+        }
+    }
 }
 
 /// The name standing for a relationship's arguments after its first (a
@@ -468,30 +484,25 @@ impl<'a> Pairs<'a> {
     fn class(&mut self, old: &'a ClassFacts, new: &'a ClassFacts) -> Option<()> {
         self.columns(&old.columns, &new.columns)?;
         same_length(&old.relationships, &new.relationships)?;
-        for (old_relationship, new_relationship) in old.relationships.iter().zip(&new.relationships)
-        {
-            let (old, new) = (old_relationship, new_relationship);
-            self.keywords
-                .push((Holder::Relationship, &old.keywords, &new.keywords));
+        for (old, new) in old.relationships.iter().zip(&new.relationships) {
             self.calls.push(CallPair {
                 range: old.range,
+                holder: Some(Holder::Relationship),
                 keywords: (&old.keywords, &new.keywords),
                 calls: (Some(&old.call), Some(&new.call)),
                 splats: (old.has_splat, new.has_splat),
                 paired_arguments: Vec::new(),
-                relationship: true,
             });
             match (&old.backref, &new.backref) {
-                (Some(old), Some(new)) => {
-                    self.keywords
-                        .push((Holder::Relationship, &old.keywords, &new.keywords));
+                (Some(old_backref), Some(new_backref)) => {
                     self.calls.push(CallPair {
-                        range: old_relationship.range,
-                        keywords: (&old.keywords, &new.keywords),
-                        calls: (old.call.as_deref(), new.call.as_deref()),
-                        splats: (old.has_splat, new.has_splat),
+                        // Within the relationship's call.
+                        range: old.range,
+                        holder: Some(Holder::Relationship),
+                        keywords: (&old_backref.keywords, &new_backref.keywords),
+                        calls: (old_backref.call.as_deref(), new_backref.call.as_deref()),
+                        splats: (old_backref.has_splat, new_backref.has_splat),
                         paired_arguments: Vec::new(),
-                        relationship: true,
                     });
                 }
                 (None, None) => {}
@@ -529,21 +540,14 @@ impl<'a> Pairs<'a> {
     }
 
     fn column(&mut self, old: &'a Arc<ColumnFacts>, new: &'a Arc<ColumnFacts>) -> Option<()> {
-        // SQLModel's `Field()` reads its keywords its own way: not listed.
         let plain = |kind| matches!(kind, ColumnKind::Column | ColumnKind::MappedColumn);
-        if let (Some(old_call), Some(new_call), true, true) =
-            (&old.call, &new.call, plain(old.kind), plain(new.kind))
-        {
-            self.keywords
-                .push((Holder::Column, &old_call.keywords, &new_call.keywords));
-        }
         self.calls.push(CallPair {
             range: old.range,
+            holder: (plain(old.kind) && plain(new.kind)).then_some(Holder::Column),
             keywords: (&[], &[]),
             calls: (old.call.as_deref(), new.call.as_deref()),
             splats: (false, false),
             paired_arguments: old.foreign_keys.iter().map(|key| key.range).collect(),
-            relationship: false,
         });
         self.columns.insert(Arc::as_ptr(old), new.clone());
         self.foreign_keys(&old.foreign_keys, &new.foreign_keys)
@@ -556,21 +560,16 @@ impl<'a> Pairs<'a> {
     ) -> Option<()> {
         same_length(old, new)?;
         for (old, new) in old.iter().zip(new) {
-            match (&old.call, &new.call) {
-                (Some(old), Some(new)) => {
-                    self.keywords
-                        .push((Holder::ForeignKey, &old.keywords, &new.keywords))
-                }
-                (None, None) => {}
-                _ => return None,
+            if old.call.is_some() != new.call.is_some() {
+                return None;
             }
             self.calls.push(CallPair {
                 range: old.range,
+                holder: Some(Holder::ForeignKey),
                 keywords: (&[], &[]),
                 calls: (old.call.as_deref(), new.call.as_deref()),
                 splats: (false, false),
                 paired_arguments: Vec::new(),
-                relationship: false,
             });
             self.foreign_keys.insert(Arc::as_ptr(old), new.clone());
         }
@@ -594,7 +593,7 @@ impl<'a> Pairs<'a> {
                     changed.extend(differing_options((&old.keywords, &new.keywords), texts));
                     // A relationship's first argument is its target, which
                     // the linker reads: it never changes in a patch.
-                    let positional_only = pair.relationship && !old.args.is_empty();
+                    let positional_only = pair.is_relationship() && !old.args.is_empty();
                     other_change |= old.has_splat != new.has_splat
                         || (old.args.len() != new.args.len() && !positional_only);
                     if old.args.len() != new.args.len() && positional_only {
@@ -647,7 +646,7 @@ impl<'a> Pairs<'a> {
             end: change.new_end,
         };
         let mut innermost: Option<(usize, Holder, &Keyword, &Keyword)> = None;
-        for &(holder, old, new) in &self.keywords {
+        for (holder, old, new) in self.calls.iter().filter_map(CallPair::options) {
             if old.len() != new.len() {
                 continue;
             }

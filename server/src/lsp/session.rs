@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use ropey::Rope;
 use tower_lsp_server::ls_types::{self as lsp, FileChangeType, FileEvent, Uri};
+use tree_sitter::Tree;
 
 use super::document::{Document, LastParse};
 use super::encoding::Encoding;
@@ -184,6 +185,16 @@ impl Project {
     pub fn up_to_date(&self) -> bool {
         self.analyzed_at.is_some_and(|at| at >= self.changed_at)
     }
+}
+
+/// What accepting an analysis replaced. Freeing a graph or a tree takes a
+/// while (a tree after error recovery shares few nodes with the one before
+/// it): the worker drops this off the session's lock, after publishing.
+#[derive(Default)]
+pub struct Replaced {
+    pub analysis: Option<Arc<ProjectAnalysis>>,
+    pub trees: Vec<Tree>,
+    pub parses: Vec<LastParse>,
 }
 
 /// A `publishDiagnostics` to send.
@@ -698,33 +709,36 @@ impl Session {
 
     /// Stores parses whose document did not change since, and the analysis
     /// if its project did not change since; returns what to publish, and
-    /// the analysis no longer needed (to be dropped off the lock).
+    /// what they replaced (to be dropped off the lock, after publishing).
     pub fn accept(
         &mut self,
         analysis: ProjectAnalysis,
         parsed: Vec<Parsed>,
         project: u64,
-    ) -> (Vec<Publish>, Option<Arc<ProjectAnalysis>>) {
+    ) -> (Vec<Publish>, Replaced) {
+        let mut replaced = Replaced::default();
         for parse in parsed {
             if let Some(document) = self.documents.get_mut(&parse.uri) {
                 if document.stamp == parse.stamp {
-                    document.tree = Some(parse.tree);
+                    replaced.trees.extend(document.tree.replace(parse.tree));
                     document.tree_current = true;
-                    document.parse = Some(LastParse {
+                    replaced.parses.extend(document.parse.replace(LastParse {
                         stamp: parse.stamp,
                         module_path: parse.module_path,
                         text: parse.text,
                         facts: parse.facts,
-                    });
+                    }));
                 }
             }
         }
         let Some(state) = self.projects.get_mut(&project) else {
-            return (Vec::new(), Some(Arc::new(analysis)));
+            replaced.analysis = Some(Arc::new(analysis));
+            return (Vec::new(), replaced);
         };
         if state.removed || state.changed_at > analysis.revision {
             // Stale: a newer analysis follows.
-            return (Vec::new(), Some(Arc::new(analysis)));
+            replaced.analysis = Some(Arc::new(analysis));
+            return (Vec::new(), replaced);
         }
         state.analyzed_at = Some(analysis.revision);
         // Only open documents have a version.
@@ -768,8 +782,8 @@ impl Session {
             published.insert(uri.clone(), (version, diagnostics.clone()));
         }
         state.published = published;
-        let previous = state.analysis.replace(Arc::new(analysis));
-        (publishes, previous)
+        replaced.analysis = state.analysis.replace(Arc::new(analysis));
+        (publishes, replaced)
     }
 
     /// An analysis that failed (a panic): not retried until the next change.

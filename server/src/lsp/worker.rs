@@ -116,11 +116,10 @@ impl Shared {
             .await
         {
             Ok((analysis, parsed)) => {
-                let (publishes, garbage) = lock(&self.session).accept(analysis, parsed, project);
-                // A large graph takes a while to free: after the publishing.
-                if let Some(garbage) = garbage {
-                    self.analysis_thread.spawn(move || drop(garbage));
-                }
+                let (publishes, replaced) = lock(&self.session).accept(analysis, parsed, project);
+                // Freeing a graph or a tree takes a while: off the lock and
+                // off this task, while the diagnostics go out.
+                self.analysis_thread.spawn(move || drop(replaced));
                 self.publish(publishes).await;
             }
             Err(message) => {

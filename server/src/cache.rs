@@ -1,5 +1,5 @@
-//! A cache of per-file facts, so that `check` parses only the files that
-//! changed since the last run. Entries are keyed by the file's module path
+//! A cache of per-file facts, so that `check` and the language server's
+//! scan parse only the files that changed since the last run. Entries are keyed by the file's module path
 //! and a hash of its bytes; the cache is tied to the analyzer's version and
 //! its queries, and is rebuilt when either changes. Failures to read or
 //! write it are never errors: the check simply runs without it.
@@ -27,6 +27,21 @@ struct Entry {
     module_path: String,
     content_hash: u64,
     facts: FileFacts,
+}
+
+/// [`Stored`] as written: borrowing the facts, which serialize the same,
+/// instead of copying every file's facts first.
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    key: u64,
+    entries: Vec<EntryRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    module_path: &'a str,
+    content_hash: u64,
+    facts: &'a FileFacts,
 }
 
 pub struct FactsCache {
@@ -80,14 +95,14 @@ impl FactsCache {
 
     /// Replaces the cache with the facts of this run's files.
     pub fn store(&self, files: &[(String, u64, Arc<FileFacts>)]) {
-        let stored = Stored {
+        let stored = StoredRef {
             key: cache_key(),
             entries: files
                 .iter()
-                .map(|(module_path, hash, facts)| Entry {
-                    module_path: module_path.clone(),
+                .map(|(module_path, hash, facts)| EntryRef {
+                    module_path,
                     content_hash: *hash,
-                    facts: (**facts).clone(),
+                    facts,
                 })
                 .collect(),
         };
@@ -112,5 +127,30 @@ impl FactsCache {
         } else {
             let _ = std::fs::remove_file(&temporary);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts;
+
+    #[test]
+    fn stored_facts_read_back_equal() {
+        let directory = tempfile::tempdir().unwrap();
+        let text = "from sqlalchemy import Column, Integer\n\nclass A(Base):\n    __tablename__ = 'a'\n    id = Column(Integer, primary_key=True)\n";
+        let stored = Arc::new(facts::extract("app.models", text));
+        let hash = content_hash(text.as_bytes());
+        FactsCache::open(directory.path()).store(&[("app/models.py".into(), hash, stored.clone())]);
+
+        let cache = FactsCache::open(directory.path());
+        assert_eq!(cache.get("app/models.py", hash).as_deref(), Some(&*stored));
+        assert!(cache.get("app/models.py", hash + 1).is_none());
+        assert!(cache.get("app/other.py", hash).is_none());
+        let ignore = directory.path().join(DIRECTORY).join(".gitignore");
+        assert_eq!(
+            std::fs::read_to_string(ignore).unwrap(),
+            "# Created by sqla-analyzer\n*\n"
+        );
     }
 }

@@ -393,3 +393,57 @@ async fn an_open_bracket_reports_nothing_missing_in_other_files() {
     assert_eq!(missing, ["SA104", "SA201", "SA202", "SA202"]);
     assert!(server.shutdown().await);
 }
+
+/// The scan takes a file's facts from the project's facts cache when its
+/// content is the one they were cached for, and leaves the cache its own
+/// facts for the next start (or `check`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scan_reads_and_writes_the_facts_cache() {
+    use sqla_analyzer::cache::{content_hash, FactsCache};
+    use sqla_analyzer::facts;
+    use std::sync::Arc;
+
+    let dir = sa203_workspace();
+    let root = root(&dir);
+    let parent = std::fs::read_to_string(root.join("parent.py")).unwrap();
+    // Cached for parent.py's exact bytes: the facts of a parent whose
+    // relationship names no back_populates. Only a scan that takes the
+    // cached facts instead of parsing the file loses the SA203.
+    let fixed = parent.replace(", back_populates=\"parent\"", "");
+    let cached = Arc::new(facts::extract("parent.py", &fixed));
+    let parent_hash = content_hash(parent.as_bytes());
+    FactsCache::open(&root).store(&[("parent.py".into(), parent_hash, cached.clone())]);
+
+    let mut server = TestServer::in_folder(&root).await;
+    server.settle().await;
+    assert_eq!(
+        render(&server.diagnostics(&root.join("parent.py")), &root),
+        ""
+    );
+
+    // The scan's own cache: every file it read, with the facts it used.
+    let child = std::fs::read_to_string(root.join("child.py")).unwrap();
+    let child_hash = content_hash(child.as_bytes());
+    let mut written = None;
+    for _ in 0..200 {
+        let cache = FactsCache::open(&root);
+        if let Some(facts) = cache.get("child.py", child_hash) {
+            written = Some((facts, cache.get("parent.py", parent_hash)));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (child_facts, parent_facts) = written.expect("the scan writes the facts cache");
+    assert_eq!(*child_facts, facts::extract("child.py", &child));
+    assert_eq!(parent_facts.as_deref(), Some(&*cached));
+
+    // Once the file changes on disk, its content no longer matches.
+    std::fs::write(root.join("parent.py"), format!("{parent}\n")).unwrap();
+    server.disk_changed(&root.join("parent.py"), FileChange::Changed);
+    server.settle().await;
+    assert_eq!(
+        render(&server.diagnostics(&root.join("parent.py")), &root),
+        SA203_MESSAGE
+    );
+    assert!(server.shutdown().await);
+}

@@ -3,12 +3,15 @@
 //! these on the blocking pool.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ropey::Rope;
 use tower_lsp_server::ls_types::Uri;
 
 use super::session::DiskFile;
+use crate::cache::FactsCache;
 use crate::config::{Config, ConfigError};
+use crate::facts::FileFacts;
 use crate::workspace::{self, Candidate};
 
 pub fn load_config(root: Option<&Path>) -> Result<Config, ConfigError> {
@@ -35,10 +38,21 @@ pub fn candidate(path: &Path, root: &Path) -> Candidate {
     }
 }
 
-/// Reads and extracts the candidates: the files that may hold models, and
-/// the messages about files that could not be read.
-pub fn load(candidates: &[Candidate]) -> (Vec<(PathBuf, DiskFile)>, Vec<String>) {
-    let loaded = workspace::load(candidates);
+/// What reading candidates from disk gave.
+#[derive(Default)]
+pub struct Loaded {
+    pub files: Vec<(PathBuf, DiskFile)>,
+    /// About the files that could not be read.
+    pub messages: Vec<String>,
+    /// Each file's facts with its module path and content hash, for the
+    /// facts cache.
+    pub cache_entries: Vec<(String, u64, Arc<FileFacts>)>,
+}
+
+/// Reads and extracts the candidates: the files that may hold models.
+/// The facts of a file unchanged since `cache` was written come from it.
+pub fn load(candidates: &[Candidate], cache: Option<&FactsCache>) -> Loaded {
+    let loaded = workspace::load_with_cache(candidates, cache);
     let mut messages: Vec<String> = loaded
         .skipped
         .iter()
@@ -46,6 +60,11 @@ pub fn load(candidates: &[Candidate]) -> (Vec<(PathBuf, DiskFile)>, Vec<String>)
         .map(|s| format!("{}: {}", s.path, s.reason))
         .collect();
     messages.extend(loaded.errors);
+    let cache_entries = loaded
+        .files
+        .iter()
+        .map(|f| (f.facts.path.clone(), f.content_hash, f.facts.clone()))
+        .collect();
     let files = loaded
         .files
         .into_iter()
@@ -65,5 +84,9 @@ pub fn load(candidates: &[Candidate]) -> (Vec<(PathBuf, DiskFile)>, Vec<String>)
             ))
         })
         .collect();
-    (files, messages)
+    Loaded {
+        files,
+        messages,
+        cache_entries,
+    }
 }

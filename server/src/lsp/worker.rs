@@ -17,6 +17,7 @@ use super::disk;
 use super::server::{blocking, lock, panic_message, Shared, CLIENT_ANSWER};
 use super::session::{DiskWork, Publish};
 use super::snapshot;
+use crate::cache::FactsCache;
 
 /// How long the worker waits without work before it gives freed memory
 /// back: longer than a pause in typing.
@@ -228,6 +229,15 @@ impl Shared {
                 let total = found.len();
                 let chunk = (total / 10).max(64);
                 let mut read = 0;
+                // The facts `check` or an earlier scan left in the project's
+                // cache spare parsing the files unchanged since; the scan
+                // then leaves its own for the next one.
+                let base = config.base.clone();
+                let cache = blocking(move || FactsCache::open(&base))
+                    .await
+                    .ok()
+                    .map(Arc::new);
+                let mut cache_entries = Vec::new();
                 for part in found.chunks(chunk) {
                     if let Some(progress) = &progress {
                         progress
@@ -238,14 +248,21 @@ impl Shared {
                             .await;
                     }
                     let part = part.to_vec();
-                    match blocking(move || disk::load(&part)).await {
-                        Ok((files, notes)) => {
-                            loaded.extend(files.into_iter().map(|(p, f)| (p, Some(f))));
-                            messages.extend(notes);
+                    let part_cache = cache.clone();
+                    match blocking(move || disk::load(&part, part_cache.as_deref())).await {
+                        Ok(part) => {
+                            loaded.extend(part.files.into_iter().map(|(p, f)| (p, Some(f))));
+                            messages.extend(part.messages);
+                            cache_entries.extend(part.cache_entries);
                         }
                         Err(message) => messages.push(format!("reading files failed: {message}")),
                     }
                     read += chunk.min(total - read);
+                }
+                if let Some(cache) = cache {
+                    // Written while the project is analysed; a failure to
+                    // write it is no error (see `FactsCache`).
+                    tokio::task::spawn_blocking(move || cache.store(&cache_entries));
                 }
                 if let Some(progress) = progress {
                     progress
@@ -281,11 +298,11 @@ impl Shared {
                     .filter(|p| known.contains(*p))
                     .map(|p| disk::candidate(p, &root))
                     .collect();
-                let (files, notes) = blocking(move || disk::load(&reads))
+                let read = blocking(move || disk::load(&reads, None))
                     .await
                     .unwrap_or_default();
-                messages.extend(notes);
-                let mut files: BTreeMap<PathBuf, _> = files.into_iter().collect();
+                messages.extend(read.messages);
+                let mut files: BTreeMap<PathBuf, _> = read.files.into_iter().collect();
                 for path in to_read {
                     // Not read back: deleted, or no longer passing the prefilter.
                     let file = files.remove(&path);

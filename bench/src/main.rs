@@ -119,6 +119,14 @@ enum Child {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// The language server's initial scan of a workspace; JSON on stdout.
+    #[command(hide = true)]
+    Scan {
+        root: PathBuf,
+        /// Without the facts cache an earlier scan left.
+        #[arg(long)]
+        cold: bool,
+    },
     /// The language server's scripted session; JSON on stdout.
     #[command(hide = true)]
     Server {
@@ -153,6 +161,11 @@ fn main() -> ExitCode {
         }
         Some(Child::Floor { path, runs }) => {
             println!("{}", floor(&path, runs));
+            ExitCode::SUCCESS
+        }
+        Some(Child::Scan { root, cold }) => {
+            sqla_analyzer::memory::configure_server();
+            println!("{}", server::scan(&root, cold));
             ExitCode::SUCCESS
         }
         Some(Child::Server { root, open, edits }) => {
@@ -678,6 +691,7 @@ fn parent(args: &Args) {
         }
     }
     let mut server_runs = Vec::new();
+    let mut scans = Value::Null;
     if wants("server") {
         let root = generate_with(
             args,
@@ -699,6 +713,28 @@ fn parent(args: &Args) {
             server_runs
                 .push(runner.child_json(&["server", &root_text, &open_text, "--edits", &edits]));
         }
+        // The initial scan of the main generated workspace, cold and with
+        // the facts cache the cold scan left.
+        let main = generate(args, &format!("models-{}", args.files), args.files, 0);
+        let main_text = main.to_string_lossy().to_string();
+        eprintln!("measuring the server's scan of {}", main.display());
+        let cache_dir = main.join(sqla_analyzer::cache::DIRECTORY);
+        let had_cache = cache_dir.exists();
+        let (mut cold, mut warm) = (Vec::new(), Vec::new());
+        for _ in 0..runner.runs {
+            cold.push(runner.child_json(&["scan", &main_text, "--cold"]));
+            warm.push(runner.child_json(&["scan", &main_text]));
+        }
+        if !had_cache {
+            let _ = std::fs::remove_dir_all(&cache_dir);
+        }
+        scans = json!({
+            "files": args.files,
+            "cold_ms": median_of(&cold, "initial_scan_ms"),
+            "warm_ms": median_of(&warm, "initial_scan_ms"),
+            "cold_peak_rss_kb": median_of(&cold, "peak_rss_kb"),
+            "warm_peak_rss_kb": median_of(&warm, "peak_rss_kb"),
+        });
     }
     let load_after = load_average();
 
@@ -718,6 +754,7 @@ fn parent(args: &Args) {
         "workloads": results,
         "scaling": scaling,
         "server": server_runs,
+        "server_scans": scans,
     });
     if let Some(file) = &args.json {
         let _ = std::fs::write(file, serde_json::to_string_pretty(&all).unwrap_or_default());
@@ -951,6 +988,17 @@ fn markdown(all: &Value) -> String {
     let server = all["server"].as_array().cloned().unwrap_or_default();
     if !server.is_empty() {
         out.push_str(&server_markdown(&server));
+        let scans = &all["server_scans"];
+        if let Some(files) = scans["files"].as_u64() {
+            out.push_str(&format!(
+                "Initial scan of the {files}-file generated workspace: {} cold, {} with the facts \
+                 cache the cold scan left; peak RSS {} and {}.\n",
+                millis(scans["cold_ms"].as_f64().unwrap_or(f64::NAN)),
+                millis(scans["warm_ms"].as_f64().unwrap_or(f64::NAN)),
+                mib(scans["cold_peak_rss_kb"].as_f64()),
+                mib(scans["warm_peak_rss_kb"].as_f64()),
+            ));
+        }
     }
     out
 }

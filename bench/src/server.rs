@@ -4,7 +4,8 @@
 //! by `sqla_analyzer::lsp::client`.
 //!
 //! Measured: the initial scan (`initialize` to the end of its progress),
-//! each edit's `didChange` → `publishDiagnostics` of that document version,
+//! cold and with the facts cache an earlier scan left, also on the main
+//! generated workspace; each edit's `didChange` → `publishDiagnostics` of that document version,
 //! hovers, code actions, and the process's RSS.
 
 use std::path::Path;
@@ -318,13 +319,12 @@ pub fn run(root: &Path, open: &Path, edits: usize) -> Value {
     runtime.block_on(session(root, open, edits))
 }
 
-async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
-    let (mut client, _) = client::connect(Default::default(), 1 << 22);
-
-    // The initial scan: until the work-done progress ends.
+/// Initializes a server on `root` and waits for its initial scan: until
+/// the work-done progress ends. The time it took, in milliseconds.
+async fn initial_scan(client: &mut Client, root: &Path) -> f64 {
     let started = Instant::now();
     request(
-        &mut client,
+        client,
         "initialize",
         json!({
             "capabilities": {
@@ -336,12 +336,60 @@ async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
     )
     .await;
     client.notify("initialized", json!({}));
-    until(&mut client, |m| {
+    until(client, |m| {
         m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end"
     })
     .await;
-    let initial_scan_ms = ms(started.elapsed());
+    ms(started.elapsed())
+}
+
+/// Waits until the server has written the facts cache of `root`, which it
+/// does after its scan, while it analyses: so that writing it does not
+/// overlap what is measured next.
+async fn cache_written(root: &Path) {
+    let file = root.join(sqla_analyzer::cache::DIRECTORY).join("facts.bin");
+    for _ in 0..600 {
+        if file.exists() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The initial scan of `root`, with or without the facts cache an earlier
+/// scan left (`cold` removes it first); JSON out.
+pub fn scan(root: &Path, cold: bool) -> Value {
+    let cache = root.join(sqla_analyzer::cache::DIRECTORY);
+    if cold {
+        let _ = std::fs::remove_dir_all(&cache);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let (mut client, _) = client::connect(Default::default(), 1 << 22);
+        let initial_scan_ms = initial_scan(&mut client, root).await;
+        let rss_after_scan_kb = rss_kb("VmRSS:");
+        cache_written(root).await;
+        request(&mut client, "shutdown", Value::Null).await;
+        client.notify("exit", Value::Null);
+        json!({
+            "initial_scan_ms": initial_scan_ms,
+            "rss_after_scan_kb": rss_after_scan_kb,
+            "peak_rss_kb": rss_kb("VmHWM:"),
+        })
+    })
+}
+
+async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
+    let (mut client, _) = client::connect(Default::default(), 1 << 22);
+
+    // A cold start: without the facts cache an earlier scan left.
+    let _ = std::fs::remove_dir_all(root.join(sqla_analyzer::cache::DIRECTORY));
+    let initial_scan_ms = initial_scan(&mut client, root).await;
     let rss_after_scan_kb = rss_kb("VmRSS:");
+    cache_written(root).await;
 
     let open_uri = uri(open);
     let mut text = std::fs::read_to_string(open).expect("the open file is readable");

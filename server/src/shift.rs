@@ -85,6 +85,63 @@ impl<A: Shift, B: Shift> Shift for (A, B) {
     }
 }
 
+/// Whether a value moved past a change equals another: [`Shift::shift`]
+/// on a copy, then `==`, without the copy. A class's facts hold hundreds of
+/// strings and expressions, and after an edit the server asks this of
+/// every class that follows it.
+pub trait MovedEq {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool;
+}
+
+impl MovedEq for TextRange {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        change.leaf(*self) == Some(*moved)
+    }
+}
+
+/// [`MovedEq`] of an enclosing range (see [`span`]).
+fn span_eq(range: &TextRange, moved: &TextRange, change: &TextChange) -> bool {
+    change.span(*range) == Some(*moved)
+}
+
+impl<T: MovedEq> MovedEq for Option<T> {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        match (self, moved) {
+            (None, None) => true,
+            (Some(value), Some(moved)) => value.moved_eq(moved, change),
+            _ => false,
+        }
+    }
+}
+
+impl<T: MovedEq> MovedEq for Vec<T> {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        self.len() == moved.len()
+            && self
+                .iter()
+                .zip(moved)
+                .all(|(value, moved)| value.moved_eq(moved, change))
+    }
+}
+
+impl<T: MovedEq> MovedEq for Box<T> {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        (**self).moved_eq(moved, change)
+    }
+}
+
+impl<T: MovedEq> MovedEq for Arc<T> {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        (**self).moved_eq(moved, change)
+    }
+}
+
+impl<A: MovedEq, B: MovedEq> MovedEq for (A, B) {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        self.0.moved_eq(&moved.0, change) && self.1.moved_eq(&moved.1, change)
+    }
+}
+
 /// Implements [`Shift`] for a struct by destructuring it, so that a field
 /// added later and not listed here is a compile error: `leaves` are moved
 /// with their own `Shift`, `spans` as enclosing ranges, `fixed` hold no
@@ -95,6 +152,15 @@ macro_rules! shift_struct {
             fn shift(&mut self, change: &TextChange) -> bool {
                 let Self { $($leaf,)* $($span,)* $($fixed: _,)* } = self;
                 $( $leaf.shift(change) && )* $( span($span, change) && )* true
+            }
+        }
+
+        impl MovedEq for $type {
+            fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+                let Self { $($leaf,)* $($span,)* $($fixed,)* } = self;
+                $( $leaf.moved_eq(&moved.$leaf, change) && )*
+                $( span_eq($span, &moved.$span, change) && )*
+                $( *$fixed == moved.$fixed && )* true
             }
         }
     };
@@ -157,6 +223,26 @@ impl Shift for CallSite {
     }
 }
 
+impl MovedEq for CallSite {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        let CallSite {
+            function_range,
+            construct,
+            callee,
+            call,
+        } = self;
+        let function_moved = match (function_range, &moved.function_range) {
+            (None, None) => true,
+            (Some(range), Some(moved)) => span_eq(range, moved, change),
+            _ => false,
+        };
+        function_moved
+            && *construct == moved.construct
+            && callee.moved_eq(&moved.callee, change)
+            && call.moved_eq(&moved.call, change)
+    }
+}
+
 shift_struct!(ClassFacts {
     leaves: [
         name_range,
@@ -211,6 +297,61 @@ impl Shift for RawMember {
     }
 }
 
+impl MovedEq for RawMember {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        match (self, moved) {
+            (
+                RawMember::Attribute {
+                    name,
+                    name_range,
+                    annotation,
+                    value,
+                    range,
+                },
+                RawMember::Attribute {
+                    name: moved_name,
+                    name_range: moved_name_range,
+                    annotation: moved_annotation,
+                    value: moved_value,
+                    range: moved_range,
+                },
+            ) => {
+                name == moved_name
+                    && name_range.moved_eq(moved_name_range, change)
+                    && annotation.moved_eq(moved_annotation, change)
+                    && value.moved_eq(moved_value, change)
+                    && span_eq(range, moved_range, change)
+            }
+            (
+                RawMember::Method {
+                    name,
+                    name_range,
+                    decorators,
+                    return_type,
+                    returns,
+                    range,
+                },
+                RawMember::Method {
+                    name: moved_name,
+                    name_range: moved_name_range,
+                    decorators: moved_decorators,
+                    return_type: moved_return_type,
+                    returns: moved_returns,
+                    range: moved_range,
+                },
+            ) => {
+                name == moved_name
+                    && name_range.moved_eq(moved_name_range, change)
+                    && decorators.moved_eq(moved_decorators, change)
+                    && return_type.moved_eq(moved_return_type, change)
+                    && returns.moved_eq(moved_returns, change)
+                    && span_eq(range, moved_range, change)
+            }
+            _ => false,
+        }
+    }
+}
+
 shift_struct!(OtherMember {
     leaves: [],
     spans: [range],
@@ -232,6 +373,53 @@ impl Shift for ClassTable {
         match self {
             ClassTable::Inline(table) => table.shift(change),
             ClassTable::Reference(expr) => expr.shift(change),
+        }
+    }
+}
+
+impl MovedEq for TableName {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        match (self, moved) {
+            (TableName::Literal(name, range), TableName::Literal(moved_name, moved_range)) => {
+                name == moved_name && range.moved_eq(moved_range, change)
+            }
+            (TableName::Unknown(range), TableName::Unknown(moved_range)) => {
+                range.moved_eq(moved_range, change)
+            }
+            (
+                TableName::ImportedPattern {
+                    pattern,
+                    replacement,
+                    none_when_inherited,
+                    range,
+                },
+                TableName::ImportedPattern {
+                    pattern: moved_pattern,
+                    replacement: moved_replacement,
+                    none_when_inherited: moved_none_when_inherited,
+                    range: moved_range,
+                },
+            ) => {
+                pattern == moved_pattern
+                    && replacement == moved_replacement
+                    && none_when_inherited == moved_none_when_inherited
+                    && range.moved_eq(moved_range, change)
+            }
+            // No position: equal as they are.
+            (TableName::NoTable, _) | (TableName::Derived { .. }, _) => self == moved,
+            _ => false,
+        }
+    }
+}
+
+impl MovedEq for ClassTable {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        match (self, moved) {
+            (ClassTable::Inline(table), ClassTable::Inline(moved)) => table.moved_eq(moved, change),
+            (ClassTable::Reference(expr), ClassTable::Reference(moved)) => {
+                expr.moved_eq(moved, change)
+            }
+            _ => false,
         }
     }
 }
@@ -267,6 +455,20 @@ impl Shift for TargetRef {
     fn shift(&mut self, change: &TextChange) -> bool {
         match self {
             TargetRef::Class(_, range) | TargetRef::Unknown(range) => range.shift(change),
+        }
+    }
+}
+
+impl MovedEq for TargetRef {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        match (self, moved) {
+            (TargetRef::Class(name, range), TargetRef::Class(moved_name, moved_range)) => {
+                name == moved_name && range.moved_eq(moved_range, change)
+            }
+            (TargetRef::Unknown(range), TargetRef::Unknown(moved_range)) => {
+                range.moved_eq(moved_range, change)
+            }
+            _ => false,
         }
     }
 }
@@ -331,24 +533,54 @@ impl<T> Shift for Setting<T> {
     }
 }
 
+impl<T: PartialEq> MovedEq for Setting<T> {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        match (self, moved) {
+            (Setting::Known(value, range), Setting::Known(moved_value, moved_range)) => {
+                value == moved_value && range.moved_eq(moved_range, change)
+            }
+            (Setting::Unknown(range), Setting::Unknown(moved_range)) => {
+                range.moved_eq(moved_range, change)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A call or a collection only encloses its parts (a comment may sit
+/// between its arguments); the rules read no text of it.
+fn encloses(kind: &ExprKind) -> bool {
+    matches!(
+        kind,
+        ExprKind::Call(_)
+            | ExprKind::List(_)
+            | ExprKind::Tuple(_)
+            | ExprKind::Set(_)
+            | ExprKind::Dict { .. }
+    )
+}
+
 impl Shift for Expr {
     fn shift(&mut self, change: &TextChange) -> bool {
         let Expr { kind, range } = self;
-        // A call or a collection only encloses its parts (a comment may sit
-        // between its arguments); the rules read no text of it.
-        let encloses = matches!(
-            kind,
-            ExprKind::Call(_)
-                | ExprKind::List(_)
-                | ExprKind::Tuple(_)
-                | ExprKind::Set(_)
-                | ExprKind::Dict { .. }
-        );
+        let encloses = encloses(kind);
         kind.shift(change)
             && if encloses {
                 span(range, change)
             } else {
                 range.shift(change)
+            }
+    }
+}
+
+impl MovedEq for Expr {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        let Expr { kind, range } = self;
+        kind.moved_eq(&moved.kind, change)
+            && if encloses(kind) {
+                span_eq(range, &moved.range, change)
+            } else {
+                range.moved_eq(&moved.range, change)
             }
     }
 }
@@ -381,6 +613,60 @@ impl Shift for ExprKind {
     }
 }
 
+impl MovedEq for ExprKind {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        match (self, moved) {
+            (ExprKind::Attribute(value, name), ExprKind::Attribute(moved_value, moved_name)) => {
+                name == moved_name && value.moved_eq(moved_value, change)
+            }
+            (ExprKind::Lambda(value), ExprKind::Lambda(moved_value)) => {
+                value.moved_eq(moved_value, change)
+            }
+            (ExprKind::Unary(operator, value), ExprKind::Unary(moved_operator, moved_value)) => {
+                operator == moved_operator && value.moved_eq(moved_value, change)
+            }
+            (ExprKind::Call(call), ExprKind::Call(moved_call)) => call.moved_eq(moved_call, change),
+            (ExprKind::List(items), ExprKind::List(moved_items))
+            | (ExprKind::Tuple(items), ExprKind::Tuple(moved_items))
+            | (ExprKind::Set(items), ExprKind::Set(moved_items)) => {
+                items.moved_eq(moved_items, change)
+            }
+            (
+                ExprKind::Dict { entries, complete },
+                ExprKind::Dict {
+                    entries: moved_entries,
+                    complete: moved_complete,
+                },
+            ) => complete == moved_complete && entries.moved_eq(moved_entries, change),
+            (
+                ExprKind::Subscript(value, indexes),
+                ExprKind::Subscript(moved_value, moved_indexes),
+            ) => value.moved_eq(moved_value, change) && indexes.moved_eq(moved_indexes, change),
+            (
+                ExprKind::Operation(left, operator, right),
+                ExprKind::Operation(moved_left, moved_operator, moved_right),
+            ) => {
+                operator == moved_operator
+                    && left.moved_eq(moved_left, change)
+                    && right.moved_eq(moved_right, change)
+            }
+            // No position inside: equal as they are.
+            (
+                ExprKind::Str(_)
+                | ExprKind::FormattedString(_)
+                | ExprKind::Int(_)
+                | ExprKind::Float
+                | ExprKind::Bool(_)
+                | ExprKind::NoneLiteral
+                | ExprKind::Name(_)
+                | ExprKind::Unknown,
+                _,
+            ) => self == moved,
+            _ => false,
+        }
+    }
+}
+
 shift_struct!(Call {
     leaves: [callee, args, keywords],
     spans: [arguments_range],
@@ -398,6 +684,24 @@ impl Shift for Keyword {
         // SA203's fix copies a `secondary=` argument's text whole.
         let copied = name == "secondary" && change.leaf(value.range).is_none();
         !copied && name_range.shift(change) && value.shift(change) && span(range, change)
+    }
+}
+
+impl MovedEq for Keyword {
+    fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
+        let Keyword {
+            name,
+            name_range,
+            value,
+            range,
+        } = self;
+        // As in `shift`: a `secondary=` value is copied whole by a fix.
+        let copied = name == "secondary" && change.leaf(value.range).is_none();
+        !copied
+            && *name == moved.name
+            && name_range.moved_eq(&moved.name_range, change)
+            && value.moved_eq(&moved.value, change)
+            && span_eq(range, &moved.range, change)
     }
 }
 
@@ -423,26 +727,46 @@ pub fn facts_moved(
 
 /// Whether the old facts moved past `change` equal the new ones. A class
 /// wholly before the change does not move: where the new facts share it
-/// (an incremental extraction kept it), it is equal without a copy.
+/// (an incremental extraction kept it), it is equal without a comparison.
 pub(crate) fn moved_equals(old: &FileFacts, new: &FileFacts, change: &TextChange) -> bool {
-    let (mut old_rest, mut new_rest) = (old.clone(), new.clone());
-    let old_classes = std::mem::take(&mut old_rest.classes);
-    let new_classes = std::mem::take(&mut new_rest.classes);
-    old_classes.len() == new_classes.len()
-        && old_rest.shift(change)
-        && old_rest == new_rest
-        && old_classes.iter().zip(&new_classes).all(|(old, new)| {
+    let FileFacts {
+        path,
+        module,
+        is_package,
+        has_syntax_errors,
+        hides_definitions,
+        future_annotations,
+        imports,
+        bindings,
+        attribute_assignments,
+        classes,
+        tables,
+        call_sites,
+        foreign_key_pragmas,
+        imperative_mappings,
+    } = old;
+    *path == new.path
+        && *module == new.module
+        && *is_package == new.is_package
+        && *has_syntax_errors == new.has_syntax_errors
+        && *hides_definitions == new.hides_definitions
+        && *future_annotations == new.future_annotations
+        && imports.moved_eq(&new.imports, change)
+        && bindings.moved_eq(&new.bindings, change)
+        && attribute_assignments.moved_eq(&new.attribute_assignments, change)
+        && tables.moved_eq(&new.tables, change)
+        && call_sites.moved_eq(&new.call_sites, change)
+        && foreign_key_pragmas.moved_eq(&new.foreign_key_pragmas, change)
+        && imperative_mappings.moved_eq(&new.imperative_mappings, change)
+        && classes.len() == new.classes.len()
+        && classes.iter().zip(&new.classes).all(|(old, new)| {
             let before = old
                 .decorators
                 .iter()
                 .map(|d| d.range.end)
                 .chain([old.range.end])
                 .all(|end| end < change.start);
-            if before && Arc::ptr_eq(old, new) {
-                return true;
-            }
-            let mut moved = ClassFacts::clone(old);
-            moved.shift(change) && moved == **new
+            (before && Arc::ptr_eq(old, new)) || old.moved_eq(new, change)
         })
 }
 
@@ -517,6 +841,73 @@ pub fn shift_diagnostic(diagnostic: &mut Diagnostic, file: FileId, change: &Text
 mod tests {
     use super::*;
     use crate::facts::extract;
+    use crate::test_support::{python_files, workspaces};
+
+    /// `moved_equals` as it was written first: each class moved on a copy,
+    /// then compared. [`MovedEq`] must answer exactly as this does.
+    fn moved_then_compared(old: &FileFacts, new: &FileFacts, change: &TextChange) -> bool {
+        let mut moved = old.clone();
+        moved.shift(change) && moved == *new
+    }
+
+    /// Over every fixture file, edits on every line (some moving the facts,
+    /// some changing a value in place, some touching a leaf): comparing without copies
+    /// answers as moving a copy and comparing it does, for the whole file
+    /// and for each class.
+    #[test]
+    fn comparing_moved_facts_equals_moving_a_copy() {
+        let (mut equal, mut different) = (0, 0);
+        for root in workspaces() {
+            for (path, old_text) in python_files(&root) {
+                let old = extract(&path, &old_text);
+                let mut line_start = 0;
+                for (number, line) in old_text.split_inclusive('\n').enumerate() {
+                    let indent = line.len() - line.trim_start_matches(' ').len();
+                    let content_end = line_start + line.trim_end_matches(['\n', '\r']).len();
+                    // A value changed in place: `True` flipped, a string's text.
+                    let value_edit = match (line.find("True"), line.find('"')) {
+                        (Some(at), _) => Some((line_start + at, line_start + at + 4, "False")),
+                        (None, Some(at)) => Some((line_start + at + 1, line_start + at + 1, "z")),
+                        (None, None) => None,
+                    };
+                    let (start, end, inserted) = match (number % 6, value_edit) {
+                        (0, _) => (line_start, line_start, "# a comment\n"),
+                        (1, _) => (line_start + indent, line_start + indent, "x"),
+                        (2, _) => (content_end, content_end, "  # noqa"),
+                        (3, _) => (line_start, line_start + line.len(), ""),
+                        (4, Some(edit)) => edit,
+                        _ => (content_end, content_end, "\n"),
+                    };
+                    line_start += line.len();
+                    let new_text = format!("{}{inserted}{}", &old_text[..start], &old_text[end..]);
+                    let new = extract(&path, &new_text);
+                    let change = TextChange::between(&old_text, &new_text);
+                    for placed in change.placements(&old_text, &new_text) {
+                        let expected = moved_then_compared(&old, &new, &placed);
+                        let case = format!("{path} line {number} {placed:?}");
+                        assert_eq!(moved_equals(&old, &new, &placed), expected, "{case}");
+                        if old.classes.len() == new.classes.len() {
+                            for (old, new) in old.classes.iter().zip(&new.classes) {
+                                let mut copy = ClassFacts::clone(old);
+                                let expected = copy.shift(&placed) && copy == **new;
+                                assert_eq!(old.moved_eq(new, &placed), expected, "{case}");
+                            }
+                        }
+                        if expected {
+                            equal += 1;
+                        } else {
+                            different += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // Both answers are common: the comparison is not vacuous.
+        assert!(
+            equal > 1000 && different > 1000,
+            "{equal} equal, {different} different"
+        );
+    }
 
     fn facts(text: &str) -> FileFacts {
         extract("models.py", text)

@@ -18,12 +18,7 @@ extern "C" {
     fn mi_realloc(p: *mut c_void, size: usize) -> *mut c_void;
     fn mi_free(p: *mut c_void);
     fn mi_collect(force: bool);
-    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
 }
-
-/// `mi_option_purge_delay` in mimalloc.h's `mi_option_t` (the same in
-/// mimalloc 2 and 3; the Rust bindings do not name it).
-const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
 /// Applies the settings. Call it first thing in `main`, before anything
 /// parses: tree-sitter's allocator must not change under live trees.
@@ -57,33 +52,23 @@ pub fn configure() {
 /// reads its facts from the cache took 40% longer (page faults). Disabled
 /// for this process only; mimalloc's own switch (MIMALLOC_ALLOW_THP=0) is
 /// read before `main` and cannot be set here.
-///
-/// mimalloc 3 keeps freed memory for a second before it returns it to the
-/// system (mimalloc 2 kept it 10 ms). An edit that links the workspace
-/// builds a new graph while the previous one lives, then frees the previous
-/// one; during a burst of such edits, a second's worth of freed graphs
-/// stayed resident on top: the benchmark session peaked at 154-172 MiB, of
-/// which the live heap was at most 82 MiB. With 10 ms it peaks at
-/// 133-139 MiB. The next link then touches fresh pages: about 4 ms more
-/// (of 70) on an edit that links, within the machine's noise on the rest.
 pub fn configure_server() {
     #[cfg(target_os = "linux")]
     // SAFETY: a plain system call with integer arguments.
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
-    // SAFETY: sets an option mimalloc reads on each purge; any thread.
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 10) }
 }
 
 /// Hands the memory freed since the last time back to the system.
 ///
-/// mimalloc returns freed memory to the system only after its purge delay
-/// (see `configure_server`), and only when it is next called, and keeps
-/// what each thread's caches hold: a server that rests after a burst of
-/// edits would keep what the last analyses freed until the next edit. The
+/// mimalloc returns freed memory to the system only some seconds after it
+/// was freed (so that a burst of work reuses it instead), and only when it
+/// is next called: a server that rests after a burst of edits would keep
+/// what the last analyses freed, tens of MiB, until the next edit. The
 /// server calls this once when it has rested a moment (not during a burst:
-/// returning memory that the next analysis touches again costs page faults).
+/// returning memory that the next analysis touches again costs page faults,
+/// which is why mimalloc's own purge delay is left as it is).
 pub fn release() {
     // SAFETY: no arguments but a flag; safe on any thread, whichever the
     // global allocator (mimalloc is linked in either way).

@@ -461,15 +461,14 @@ impl Shift for TargetRef {
 
 impl MovedEq for TargetRef {
     fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
-        match (self, moved) {
-            (TargetRef::Class(name, range), TargetRef::Class(moved_name, moved_range)) => {
-                name == moved_name && range.moved_eq(moved_range, change)
+        fn parts(target: &TargetRef) -> (Option<&str>, TextRange) {
+            match target {
+                TargetRef::Class(name, range) => (Some(name), *range),
+                TargetRef::Unknown(range) => (None, *range),
             }
-            (TargetRef::Unknown(range), TargetRef::Unknown(moved_range)) => {
-                range.moved_eq(moved_range, change)
-            }
-            _ => false,
         }
+        let ((name, range), (moved_name, moved_range)) = (parts(self), parts(moved));
+        name == moved_name && range.moved_eq(&moved_range, change)
     }
 }
 
@@ -535,15 +534,7 @@ impl<T> Shift for Setting<T> {
 
 impl<T: PartialEq> MovedEq for Setting<T> {
     fn moved_eq(&self, moved: &Self, change: &TextChange) -> bool {
-        match (self, moved) {
-            (Setting::Known(value, range), Setting::Known(moved_value, moved_range)) => {
-                value == moved_value && range.moved_eq(moved_range, change)
-            }
-            (Setting::Unknown(range), Setting::Unknown(moved_range)) => {
-                range.moved_eq(moved_range, change)
-            }
-            _ => false,
-        }
+        self.known() == moved.known() && self.range().moved_eq(&moved.range(), change)
     }
 }
 

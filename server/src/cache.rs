@@ -1,8 +1,9 @@
 //! A cache of per-file facts, so that `check` and the language server's
-//! scan parse only the files that changed since the last run. Entries are keyed by the file's module path
-//! and a hash of its bytes; the cache is tied to the analyzer's version and
-//! its queries, and is rebuilt when either changes. Failures to read or
-//! write it are never errors: the check simply runs without it.
+//! scan parse only the files that changed since the last run. Entries are
+//! keyed by the file's module path and a hash of its bytes; the cache is
+//! tied to the analyzer's version and its queries, and is rebuilt when
+//! either changes. Failures to read or write it are never errors: the
+//! check (or the scan) simply runs without it.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

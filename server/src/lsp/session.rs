@@ -189,7 +189,8 @@ impl Project {
 
 /// What accepting an analysis replaced. Freeing a graph or a tree takes a
 /// while (a tree after error recovery shares few nodes with the one before
-/// it): the worker drops this off the session's lock, after publishing.
+/// it): the worker drops this off the session's lock, on the analysis
+/// thread, while the diagnostics go out.
 #[derive(Default)]
 pub struct Replaced {
     pub analysis: Option<Arc<ProjectAnalysis>>,
@@ -709,7 +710,7 @@ impl Session {
 
     /// Stores parses whose document did not change since, and the analysis
     /// if its project did not change since; returns what to publish, and
-    /// what they replaced (to be dropped off the lock, after publishing).
+    /// what they replaced (to be dropped off the lock).
     pub fn accept(
         &mut self,
         analysis: ProjectAnalysis,

@@ -4,9 +4,9 @@
 //! by `sqla_analyzer::lsp::client`.
 //!
 //! Measured: the initial scan (`initialize` to the end of its progress),
-//! cold and with the facts cache an earlier scan left, also on the main
-//! generated workspace; each edit's `didChange` → `publishDiagnostics` of that document version,
-//! hovers, code actions, and the process's RSS.
+//! also of the main generated workspace, cold and with the facts cache an
+//! earlier scan left; each edit's `didChange` → `publishDiagnostics` of
+//! that document version; hovers, code actions, and the process's RSS.
 
 use std::path::Path;
 use std::time::{Duration, Instant};

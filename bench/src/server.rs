@@ -310,21 +310,34 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// Runs the session on `root` with `open` as the open document; JSON out.
-pub fn run(root: &Path, open: &Path, edits: usize) -> Value {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// Runs `future` to its end on a runtime of its own.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("a tokio runtime");
-    runtime.block_on(session(root, open, edits))
+        .expect("a tokio runtime")
+        .block_on(future)
 }
 
-/// Initializes a server on `root` and waits for its initial scan: until
-/// the work-done progress ends. The time it took, in milliseconds.
-async fn initial_scan(client: &mut Client, root: &Path) -> f64 {
+/// Runs the session on `root` with `open` as the open document; JSON out.
+pub fn run(root: &Path, open: &Path, edits: usize) -> Value {
+    block_on(session(root, open, edits))
+}
+
+/// A server started on `root` (`cold`: without the facts cache an earlier
+/// scan left), once its initial scan is done, until the work-done progress
+/// ends, and it has written the facts cache, which it does while it
+/// analyses (so that writing it does not overlap what is measured next).
+/// The client, the scan's time in milliseconds and the RSS after it.
+async fn started(root: &Path, cold: bool) -> (Client, f64, u64) {
+    let cache = root.join(sqla_analyzer::cache::DIRECTORY);
+    if cold {
+        let _ = std::fs::remove_dir_all(&cache);
+    }
+    let (mut client, _) = client::connect(Default::default(), 1 << 22);
     let started = Instant::now();
     request(
-        client,
+        &mut client,
         "initialize",
         json!({
             "capabilities": {
@@ -336,44 +349,33 @@ async fn initial_scan(client: &mut Client, root: &Path) -> f64 {
     )
     .await;
     client.notify("initialized", json!({}));
-    until(client, |m| {
+    until(&mut client, |m| {
         m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end"
     })
     .await;
-    ms(started.elapsed())
-}
-
-/// Waits until the server has written the facts cache of `root`, which it
-/// does after its scan, while it analyses: so that writing it does not
-/// overlap what is measured next.
-async fn cache_written(root: &Path) {
-    let file = root.join(sqla_analyzer::cache::DIRECTORY).join("facts.bin");
+    let initial_scan_ms = ms(started.elapsed());
+    let rss_after_scan_kb = rss_kb("VmRSS:");
+    let written = cache.join("facts.bin");
     for _ in 0..600 {
-        if file.exists() {
-            return;
+        if written.exists() {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (client, initial_scan_ms, rss_after_scan_kb)
+}
+
+async fn shut_down(mut client: Client) {
+    request(&mut client, "shutdown", Value::Null).await;
+    client.notify("exit", Value::Null);
 }
 
 /// The initial scan of `root`, with or without the facts cache an earlier
 /// scan left (`cold` removes it first); JSON out.
 pub fn scan(root: &Path, cold: bool) -> Value {
-    let cache = root.join(sqla_analyzer::cache::DIRECTORY);
-    if cold {
-        let _ = std::fs::remove_dir_all(&cache);
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    runtime.block_on(async {
-        let (mut client, _) = client::connect(Default::default(), 1 << 22);
-        let initial_scan_ms = initial_scan(&mut client, root).await;
-        let rss_after_scan_kb = rss_kb("VmRSS:");
-        cache_written(root).await;
-        request(&mut client, "shutdown", Value::Null).await;
-        client.notify("exit", Value::Null);
+    block_on(async {
+        let (client, initial_scan_ms, rss_after_scan_kb) = started(root, cold).await;
+        shut_down(client).await;
         json!({
             "initial_scan_ms": initial_scan_ms,
             "rss_after_scan_kb": rss_after_scan_kb,
@@ -383,13 +385,8 @@ pub fn scan(root: &Path, cold: bool) -> Value {
 }
 
 async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
-    let (mut client, _) = client::connect(Default::default(), 1 << 22);
-
-    // A cold start: without the facts cache an earlier scan left.
-    let _ = std::fs::remove_dir_all(root.join(sqla_analyzer::cache::DIRECTORY));
-    let initial_scan_ms = initial_scan(&mut client, root).await;
-    let rss_after_scan_kb = rss_kb("VmRSS:");
-    cache_written(root).await;
+    // A cold start, as the server had before it read the facts cache.
+    let (mut client, initial_scan_ms, rss_after_scan_kb) = started(root, true).await;
 
     let open_uri = uri(open);
     let mut text = std::fs::read_to_string(open).expect("the open file is readable");
@@ -518,8 +515,7 @@ async fn session(root: &Path, open: &Path, edit_count: usize) -> Value {
     // And once the server has rested (it gives freed memory back then).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_rest_kb = rss_kb("VmRSS:");
-    request(&mut client, "shutdown", Value::Null).await;
-    client.notify("exit", Value::Null);
+    shut_down(client).await;
 
     let kinds: serde_json::Map<String, Value> = by_kind
         .into_iter()

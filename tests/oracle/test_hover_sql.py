@@ -131,12 +131,6 @@ def workspace_copy(case: Path, tmp: Path) -> Path:
 # Known gaps of the hover renderer, met on the rule fixtures: each is held
 # by a strict xfail, so that a fix shows up as XPASS and the entry goes.
 KNOWN_GAPS = {
-    'test_create_all[rules/SA114/bad_onupdate_semicolon_table_args-mysql]': "the hover's CompileError text for an invalid referential action differs from SQLAlchemy's",
-    'test_create_all[rules/SA114/bad_onupdate_semicolon_table_args-postgresql]': "the hover's CompileError text for an invalid referential action differs from SQLAlchemy's",
-    'test_create_all[rules/SA114/bad_onupdate_semicolon_table_args-sqlite]': "the hover's CompileError text for an invalid referential action differs from SQLAlchemy's",
-    'test_create_all[rules/SA114/bad_set_null_hyphen_two_files-mysql]': "the hover's CompileError text for an invalid referential action differs from SQLAlchemy's",
-    'test_create_all[rules/SA114/bad_set_null_hyphen_two_files-postgresql]': "the hover's CompileError text for an invalid referential action differs from SQLAlchemy's",
-    'test_create_all[rules/SA114/bad_set_null_hyphen_two_files-sqlite]': "the hover's CompileError text for an invalid referential action differs from SQLAlchemy's",
     'test_create_all[rules/SA304/good_unique_index_after_class-mysql]': "a unique Index declared after the class is not rendered in the table's DDL",
     'test_create_all[rules/SA304/good_unique_index_after_class-postgresql]': "a unique Index declared after the class is not rendered in the table's DDL",
     'test_create_all[rules/SA304/good_unique_index_after_class-sqlite]': "a unique Index declared after the class is not rendered in the table's DDL",

@@ -186,9 +186,13 @@ fn fk_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect, problems: &mut P
         match setting {
             None => {}
             Some(Setting::Known(action, _)) => {
-                if !is_sql_phrase(action) {
+                let (pattern, matches) = action_pattern(phrase, action, dialect);
+                if !matches {
+                    // SQLAlchemy writes both with `%r`.
                     problems.error.get_or_insert(format!(
-                        "CompileError: Unexpected SQL phrase: '{action}' (matching against '^\\w+(?:\\s+\\w+)*$')"
+                        "CompileError: Unexpected SQL phrase: {} (matching against {})",
+                        super::python_repr(action),
+                        super::python_repr(pattern),
                     ));
                 }
                 sql.push_str(&format!(" {phrase} {action}"));
@@ -228,7 +232,30 @@ fn phrase_keyword(phrase: &str) -> &'static str {
     }
 }
 
-/// SQLAlchemy's `SQL_KEYWORD_PHRASE`: `^\w+(?:\s+\w+)*$`.
+/// SQLAlchemy's `SQL_KEYWORD_PHRASE`, what it accepts as a referential action.
+const SQL_KEYWORD_PHRASE: &str = r"^\w+(?:\s+\w+)*$";
+
+/// PostgreSQL's dialect accepts the column list of `SET NULL (col, ...)` after
+/// an ON DELETE action (`PGDDLCompiler._fk_ondelete_pattern`).
+const POSTGRESQL_ON_DELETE: &str = r#"^\w+(?:\s+\w+)*(?:\s*\(\s*(?:[\w$]+|"(?:[^"]|"")+")(?:\s*,\s*(?:[\w$]+|"(?:[^"]|"")+"))*\s*\))?$"#;
+
+/// The pattern `phrase` (`ON DELETE` or `ON UPDATE`) must match in `dialect`,
+/// and whether `action` matches it.
+fn action_pattern(phrase: &str, action: &str, dialect: Dialect) -> (&'static str, bool) {
+    // Python's `$` also matches before a final newline.
+    let action = action.strip_suffix('\n').unwrap_or(action);
+    if phrase == "ON DELETE" && dialect == Dialect::Postgresql {
+        let matches = match action.split_once('(') {
+            Some((head, list)) => is_sql_phrase(head.trim_end()) && is_column_list(list),
+            None => is_sql_phrase(action),
+        };
+        (POSTGRESQL_ON_DELETE, matches)
+    } else {
+        (SQL_KEYWORD_PHRASE, is_sql_phrase(action))
+    }
+}
+
+/// `^\w+(?:\s+\w+)*$`
 fn is_sql_phrase(text: &str) -> bool {
     !text.is_empty()
         && text
@@ -236,6 +263,50 @@ fn is_sql_phrase(text: &str) -> bool {
             .all(|w| w.chars().all(|c| c.is_alphanumeric() || c == '_'))
         && !text.starts_with(char::is_whitespace)
         && !text.ends_with(char::is_whitespace)
+}
+
+/// What follows the `(` of `SET NULL (a, "b")`: identifiers, plain
+/// (`[\w$]+`) or double-quoted (`""` inside), separated by commas, then `)`
+/// and the end.
+fn is_column_list(text: &str) -> bool {
+    let mut rest = text.trim_start();
+    loop {
+        rest = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                // A `"` ends the name unless another follows it.
+                let mut chars = quoted.char_indices().peekable();
+                let mut end = None;
+                while let Some((i, c)) = chars.next() {
+                    if c == '"' {
+                        if chars.peek().is_some_and(|&(_, next)| next == '"') {
+                            chars.next();
+                        } else {
+                            end = Some(i);
+                            break;
+                        }
+                    }
+                }
+                match end {
+                    Some(end) if end > 0 => &quoted[end + 1..],
+                    _ => return false,
+                }
+            }
+            None => {
+                let end = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                    .unwrap_or(rest.len());
+                if end == 0 {
+                    return false;
+                }
+                &rest[end..]
+            }
+        }
+        .trim_start();
+        match rest.strip_prefix(',') {
+            Some(next) => rest = next.trim_start(),
+            None => return rest == ")",
+        }
+    }
 }
 
 /// Where `create_all()` puts a foreign key.
@@ -841,6 +912,56 @@ pub fn drop_statements(graph: &Graph, table: TableId, dialect: Dialect) -> Vec<S
             drop.note = drop_warning(graph, scope, dialect);
             statements.push(drop);
             statements
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{action_pattern, Dialect};
+
+    #[test]
+    fn referential_actions_match_as_sqlalchemy_matches_them() {
+        // (action, matches SQL_KEYWORD_PHRASE, matches PostgreSQL's ON DELETE
+        // pattern): each checked with Python's `re` against SQLAlchemy 2.1's
+        // patterns.
+        for (action, keyword_phrase, postgresql_on_delete) in [
+            ("CASCADE", true, true),
+            ("SET  NULL", true, true),
+            ("CASCADE\n", true, true),
+            ("SET-NULL", false, false),
+            ("CASCADE;", false, false),
+            (" CASCADE", false, false),
+            ("set null (a)", false, true),
+            ("SET NULL(a, b)", false, true),
+            ("SET NULL ( a ,b )", false, true),
+            (r#"SET NULL ("a""b", c$)"#, false, true),
+            (r#"SET NULL ("a,b")"#, false, true),
+            ("SET NULL (a)\n", false, true),
+            ("SET DEFAULT (é)", false, true),
+            (r#"SET NULL ("")"#, false, false),
+            ("SET NULL (a,)", false, false),
+            ("SET NULL ()", false, false),
+            ("SET NULL (a) x", false, false),
+            ("(a)", false, false),
+        ] {
+            for dialect in [Dialect::Postgresql, Dialect::Sqlite, Dialect::Mysql] {
+                assert_eq!(
+                    action_pattern("ON UPDATE", action, dialect).1,
+                    keyword_phrase,
+                    "ON UPDATE {action:?} on {dialect:?}"
+                );
+                let on_delete = if dialect == Dialect::Postgresql {
+                    postgresql_on_delete
+                } else {
+                    keyword_phrase
+                };
+                assert_eq!(
+                    action_pattern("ON DELETE", action, dialect).1,
+                    on_delete,
+                    "ON DELETE {action:?} on {dialect:?}"
+                );
+            }
         }
     }
 }

@@ -289,3 +289,19 @@ fn hover_snapshots() {
         check_snapshot(&dir.join("ddl.sql"), &ddl);
     }
 }
+
+#[test]
+fn python_repr_writes_strings_as_python_does() {
+    // Each expected value is what CPython 3.11 prints for `repr(text)`.
+    for (text, expected) in [
+        ("CASCADE;", "'CASCADE;'"),
+        ("it's", r#""it's""#),
+        (r#"a'b"c"#, r#"'a\'b"c'"#),
+        (r"^\w+(?:\s+\w+)*$", r"'^\\w+(?:\\s+\\w+)*$'"),
+        ("x\ny\tz\r", r"'x\ny\tz\r'"),
+        ("\u{1}\u{7f}\u{85}", r"'\x01\x7f\x85'"),
+        ("é€", "'é€'"),
+    ] {
+        assert_eq!(super::python_repr(text), expected, "{text:?}");
+    }
+}

@@ -136,14 +136,8 @@ KNOWN_GAPS = {
     'test_create_all[rules/SA304/good_unique_index_after_class-sqlite]': "a unique Index declared after the class is not rendered in the table's DDL",
     'test_create_all[rules/SA305/good_conv_name_truncated-mysql]': 'the hover raises IdentifierError where SQLAlchemy shortens an over-long conv() name',
     'test_create_all[rules/SA305/good_conv_name_truncated-postgresql]': 'the hover raises IdentifierError where SQLAlchemy shortens an over-long conv() name',
-    'test_delete_sequences[rules/SA113/bad_association_table_primary_key-postgresql]': "the database's ON DELETE SET NULL on a NOT NULL or key column is not rendered as the failure it is",
-    'test_delete_sequences[rules/SA113/bad_association_table_primary_key-sqlite]': "the database's ON DELETE SET NULL on a NOT NULL or key column is not rendered as the failure it is",
-    'test_delete_sequences[rules/SA113/bad_nullable_false_set_null-postgresql]': "the database's ON DELETE SET NULL on a NOT NULL or key column is not rendered as the failure it is",
-    'test_delete_sequences[rules/SA113/bad_nullable_false_set_null-sqlite]': "the database's ON DELETE SET NULL on a NOT NULL or key column is not rendered as the failure it is",
-    'test_delete_sequences[rules/SA113/bad_typed_mapped_int_two_files-postgresql]': "the database's ON DELETE SET NULL on a NOT NULL or key column is not rendered as the failure it is",
-    'test_delete_sequences[rules/SA113/bad_typed_mapped_int_two_files-sqlite]': "the database's ON DELETE SET NULL on a NOT NULL or key column is not rendered as the failure it is",
-    'test_delete_sequences[rules/SA114/good_set_default_and_restrict_two_files-postgresql]': "ON DELETE RESTRICT / SET DEFAULT outcomes after the parent's DELETE are not rendered",
-    'test_delete_sequences[rules/SA114/good_set_default_and_restrict_two_files-sqlite]': "ON DELETE RESTRICT / SET DEFAULT outcomes after the parent's DELETE are not rendered",
+    'test_delete_sequences[rules/SA114/good_set_default_and_restrict_two_files-postgresql]': "the row the database's SET DEFAULT refers to is data, not model: the hover says the DELETE is refused unless that row remains, and in the scenario it is the deleted row itself",
+    'test_delete_sequences[rules/SA114/good_set_default_and_restrict_two_files-sqlite]': "the row the database's SET DEFAULT refers to is data, not model: the hover says the DELETE is refused unless that row remains, and in the scenario it is the deleted row itself",
     'test_delete_sequences[rules/SA305/good_convention_with_constraint_name-postgresql]': 'a %(constraint_name)s naming convention is not applied in the delete hover',
     'test_flush_sequences[rules/SA405/bad_widget_favorite_composite-postgresql]': 'the flush of a primary key without autoincrement in a post_update cycle is not rendered',
     'test_flush_sequences[rules/SA405/bad_widget_favorite_composite-sqlite]': 'the flush of a primary key without autoincrement in a post_update cycle is not rendered',
@@ -445,8 +439,10 @@ def check_database_effect(label: str, note: str, after: dict) -> None:
         assert remaining == 0 or nulled == of, state
     elif "deletes the" in note:
         assert remaining == 0, state
-    elif "(ON DELETE SET NULL)" in note:
+    elif "(ON DELETE SET NULL)" in note or "to NULL, its default (ON DELETE SET DEFAULT)" in note:
         assert remaining == of and nulled == of, state
+    elif "(ON DELETE SET DEFAULT)" in note:
+        assert remaining == of and nulled == 0, state
     elif "applies the foreign key's ON DELETE" in note:
         pass
     else:

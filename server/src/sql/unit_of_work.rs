@@ -14,7 +14,8 @@
 use crate::config::Dialect;
 use crate::facts::Setting;
 use crate::graph::{
-    AttributeKind, ClassId, Direction, ForeignKeyResolution, Graph, RelationshipId, TableId,
+    AttributeKind, ClassId, Direction, ForeignKeyId, ForeignKeyResolution, Graph, RelationshipId,
+    TableId,
 };
 use crate::syntax::expr::{Expr, ExprKind};
 
@@ -474,10 +475,31 @@ enum PassiveDeletes {
 }
 
 /// The ON DELETE action of the relationship's foreign key, as written.
+/// The relationship's foreign keys that refer to `table`: of a many-to-many,
+/// those of the association table to one side.
+fn keys_referring_to(
+    graph: &Graph,
+    relationship: RelationshipId,
+    table: TableId,
+) -> impl Iterator<Item = ForeignKeyId> + '_ {
+    graph.relationships[relationship]
+        .foreign_keys
+        .iter()
+        .copied()
+        .filter(move |&fk| graph.foreign_keys[fk].referred_table() == Some(table))
+}
+
+/// The ON DELETE of the keys that refer to the row `session.delete()`
+/// deletes (every key of the relationship when its table is not known).
 fn ondelete(graph: &Graph, relationship: RelationshipId) -> Result<Option<String>, String> {
     let rel = &graph.relationships[relationship];
+    let (parent, _) = delete_driver(graph, relationship);
+    let keys: Vec<ForeignKeyId> = match graph.classes[parent].table {
+        Some(table) => keys_referring_to(graph, relationship, table).collect(),
+        None => rel.foreign_keys.clone(),
+    };
     let mut action = None;
-    for &fk in &rel.foreign_keys {
+    for &fk in &keys {
         match graph.foreign_keys[fk].ondelete() {
             None => {}
             Some(Setting::Known(text, _)) => action = Some(text.to_uppercase()),
@@ -730,15 +752,28 @@ pub fn delete_parent_sequence(
             gaps.add(reason);
         }
         let mut statement = Statement::exact(sql);
-        let mut effect = database_effect(graph, relationship, dialect, children_left);
-        if effect.starts_with("the database refuses") {
+        let nulled = children_left
+            .then(|| nulled_not_null_column(graph, relationship, parent_table))
+            .flatten();
+        let mut effect = match &nulled {
+            Some(nulled) => format!(
+                "the database refuses the DELETE: its ON DELETE {} would write NULL into `{}.{}`, which is NOT NULL, for the rows still referencing it",
+                nulled.action, nulled.table, nulled.column
+            ),
+            None => database_effect(graph, relationship, dialect, children_left),
+        };
+        if let Some(nulled) = &nulled {
+            statement.database_error = Some(not_null_violation(nulled, dialect));
+        } else if effect.starts_with("the database refuses") {
             statement.database_error = Some(fk_violation(graph, relationship, dialect));
         }
         if let Some(driver) = driver {
             let lazy = loading(graph, driver) != Loading::Eager;
             if children_left && lazy && passive_deletes(graph, driver) == Ok(PassiveDeletes::On) {
                 let rel = &graph.relationships[driver];
-                effect.push_str(if rel.cascade.delete {
+                effect.push_str(if rel.direction == Some(Direction::ManyToMany) {
+                    "; the association rows of a collection already loaded in the session are deleted by the ORM first"
+                } else if rel.cascade.delete {
                     "; children in a collection already loaded in the session are deleted by the ORM first"
                 } else {
                     "; children in a collection already loaded in the session get the ORM's UPDATE ... SET NULL first"
@@ -1415,13 +1450,108 @@ fn database_effect(
             format!("{database} sets the foreign key of the `{table}` rows that still reference it to NULL (ON DELETE SET NULL)")
         }
         Ok(Some(action)) if action == "SET DEFAULT" => {
-            format!("{database} sets the foreign key of the `{table}` rows that still reference it to its default (ON DELETE SET DEFAULT)")
+            let parent_table = graph.classes[delete_driver(graph, relationship).0].table;
+            let defaulted = parent_table.and_then(|parent| {
+                let fk = &graph.foreign_keys[keys_referring_to(graph, relationship, parent).next()?];
+                let spec = table_spec(graph, fk.table);
+                Some(spec.columns.iter().any(|c| {
+                    fk.columns.contains(&c.name) && c.server_default.is_some()
+                }))
+            });
+            match (defaulted, parent_table) {
+                // No server default: the default is NULL (a NOT NULL column
+                // is answered before, by `nulled_not_null_column`).
+                (Some(false), _) => format!("{database} sets the foreign key of the `{table}` rows that still reference it to NULL, its default (ON DELETE SET DEFAULT)"),
+                // The default must itself refer to a row, and which rows
+                // exist is not in the model.
+                (Some(true), Some(parent)) => format!(
+                    "{database} sets the foreign key of the `{table}` rows that still reference it to its default (ON DELETE SET DEFAULT), and refuses the DELETE unless a `{}` row with that default key remains",
+                    graph.tables[parent].name
+                ),
+                _ => format!("{database} sets the foreign key of the `{table}` rows that still reference it to its default (ON DELETE SET DEFAULT)"),
+            }
         }
         Ok(action) => format!(
             "the database refuses the DELETE while any {child} row (`{table}`) still references it ({})",
             action
                 .map(|a| format!("ON DELETE {a}"))
                 .unwrap_or_else(|| "no ON DELETE".into())
+        ),
+    }
+}
+
+/// A column the parent's DELETE would set to NULL although it is NOT NULL.
+struct NulledColumn {
+    action: String,
+    table: String,
+    column: String,
+}
+
+/// ON DELETE SET NULL, or SET DEFAULT where the column has no server
+/// default, on a NOT NULL (or primary key) column of the children: the
+/// database's action fails, and with it the parent's DELETE. The column is
+/// the first such one in the table's order, which both databases check in
+/// and name. `None` when the action writes no NULL into a NOT NULL column,
+/// or when a column's nullability or default is not known.
+///
+/// The key is the relationship's one foreign key to the deleted row's table
+/// (a many-to-many's association table has another, to the other side).
+fn nulled_not_null_column(
+    graph: &Graph,
+    relationship: RelationshipId,
+    parent_table: TableId,
+) -> Option<NulledColumn> {
+    let mut keys = keys_referring_to(graph, relationship, parent_table);
+    let foreign_key = &graph.foreign_keys[keys.next()?];
+    if keys.next().is_some() {
+        return None;
+    }
+    let action = match foreign_key.ondelete()? {
+        Setting::Known(action, _) => action.to_uppercase(),
+        Setting::Unknown(_) => return None,
+    };
+    let child = table_spec(graph, foreign_key.table);
+    let mut first = None;
+    for column in &child.columns {
+        if !foreign_key.columns.contains(&column.name) {
+            continue;
+        }
+        let nulled = match action.as_str() {
+            "SET NULL" => true,
+            "SET DEFAULT" => match &column.server_default {
+                None => true,
+                Some(Ok(_)) => false,
+                Some(Err(_)) => return None,
+            },
+            _ => return None,
+        };
+        let not_null = match column.nullable {
+            Some(nullable) => !nullable || column.primary_key,
+            None if column.primary_key => true,
+            None => return None,
+        };
+        if nulled && not_null && first.is_none() {
+            first = Some(column.name.clone());
+        }
+    }
+    Some(NulledColumn {
+        action,
+        table: child.name.clone(),
+        column: first?,
+    })
+}
+
+/// The error a NOT NULL column raises when the database's action sets it
+/// to NULL, as SQLAlchemy reports it.
+fn not_null_violation(nulled: &NulledColumn, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Sqlite => format!(
+            "IntegrityError: (sqlite3.IntegrityError) NOT NULL constraint failed: {}.{}",
+            nulled.table, nulled.column
+        ),
+        _ => format!(
+            "IntegrityError: (psycopg.errors.NotNullViolation) null value in column \"{}\" of relation \"{}\" violates not-null constraint",
+            nulled.column, nulled.table
         ),
     }
 }

@@ -134,11 +134,8 @@ KNOWN_GAPS = {
     'test_create_all[rules/SA304/good_unique_index_after_class-mysql]': "a unique Index declared after the class is not rendered in the table's DDL",
     'test_create_all[rules/SA304/good_unique_index_after_class-postgresql]': "a unique Index declared after the class is not rendered in the table's DDL",
     'test_create_all[rules/SA304/good_unique_index_after_class-sqlite]': "a unique Index declared after the class is not rendered in the table's DDL",
-    'test_create_all[rules/SA305/good_conv_name_truncated-mysql]': 'the hover raises IdentifierError where SQLAlchemy shortens an over-long conv() name',
-    'test_create_all[rules/SA305/good_conv_name_truncated-postgresql]': 'the hover raises IdentifierError where SQLAlchemy shortens an over-long conv() name',
     'test_delete_sequences[rules/SA114/good_set_default_and_restrict_two_files-postgresql]': "the row the database's SET DEFAULT refers to is data, not model: the hover says the DELETE is refused unless that row remains, and in the scenario it is the deleted row itself",
     'test_delete_sequences[rules/SA114/good_set_default_and_restrict_two_files-sqlite]': "the row the database's SET DEFAULT refers to is data, not model: the hover says the DELETE is refused unless that row remains, and in the scenario it is the deleted row itself",
-    'test_delete_sequences[rules/SA305/good_convention_with_constraint_name-postgresql]': 'a %(constraint_name)s naming convention is not applied in the delete hover',
     'test_flush_sequences[rules/SA405/bad_widget_favorite_composite-postgresql]': 'the flush of a primary key without autoincrement in a post_update cycle is not rendered',
     'test_flush_sequences[rules/SA405/bad_widget_favorite_composite-sqlite]': 'the flush of a primary key without autoincrement in a post_update cycle is not rendered',
 }

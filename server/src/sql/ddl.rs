@@ -14,7 +14,9 @@ use crate::config::Dialect;
 use crate::facts::Setting;
 use crate::graph::{ForeignKeyId, ForeignKeyResolution, Graph, ScopeId, TableId};
 
-use super::ident::{literal, max_identifier_length, qualified, quote};
+use super::ident::{
+    literal, max_identifier_length, max_name_length, qualified, quote, shortened_name,
+};
 use super::schema::{table_spec, Constraint, Name, ServerDefault, TableSpec};
 use super::Statement;
 
@@ -28,27 +30,34 @@ pub fn table_name(graph: &Graph, table: TableId, dialect: Dialect) -> String {
     qualified(table.schema.as_deref(), &table.name, dialect)
 }
 
-/// Renders a constraint name; `Err` when SQLAlchemy raises or the name is not known.
+/// Renders a constraint or index name; `Err` when SQLAlchemy raises or the
+/// name is not known.
 fn render_name(name: &Name, dialect: Dialect) -> Result<Option<String>, NameProblem> {
     match name {
         Name::None => Ok(None),
         Name::Unknown(reason) => Err(NameProblem::Unknown(reason.clone())),
         Name::Named { text, explicit } => {
-            if let Some(max) = max_identifier_length(dialect) {
-                if text.chars().count() > max {
-                    return Err(if *explicit {
-                        NameProblem::TooLong(format!(
-                            "IdentifierError: Identifier '{text}' exceeds maximum length of {max} characters"
-                        ))
-                    } else {
-                        NameProblem::Unknown(format!(
-                            "the convention name `{text}` is longer than {max} characters: SQLAlchemy shortens it with a hash suffix, which is not rendered"
-                        ))
-                    });
-                }
+            let max = max_identifier_length(dialect);
+            if *explicit && text.chars().count() > max {
+                return Err(NameProblem::TooLong(format!(
+                    "IdentifierError: Identifier '{text}' exceeds maximum length of {max} characters"
+                )));
             }
-            Ok(Some(quote(text, dialect)))
+            Ok(Some(quote(
+                &rendered_text(text, *explicit, dialect),
+                dialect,
+            )))
         }
+    }
+}
+
+/// A name's text as `create_all` writes it: a name SQLAlchemy made (a
+/// convention's or a `conv()`) shortened to the dialect's limit.
+pub(crate) fn rendered_text(text: &str, explicit: bool, dialect: Dialect) -> String {
+    if explicit {
+        text.to_string()
+    } else {
+        shortened_name(text, max_name_length(dialect))
     }
 }
 

@@ -22,8 +22,9 @@ use super::types::{self, SqlType};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Name {
     None,
-    /// `explicit`: written with `name=` (SQLAlchemy raises for one that is too
-    /// long); otherwise made by the naming convention (SQLAlchemy shortens it).
+    /// `explicit`: written with `name=` as a plain string (SQLAlchemy raises
+    /// for one that is too long); otherwise made by the naming convention or
+    /// wrapped in `conv()` (SQLAlchemy shortens it).
     Named {
         text: String,
         explicit: bool,
@@ -505,17 +506,18 @@ fn read_table_item(
         spec.unknown.push(format!("`{kind}(...)` has `*args`"));
         return;
     }
-    let explicit_name = |call: &Call| -> Result<Option<String>, String> {
+    // The name written, and whether as a plain string (not in `conv()`).
+    let explicit_name = |call: &Call| -> Result<Option<(String, bool)>, String> {
         match call.keyword_value("name") {
             None => Ok(None),
             Some(v) if v.is_none_literal() => Ok(None),
             Some(v) => match (v.as_str(), v.as_call()) {
-                (Some(s), _) => Ok(Some(s.to_string())),
+                (Some(s), _) => Ok(Some((s.to_string(), true))),
                 (None, Some(c))
                     if c.callee.last_name() == Some("conv")
                         && c.args.first().and_then(|a| a.as_str()).is_some() =>
                 {
-                    Ok(c.args[0].as_str().map(str::to_string))
+                    Ok(c.args[0].as_str().map(|s| (s.to_string(), false)))
                 }
                 _ => Err(format!("the name of `{kind}(...)` is not a literal")),
             },
@@ -533,29 +535,34 @@ fn read_table_item(
             .map(|k| format!("`{kind}({}=...)` is not rendered", k.name))
     };
     let table_name = spec.name.clone();
-    let name_for =
-        |explicit: Result<Option<String>, String>, prefix: &str, columns: &[String]| match explicit
-        {
-            Err(reason) => Name::Unknown(reason),
-            Ok(Some(name)) => {
-                // A convention with `%(constraint_name)s` renames explicit names.
-                match conventions {
-                    Ok(templates)
-                        if templates
-                            .get(prefix)
-                            .is_some_and(|t| t.contains("%(constraint_name)s")) =>
-                    {
-                        convention_name(conventions, prefix, &table_name, columns, Some(&name))
-                    }
-                    Err(reason) => Name::Unknown(reason.clone()),
-                    _ => Name::Named {
-                        text: name,
-                        explicit: true,
-                    },
+    let name_for = |explicit: Result<Option<(String, bool)>, String>,
+                    prefix: &str,
+                    columns: &[String]| match explicit {
+        Err(reason) => Name::Unknown(reason),
+        // Conventions leave a `conv()` name alone.
+        Ok(Some((name, false))) => Name::Named {
+            text: name,
+            explicit: false,
+        },
+        Ok(Some((name, true))) => {
+            // A convention with `%(constraint_name)s` renames explicit names.
+            match conventions {
+                Ok(templates)
+                    if templates
+                        .get(prefix)
+                        .is_some_and(|t| t.contains("%(constraint_name)s")) =>
+                {
+                    convention_name(conventions, prefix, &table_name, columns, Some(&name))
                 }
+                Err(reason) => Name::Unknown(reason.clone()),
+                _ => Name::Named {
+                    text: name,
+                    explicit: true,
+                },
             }
-            Ok(None) => convention_name(conventions, prefix, &table_name, columns, None),
-        };
+        }
+        Ok(None) => convention_name(conventions, prefix, &table_name, columns, None),
+    };
     match kind {
         "ForeignKeyConstraint" => {
             let table = &graph.tables[table_id];
@@ -650,7 +657,7 @@ fn read_table_item(
                 Ok(None)
             } else {
                 match first.as_str() {
-                    Some(name) => Ok(Some(name.to_string())),
+                    Some(name) => Ok(Some((name.to_string(), true))),
                     None => Err("an `Index` name is not a literal".to_string()),
                 }
             };
@@ -1261,8 +1268,11 @@ pub fn foreign_key_name(graph: &Graph, fk: ForeignKeyId) -> Name {
         }
         EffectiveName::Named(text) => Name::Named {
             text: text.clone(),
+            // A `conv()` name is one SQLAlchemy shortens, like a convention's.
             explicit: match &foreign_key.facts.name {
-                Some(Setting::Known(written, _)) => written == text,
+                Some(Setting::Known(written, _)) => {
+                    written == text && !foreign_key.facts.name_is_final
+                }
                 _ => false,
             },
         },

@@ -1576,7 +1576,9 @@ fn fk_violation(graph: &Graph, relationship: RelationshipId, dialect: Dialect) -
         _ => {
             // PostgreSQL names an unnamed key `<table>_<columns>_fkey`.
             let name = match super::schema::foreign_key_name(graph, fk) {
-                super::schema::Name::Named { text, .. } => Some(text),
+                super::schema::Name::Named { text, explicit } => {
+                    Some(super::ddl::rendered_text(&text, explicit, dialect))
+                }
                 super::schema::Name::None => {
                     let name = format!("{}_{}_fkey", child.name, foreign_key.columns.join("_"));
                     (name.len() <= 63).then_some(name)

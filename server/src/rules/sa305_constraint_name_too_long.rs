@@ -9,8 +9,10 @@
 //! instead, and are not reported.)
 //!
 //! ## Why it matters
-//! `create_all()` raises `IdentifierError: Identifier '...' exceeds maximum
-//! length of 63 characters`.
+//! On PostgreSQL, `create_all()` raises `IdentifierError: Identifier '...'
+//! exceeds maximum length of 63 characters`. On MySQL SQLAlchemy lets a name
+//! through up to 255 characters, and the database refuses the `CREATE TABLE`
+//! (error 1059, "Identifier name ... is too long").
 //!
 //! ## Example
 //! ```python
@@ -50,11 +52,19 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         if length <= limit {
             continue;
         }
+        // SQLAlchemy checks plain names against the dialect's
+        // max_identifier_length: 63 on PostgreSQL, but 255 on MySQL, whose
+        // constraint names stop at 64: there the database refuses them.
+        let consequence = match context.dialect {
+            Dialect::Mysql => "SQLAlchemy renders it and MySQL refuses the CREATE TABLE (error 1059: Identifier name is too long)".to_string(),
+            _ => format!(
+                "create_all() raises IdentifierError (Identifier exceeds maximum length of {limit} characters)"
+            ),
+        };
         let mut d = diagnostic(
             fk.location,
             format!(
-                "constraint name \"{name}\" has {length} characters, more than {}'s limit of {limit}: create_all() raises \
-                 IdentifierError (Identifier exceeds maximum length of {limit} characters)",
+                "constraint name \"{name}\" has {length} characters, more than {}'s limit of {limit}: {consequence}",
                 context.dialect.name()
             ),
         );
@@ -79,5 +89,74 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             }
         }
         diagnostics.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::check;
+    use crate::config::Dialect;
+    use crate::graph::{link, LinkOptions};
+    use crate::rules::Context;
+
+    const MODELS: &str = r#"
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Account(Base):
+    __tablename__ = "account"
+    id = Column(Integer, primary_key=True)
+
+
+class Invoice(Base):
+    __tablename__ = "invoice"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("account.id", name="fk_invoice_account_id_account_id_for_the_monthly_billing_runs_xy"))
+"#;
+
+    fn messages(dialect: Dialect) -> Vec<String> {
+        let graph = link(
+            vec![Arc::new(crate::facts::extract("models.py", MODELS))],
+            &LinkOptions::default(),
+        );
+        let texts = [MODELS];
+        let mut found = Vec::new();
+        check(&Context::new(&graph, &texts, dialect), &mut found);
+        found.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn the_consequence_is_the_dialects() {
+        // 64 characters: over PostgreSQL's 63, at MySQL's 64.
+        assert_eq!(messages(Dialect::Mysql), Vec::<String>::new());
+        let postgresql = messages(Dialect::Postgresql);
+        assert_eq!(postgresql.len(), 1);
+        assert!(postgresql[0].ends_with("create_all() raises IdentifierError (Identifier exceeds maximum length of 63 characters)"));
+        assert_eq!(messages(Dialect::Sqlite), Vec::<String>::new());
+    }
+
+    #[test]
+    fn on_mysql_the_database_refuses_the_name() {
+        let longer = MODELS.replace("runs_xy", "runs_xyz");
+        let graph = link(
+            vec![Arc::new(crate::facts::extract("models.py", &longer))],
+            &LinkOptions::default(),
+        );
+        let texts = [longer.as_str()];
+        let mut found = Vec::new();
+        check(&Context::new(&graph, &texts, Dialect::Mysql), &mut found);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.ends_with(
+                "more than mysql's limit of 64: SQLAlchemy renders it and MySQL refuses the CREATE TABLE (error 1059: Identifier name is too long)"
+            ),
+            "{}",
+            found[0].message
+        );
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! ## What it finds
 //! `ondelete` or `onupdate` values other than CASCADE, SET NULL, SET DEFAULT,
-//! RESTRICT and NO ACTION (in any case).
+//! RESTRICT and NO ACTION (in any case). On PostgreSQL, an `ondelete` SET
+//! NULL or SET DEFAULT may name the key's columns to set:
+//! `ondelete="SET NULL (team_id)"`.
 //!
 //! ## Why it matters
 //! SQLAlchemy writes the value into the DDL: a misspelling such as `CASCASE`
@@ -24,6 +26,7 @@
 
 use super::support::{closest, diagnostic, fix, replace_string, safe};
 use super::{Context, Reads};
+use crate::config::Dialect;
 use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
 
@@ -50,6 +53,37 @@ fn is_valid(action: &str) -> bool {
         })
 }
 
+/// PostgreSQL 15 and later accept, after an ON DELETE SET NULL or SET
+/// DEFAULT, the list of the key's columns to set (`SET NULL (team_id)`), and
+/// SQLAlchemy's PostgreSQL dialect lets it through. A column outside the key
+/// fails at CREATE TABLE.
+fn is_postgresql_column_list(action: &str, columns: &[String]) -> bool {
+    let Some((head, list)) = action.split_once('(') else {
+        return false;
+    };
+    let head = head.trim_end();
+    let Some(list) = list.trim_end().strip_suffix(')') else {
+        return false;
+    };
+    if action.trim() != action
+        || !is_valid(head)
+        || !head
+            .get(..3)
+            .is_some_and(|set| set.eq_ignore_ascii_case("SET"))
+    {
+        return false;
+    }
+    if list.contains('"') {
+        // Quoted names (which may hold commas) are not read: silent.
+        return true;
+    }
+    // Unquoted names fold to lower case.
+    list.split(',').all(|name| {
+        let name = name.trim().to_lowercase();
+        columns.contains(&name)
+    })
+}
+
 pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
     let graph = context.graph;
     for fk in &graph.foreign_keys {
@@ -60,7 +94,11 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             let Some(Setting::Known(action, _)) = setting else {
                 continue;
             };
-            if is_valid(action) {
+            if is_valid(action)
+                || (context.dialect == Dialect::Postgresql
+                    && which == "ondelete"
+                    && is_postgresql_column_list(action, &fk.columns))
+            {
                 continue;
             }
             let normalized: String = action
@@ -107,7 +145,32 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use super::is_valid;
+    use super::{is_postgresql_column_list, is_valid};
+
+    #[test]
+    fn postgresql_reads_the_columns_set_null_sets() {
+        let columns = ["team_id".to_string(), "season".to_string()];
+        for valid in [
+            "SET NULL (team_id)",
+            "set null(team_id, season)",
+            "SET DEFAULT ( Team_Id )",
+            "SET NULL (\"team_id\")",
+        ] {
+            assert!(is_postgresql_column_list(valid, &columns), "{valid:?}");
+        }
+        for invalid in [
+            "SET NULL",
+            "CASCADE (team_id)",
+            "SET NULL (id)",
+            "SET NULL (team_id",
+            "SET NULL ()",
+            " SET NULL (team_id)",
+            "SET NOTHING (team_id)",
+            "SET NULL (team_id) NOW",
+        ] {
+            assert!(!is_postgresql_column_list(invalid, &columns), "{invalid:?}");
+        }
+    }
 
     #[test]
     fn actions_are_read_word_by_word_in_any_case() {

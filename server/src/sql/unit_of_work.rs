@@ -475,6 +475,46 @@ enum PassiveDeletes {
 }
 
 /// The ON DELETE action of the relationship's foreign key, as written.
+/// An ON DELETE action in upper case with single spaces, and the columns
+/// PostgreSQL's `SET NULL (a, b)` lists (unquoted names fold to lower case;
+/// a quoted one is kept as written).
+fn referential_action(text: &str) -> (String, Option<Vec<String>>) {
+    let (head, list) = match text.split_once('(') {
+        Some((head, rest)) => (head, rest.trim_end().strip_suffix(')')),
+        None => (text, None),
+    };
+    let action = head
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase();
+    let columns = list.map(|list| {
+        list.split(',')
+            .map(|name| {
+                let name = name.trim();
+                match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+                    Some(quoted) => quoted.replace("\"\"", "\""),
+                    None => name.to_lowercase(),
+                }
+            })
+            .collect()
+    });
+    (action, columns)
+}
+
+/// The columns a `SET NULL (a, b)` of the key to the deleted row lists,
+/// when that is fewer than all of the key's.
+fn listed_columns(graph: &Graph, relationship: RelationshipId) -> Option<Vec<String>> {
+    let parent = graph.classes[delete_driver(graph, relationship).0].table?;
+    let fk = &graph.foreign_keys[keys_referring_to(graph, relationship, parent).next()?];
+    let Some(Setting::Known(text, _)) = fk.ondelete() else {
+        return None;
+    };
+    referential_action(text)
+        .1
+        .filter(|listed| !fk.columns.iter().all(|c| listed.contains(c)))
+}
+
 /// The relationship's foreign keys that refer to `table`: of a many-to-many,
 /// those of the association table to one side.
 fn keys_referring_to(
@@ -502,7 +542,7 @@ fn ondelete(graph: &Graph, relationship: RelationshipId) -> Result<Option<String
     for &fk in &keys {
         match graph.foreign_keys[fk].ondelete() {
             None => {}
-            Some(Setting::Known(text, _)) => action = Some(text.to_uppercase()),
+            Some(Setting::Known(text, _)) => action = Some(referential_action(text).0),
             Some(Setting::Unknown(_)) => return Err("its `ondelete=` is not literal".into()),
         }
     }
@@ -1446,9 +1486,14 @@ fn database_effect(
         Ok(Some(action)) if action == "CASCADE" => {
             format!("{database} deletes the `{table}` rows that still reference it (ON DELETE CASCADE)")
         }
-        Ok(Some(action)) if action == "SET NULL" => {
-            format!("{database} sets the foreign key of the `{table}` rows that still reference it to NULL (ON DELETE SET NULL)")
-        }
+        Ok(Some(action)) if action == "SET NULL" => match listed_columns(graph, relationship) {
+            // PostgreSQL's `SET NULL (a, b)`: only those columns of the key.
+            Some(listed) => format!(
+                "{database} sets the listed columns ({}) of the `{table}` rows that still reference it to NULL, and keeps the key's others (ON DELETE SET NULL with a column list)",
+                listed.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            ),
+            None => format!("{database} sets the foreign key of the `{table}` rows that still reference it to NULL (ON DELETE SET NULL)"),
+        },
         Ok(Some(action)) if action == "SET DEFAULT" => {
             let parent_table = graph.classes[delete_driver(graph, relationship).0].table;
             let defaulted = parent_table.and_then(|parent| {
@@ -1506,14 +1551,18 @@ fn nulled_not_null_column(
     if keys.next().is_some() {
         return None;
     }
-    let action = match foreign_key.ondelete()? {
-        Setting::Known(action, _) => action.to_uppercase(),
+    let (action, set_columns) = match foreign_key.ondelete()? {
+        Setting::Known(action, _) => referential_action(action),
         Setting::Unknown(_) => return None,
     };
     let child = table_spec(graph, foreign_key.table);
     let mut first = None;
     for column in &child.columns {
-        if !foreign_key.columns.contains(&column.name) {
+        let set = match &set_columns {
+            Some(listed) => listed.contains(&column.name),
+            None => foreign_key.columns.contains(&column.name),
+        };
+        if !set {
             continue;
         }
         let nulled = match action.as_str() {

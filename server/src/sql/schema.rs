@@ -535,34 +535,10 @@ fn read_table_item(
             .map(|k| format!("`{kind}({}=...)` is not rendered", k.name))
     };
     let table_name = spec.name.clone();
-    let name_for = |explicit: Result<Option<(String, bool)>, String>,
-                    prefix: &str,
-                    columns: &[String]| match explicit {
-        Err(reason) => Name::Unknown(reason),
-        // Conventions leave a `conv()` name alone.
-        Ok(Some((name, false))) => Name::Named {
-            text: name,
-            explicit: false,
-        },
-        Ok(Some((name, true))) => {
-            // A convention with `%(constraint_name)s` renames explicit names.
-            match conventions {
-                Ok(templates)
-                    if templates
-                        .get(prefix)
-                        .is_some_and(|t| t.contains("%(constraint_name)s")) =>
-                {
-                    convention_name(conventions, prefix, &table_name, columns, Some(&name))
-                }
-                Err(reason) => Name::Unknown(reason.clone()),
-                _ => Name::Named {
-                    text: name,
-                    explicit: true,
-                },
-            }
-        }
-        Ok(None) => convention_name(conventions, prefix, &table_name, columns, None),
-    };
+    let name_for =
+        |written: Result<Option<(String, bool)>, String>, prefix: &str, columns: &[String]| {
+            item_name(conventions, prefix, &table_name, columns, written)
+        };
     match kind {
         "ForeignKeyConstraint" => {
             let table = &graph.tables[table_id];
@@ -1182,6 +1158,43 @@ pub fn naming_templates(graph: &Graph, scope: ScopeId) -> Result<BTreeMap<String
         return Err("the naming convention could not be read".into());
     }
     Ok(map)
+}
+
+/// The name of a constraint or index written with `name` (and whether as
+/// a plain string rather than in `conv()`), or without one.
+fn item_name(
+    conventions: &Result<BTreeMap<String, String>, String>,
+    prefix: &str,
+    table_name: &str,
+    columns: &[String],
+    written: Result<Option<(String, bool)>, String>,
+) -> Name {
+    match written {
+        Err(reason) => Name::Unknown(reason),
+        // Conventions leave a `conv()` name alone.
+        Ok(Some((name, false))) => Name::Named {
+            text: name,
+            explicit: false,
+        },
+        Ok(Some((name, true))) => {
+            // A convention with `%(constraint_name)s` renames explicit names.
+            match conventions {
+                Ok(templates)
+                    if templates
+                        .get(prefix)
+                        .is_some_and(|t| t.contains("%(constraint_name)s")) =>
+                {
+                    convention_name(conventions, prefix, table_name, columns, Some(&name))
+                }
+                Err(reason) => Name::Unknown(reason.clone()),
+                _ => Name::Named {
+                    text: name,
+                    explicit: true,
+                },
+            }
+        }
+        Ok(None) => convention_name(conventions, prefix, table_name, columns, None),
+    }
 }
 
 /// The name a convention gives a primary key, unique constraint or index.

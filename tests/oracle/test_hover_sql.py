@@ -131,9 +131,6 @@ def workspace_copy(case: Path, tmp: Path) -> Path:
 # Known gaps of the hover renderer, met on the rule fixtures: each is held
 # by a strict xfail, so that a fix shows up as XPASS and the entry goes.
 KNOWN_GAPS = {
-    'test_create_all[rules/SA304/good_unique_index_after_class-mysql]': "a unique Index declared after the class is not rendered in the table's DDL",
-    'test_create_all[rules/SA304/good_unique_index_after_class-postgresql]': "a unique Index declared after the class is not rendered in the table's DDL",
-    'test_create_all[rules/SA304/good_unique_index_after_class-sqlite]': "a unique Index declared after the class is not rendered in the table's DDL",
     'test_delete_sequences[rules/SA114/good_set_default_and_restrict_two_files-postgresql]': "the row the database's SET DEFAULT refers to is data, not model: the hover says the DELETE is refused unless that row remains, and in the scenario it is the deleted row itself",
     'test_delete_sequences[rules/SA114/good_set_default_and_restrict_two_files-sqlite]': "the row the database's SET DEFAULT refers to is data, not model: the hover says the DELETE is refused unless that row remains, and in the scenario it is the deleted row itself",
     'test_flush_sequences[rules/SA405/bad_widget_favorite_composite-postgresql]': 'the flush of a primary key without autoincrement in a post_update cycle is not rendered',

@@ -330,7 +330,137 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
             ));
         }
     }
+    standalone_indexes(graph, table_id, &conventions, &mut spec);
     spec
+}
+
+/// Whether an argument of a stand-alone `Index(...)` is a column of the
+/// table whose class or binding is one of `owners`.
+enum IndexArgument {
+    Column(String),
+    /// Another table's, or an expression.
+    Other,
+    /// Starts at an owner, but in a form not read (`Country.__table__.c.x`).
+    Unread,
+}
+
+fn index_argument(table: &crate::graph::Table, owners: &[&str], argument: &Expr) -> IndexArgument {
+    let Some(dotted) = argument.dotted() else {
+        return IndexArgument::Other;
+    };
+    let parts: Vec<&str> = dotted.split('.').collect();
+    if !owners.contains(&parts[0]) {
+        return IndexArgument::Other;
+    }
+    match parts.as_slice() {
+        // `Country.iso_code`: a mapped attribute.
+        [_, attribute] => match table.columns.iter().find(|c| c.is_mapped_as(attribute)) {
+            Some(column) => IndexArgument::Column(column.name().to_string()),
+            None => IndexArgument::Unread,
+        },
+        // `country.c.iso_code`: a Core column, by key.
+        [_, "c", key] => match table.column(key) {
+            Some(column) => IndexArgument::Column(column.name().to_string()),
+            None => IndexArgument::Unread,
+        },
+        _ => IndexArgument::Unread,
+    }
+}
+
+/// `Index("ix_country_iso_code", Country.iso_code, unique=True)` written
+/// apart from the table: SQLAlchemy attaches it to the table of its columns
+/// when the call runs, and `create_all` creates it after the table. Read at
+/// the module level of the table's own file; elsewhere (another module, a
+/// function) whether and when it runs is not known.
+fn standalone_indexes(
+    graph: &Graph,
+    table_id: TableId,
+    conventions: &Result<BTreeMap<String, String>, String>,
+    spec: &mut TableSpec,
+) {
+    let table = &graph.tables[table_id];
+    let owners: Vec<&str> = graph
+        .classes
+        .iter()
+        .filter(|class| class.table == Some(table_id))
+        .map(|class| class.name.as_str())
+        .chain(table.location_binding())
+        .collect();
+    if owners.is_empty() {
+        return;
+    }
+    for (file, facts) in graph.files.iter().enumerate() {
+        for site in &facts.call_sites {
+            if site.construct != Some(crate::facts::Construct::Index) {
+                continue;
+            }
+            let Some(call) = site.call.as_call() else {
+                continue;
+            };
+            let arguments: Vec<IndexArgument> = call
+                .args
+                .iter()
+                .skip(1)
+                .map(|argument| index_argument(table, &owners, argument))
+                .collect();
+            if arguments.iter().all(|a| matches!(a, IndexArgument::Other)) {
+                continue;
+            }
+            let columns: Option<Vec<String>> = arguments
+                .into_iter()
+                .map(|a| match a {
+                    IndexArgument::Column(name) => Some(name),
+                    _ => None,
+                })
+                .collect();
+            let unread = if file != table.location.file {
+                Some(format!(
+                    "an `Index(...)` in {} may be created with it",
+                    facts.path
+                ))
+            } else if site.function_range.is_some() {
+                Some("an `Index(...)` in a function may be created with it".to_string())
+            } else if call.has_splat {
+                Some("an `Index(...)` has `*args`".to_string())
+            } else if let Some(keyword) = call.keywords.iter().find(|k| k.name != "unique") {
+                Some(format!("`Index({}=...)` is not rendered", keyword.name))
+            } else if columns.is_none() {
+                Some("an `Index(...)` on it names a column in a form not read".to_string())
+            } else {
+                None
+            };
+            if let Some(reason) = unread {
+                spec.unknown.push(reason);
+                continue;
+            }
+            let unique = match call.keyword_value("unique") {
+                None => false,
+                Some(value) => match value.as_bool() {
+                    Some(flag) => flag,
+                    None => {
+                        spec.unknown
+                            .push("an `Index(unique=...)` is not literal".into());
+                        continue;
+                    }
+                },
+            };
+            let columns = columns.unwrap_or_default();
+            let written = match call.args.first() {
+                Some(name) if name.is_none_literal() => Ok(None),
+                Some(name) => match name.as_str() {
+                    Some(text) => Ok(Some((text.to_string(), true))),
+                    None => Err("an `Index` name is not a literal".to_string()),
+                },
+                None => Ok(None),
+            };
+            let name = item_name(conventions, "ix", &spec.name, &columns, written);
+            spec.indexes.push(IndexSpec {
+                name,
+                unique,
+                columns,
+            });
+        }
+    }
 }
 
 /// Where a table's constraints and options are written.

@@ -133,8 +133,6 @@ def workspace_copy(case: Path, tmp: Path) -> Path:
 KNOWN_GAPS = {
     'test_delete_sequences[rules/SA114/good_set_default_and_restrict_two_files-postgresql]': "the row the database's SET DEFAULT refers to is data, not model: the hover says the DELETE is refused unless that row remains, and in the scenario it is the deleted row itself",
     'test_delete_sequences[rules/SA114/good_set_default_and_restrict_two_files-sqlite]': "the row the database's SET DEFAULT refers to is data, not model: the hover says the DELETE is refused unless that row remains, and in the scenario it is the deleted row itself",
-    'test_flush_sequences[rules/SA405/bad_widget_favorite_composite-postgresql]': 'the flush of a primary key without autoincrement in a post_update cycle is not rendered',
-    'test_flush_sequences[rules/SA405/bad_widget_favorite_composite-sqlite]': 'the flush of a primary key without autoincrement in a post_update cycle is not rendered',
 }
 
 

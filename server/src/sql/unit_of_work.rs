@@ -803,7 +803,8 @@ pub fn delete_parent_sequence(
             None => database_effect(graph, relationship, dialect, children_left),
         };
         if let Some(nulled) = &nulled {
-            statement.database_error = Some(not_null_violation(nulled, dialect));
+            statement.database_error =
+                Some(not_null_violation(&nulled.table, &nulled.column, dialect));
         } else if effect.starts_with("the database refuses") {
             statement.database_error = Some(fk_violation(graph, relationship, dialect));
         }
@@ -1590,17 +1591,15 @@ fn nulled_not_null_column(
     })
 }
 
-/// The error a NOT NULL column raises when the database's action sets it
-/// to NULL, as SQLAlchemy reports it.
-fn not_null_violation(nulled: &NulledColumn, dialect: Dialect) -> String {
+/// The error a NOT NULL column raises when a row would hold NULL in it, as
+/// SQLAlchemy reports it.
+fn not_null_violation(table: &str, column: &str, dialect: Dialect) -> String {
     match dialect {
         Dialect::Sqlite => format!(
-            "IntegrityError: (sqlite3.IntegrityError) NOT NULL constraint failed: {}.{}",
-            nulled.table, nulled.column
+            "IntegrityError: (sqlite3.IntegrityError) NOT NULL constraint failed: {table}.{column}"
         ),
         _ => format!(
-            "IntegrityError: (psycopg.errors.NotNullViolation) null value in column \"{}\" of relation \"{}\" violates not-null constraint",
-            nulled.column, nulled.table
+            "IntegrityError: (psycopg.errors.NotNullViolation) null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
         ),
     }
 }
@@ -1810,6 +1809,8 @@ pub fn post_update_flush_sequence(
         );
     }
     let mut statements = Vec::new();
+    // Tables whose new row SQLite numbered without SQLAlchemy reading the key.
+    let mut keys_not_read = Vec::new();
     for &class in &order {
         let Some(table) = graph.classes[class].table else {
             return vec![Statement::unknown_only(
@@ -1822,7 +1823,37 @@ pub fn post_update_flush_sequence(
             .filter(|l| l.holder == class)
             .flat_map(|l| l.columns.iter().map(|(_, c)| c))
             .collect();
-        statements.push(insert_statement(graph, &spec, &nulls, dialect, &mut gaps));
+        let written: Vec<&String> = links
+            .iter()
+            .filter(|l| l.holder == class)
+            .flat_map(|l| l.columns.iter().map(|(_, c)| c))
+            .collect();
+        let unset = unset_key_columns(graph, &spec, &written);
+        let mut statement = insert_statement(graph, &spec, &nulls, &unset, dialect, &mut gaps);
+        if let Some(first) = unset.first() {
+            let rowid = dialect == Dialect::Sqlite
+                && spec.primary_key.len() == 1
+                && spec
+                    .column(&spec.primary_key[0])
+                    .is_some_and(|c| c.sql_type == Ok(SqlType::Integer));
+            let unset_note = format!(
+                "{first} is part of the primary key, has no autoincrement or default, and no relationship sets it: left out of the INSERT"
+            );
+            statement.note = Some(match statement.note.take() {
+                Some(note) => format!("{note}; {unset_note}"),
+                None => unset_note,
+            });
+            if rowid {
+                // An INTEGER PRIMARY KEY is SQLite's rowid: the row gets a
+                // number, which SQLAlchemy does not read back.
+                keys_not_read.push(table);
+            } else {
+                statement.database_error = Some(not_null_violation(&spec.name, first, dialect));
+                statements.push(statement);
+                return with_gaps(statements, gaps);
+            }
+        }
+        statements.push(statement);
     }
     for link in &deferred {
         let Some(table) = graph.classes[link.holder].table else {
@@ -1856,9 +1887,46 @@ pub fn post_update_flush_sequence(
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        if keys_not_read.contains(&table) {
+            // Its WHERE has the key as None: no row matches.
+            statement.error = Some(format!(
+                "StaleDataError: UPDATE statement on table '{}' expected to update 1 row(s); 0 were matched.",
+                graph.tables[table].name
+            ));
+            statements.push(statement);
+            break;
+        }
         statements.push(statement);
     }
     with_gaps(statements, gaps)
+}
+
+/// The primary-key columns of a new row that nothing sets: no
+/// autoincrement, no default, part of a foreign key (which the
+/// relationships are left to fill) and written by none of them. The ORM
+/// leaves a key column that is None out of the INSERT (SA405's case).
+fn unset_key_columns(graph: &Graph, spec: &TableSpec, written: &[&String]) -> Vec<String> {
+    let autoincrement = spec
+        .autoincrement_column(graph)
+        .ok()
+        .flatten()
+        .map(|c| c.name.clone());
+    let table = &graph.tables[spec.id];
+    spec.columns
+        .iter()
+        .filter(|c| {
+            c.primary_key
+                && autoincrement.as_ref() != Some(&c.name)
+                && c.default.is_none()
+                && c.server_default.is_none()
+                && !written.contains(&&c.name)
+                && table
+                    .foreign_keys
+                    .iter()
+                    .any(|&fk| graph.foreign_keys[fk].columns.contains(&c.name))
+        })
+        .map(|c| c.name.clone())
+        .collect()
 }
 
 fn with_gaps(mut statements: Vec<Statement>, gaps: Gaps) -> Vec<Statement> {
@@ -1878,6 +1946,7 @@ fn insert_statement(
     graph: &Graph,
     spec: &TableSpec,
     nulls: &[&String],
+    unset: &[String],
     dialect: Dialect,
     gaps: &mut Gaps,
 ) -> Statement {
@@ -1895,6 +1964,9 @@ fn insert_statement(
         let is_autoincrement = autoincrement.as_deref() == Some(column.name.as_str());
         if is_autoincrement {
             returning.push(column);
+            continue;
+        }
+        if unset.contains(&column.name) {
             continue;
         }
         if column.server_default.is_some() {

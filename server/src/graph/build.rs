@@ -1579,11 +1579,14 @@ impl<'a> Linker<'a> {
                 };
                 match render_convention(
                     template,
-                    &table.name,
-                    &fk.columns,
-                    referred_table.as_deref(),
-                    &referred_columns,
-                    explicit.as_deref(),
+                    &ConventionInput {
+                        table: &table.name,
+                        schema: table.schema.as_deref(),
+                        columns: &fk.columns,
+                        referred_table: referred_table.as_deref(),
+                        referred_columns: &referred_columns,
+                        constraint_name: explicit.as_deref(),
+                    },
                 ) {
                     Some(name) => EffectiveName::Named(name),
                     None => EffectiveName::NamedUnknown,
@@ -1609,40 +1612,95 @@ fn decision_kind_is_none(class: &crate::facts::ClassFacts) -> bool {
     class.tablename.is_none() && class.table.is_none()
 }
 
-/// Renders a naming-convention template (`fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s`).
-/// `None` when it uses a token we do not render.
-pub fn render_convention(
-    template: &str,
-    table: &str,
-    columns: &[String],
-    referred_table: Option<&str>,
-    referred_columns: &[String],
-    constraint_name: Option<&str>,
-) -> Option<String> {
+/// What a naming convention's tokens are filled from.
+pub struct ConventionInput<'a> {
+    pub table: &'a str,
+    pub schema: Option<&'a str>,
+    /// The constraint's (or index's) columns, by name.
+    pub columns: &'a [String],
+    /// A foreign key's referred table and columns.
+    pub referred_table: Option<&'a str>,
+    pub referred_columns: &'a [String],
+    /// The name written with `name=`, for `%(constraint_name)s`.
+    pub constraint_name: Option<&'a str>,
+}
+
+/// A naming-convention template filled in as SQLAlchemy's `ConventionDict`
+/// fills it: `table_name`, `constraint_name`, `referred_table_name`, and the
+/// column tokens `column_<i>_name` / `_key` / `_label` (`<table>_<name>`,
+/// with the schema before it) and `referred_column_<i>_name`, for one column
+/// (`""` past the last) or, with `0N` / `0_N`, all of them joined. `None` for
+/// a token it does not fill (a callable convention's, a missing name).
+/// Column keys are taken to be their names.
+pub fn render_convention(template: &str, input: &ConventionInput) -> Option<String> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find("%(") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let end = after.find(")s")?;
-        let token = &after[..end];
-        let value = match token {
-            "table_name" => table.to_string(),
-            "column_0_name" | "column_0_label" | "column_0_key" => columns.first()?.clone(),
-            "column_0N_name" => columns.join(""),
-            "column_0_N_name" => columns.join("_"),
-            "referred_table_name" => referred_table?.to_string(),
-            "referred_column_0_name" => referred_columns.first()?.clone(),
-            "referred_column_0N_name" => referred_columns.join(""),
-            "referred_column_0_N_name" => referred_columns.join("_"),
-            "constraint_name" => constraint_name?.to_string(),
-            _ => return None,
-        };
-        out.push_str(&value);
+        out.push_str(&convention_token(&after[..end], input)?);
         rest = &after[end + 2..];
     }
     out.push_str(rest);
     Some(out)
+}
+
+fn convention_token(token: &str, input: &ConventionInput) -> Option<String> {
+    match token {
+        "table_name" => return Some(input.table.to_string()),
+        "constraint_name" => return input.constraint_name.map(str::to_string),
+        "referred_table_name" => return input.referred_table.map(str::to_string),
+        _ => {}
+    }
+    let (referred, rest) = match token.strip_prefix("referred_column_") {
+        Some(rest) => (true, rest),
+        None => (false, token.strip_prefix("column_")?),
+    };
+    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let (index, rest) = rest.split_at(digits);
+    let index: usize = index.parse().ok()?;
+    let (separator, attribute) = if let Some(attribute) = rest.strip_prefix("_N_") {
+        (Some("_"), attribute)
+    } else if let Some(attribute) = rest.strip_prefix("N_") {
+        (Some(""), attribute)
+    } else {
+        (None, rest.strip_prefix('_')?)
+    };
+    let schema_prefix = input
+        .schema
+        .map(|schema| format!("{}_", schema.replace('.', "_")))
+        .unwrap_or_default();
+    let value = |name: &String| -> Option<String> {
+        match (referred, attribute) {
+            (false, "name" | "key") | (true, "name") => Some(name.clone()),
+            (false, "label") => Some(format!("{schema_prefix}{}_{name}", input.table)),
+            _ => None,
+        }
+    };
+    let columns = if referred {
+        input.referred_columns
+    } else {
+        input.columns
+    };
+    match separator {
+        // `0N` and `0_N` only: SQLAlchemy reads `column_1N_name` as no token.
+        Some(separator) if index == 0 => Some(
+            columns
+                .iter()
+                .map(value)
+                .collect::<Option<Vec<_>>>()?
+                .join(separator),
+        ),
+        Some(_) => None,
+        None => match columns.get(index) {
+            Some(name) => value(name),
+            // A referred column past the last raises in SQLAlchemy; a
+            // column past the last is empty.
+            None if referred => None,
+            None => value(&String::new()).map(|_| String::new()),
+        },
+    }
 }
 
 /// A `PrimaryKeyConstraint(...)`'s columns are primary keys, so NOT NULL
@@ -2650,6 +2708,56 @@ pub(super) fn backref_facts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conventions_fill_tokens_as_sqlalchemy_does() {
+        // Expected names printed by SQLAlchemy 2.1 for tables `shop.line`
+        // (a key (vendor_code, sku) to `shop.item`) and `item`.
+        let columns = ["vendor_code".to_string(), "sku".to_string()];
+        let line = |template: &str, referred: bool| {
+            render_convention(
+                template,
+                &ConventionInput {
+                    table: "line",
+                    schema: Some("shop"),
+                    columns: &columns,
+                    referred_table: referred.then_some("item"),
+                    referred_columns: if referred { &columns } else { &[] },
+                    constraint_name: None,
+                },
+            )
+        };
+        assert_eq!(
+            line(
+                "fk_%(column_0_label)s_%(referred_column_0_N_name)s_%(column_1_name)s",
+                true
+            )
+            .as_deref(),
+            Some("fk_shop_line_vendor_code_vendor_code_sku_sku")
+        );
+        assert_eq!(
+            line(
+                "uq_%(column_0N_label)s_%(column_1_key)s_%(column_2_name)s",
+                false
+            )
+            .as_deref(),
+            Some("uq_shop_line_vendor_codeshop_line_sku_sku_")
+        );
+        assert_eq!(
+            line("pk_%(table_name)s_%(column_0_N_name)s", false).as_deref(),
+            Some("pk_line_vendor_code_sku")
+        );
+        assert_eq!(
+            line("%(referred_table_name)s", true).as_deref(),
+            Some("item")
+        );
+        // Not filled: a callable's token, a name never written, a referred
+        // column past the last, `1N`.
+        assert_eq!(line("fk_%(fk_guid)s", true), None);
+        assert_eq!(line("ck_%(constraint_name)s", false), None);
+        assert_eq!(line("%(referred_column_2_name)s", true), None);
+        assert_eq!(line("%(column_1N_name)s", false), None);
+    }
 
     /// A lookup with borrowed names finds exactly the owned key it equals:
     /// the two key types must hash alike, or lookups silently miss.

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use crate::facts::{ColumnKind, ForeignKeyKind, RawMember, Setting};
 use crate::graph::{
-    Column, EffectiveName, ForeignKeyId, Graph, NamingConvention, ScopeId, ScopeKind, TableId,
+    render_convention, Column, ConventionInput, EffectiveName, ForeignKeyId, Graph,
+    NamingConvention, ScopeId, ScopeKind, TableId,
 };
 use crate::syntax::expr::{Call, Expr, ExprKind};
 
@@ -275,9 +276,10 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
                 .collect();
         }
     }
+    let owner = ConventionTable::of(&spec);
     if matches!(spec.primary_key_name, Name::None) && !spec.primary_key.is_empty() {
         spec.primary_key_name =
-            convention_name(&conventions, "pk", &spec.name, &spec.primary_key, None);
+            convention_name(&conventions, "pk", &owner, &spec.primary_key, None);
     }
 
     // Constraints and indexes that columns create when they join the table:
@@ -294,7 +296,7 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
                 name: convention_name(
                     &conventions,
                     "ix",
-                    &spec.name,
+                    &owner,
                     std::slice::from_ref(&column.name),
                     None,
                 ),
@@ -306,7 +308,7 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
                 name: convention_name(
                     &conventions,
                     "uq",
-                    &spec.name,
+                    &owner,
                     std::slice::from_ref(&column.name),
                     None,
                 ),
@@ -453,7 +455,13 @@ fn standalone_indexes(
                 },
                 None => Ok(None),
             };
-            let name = item_name(conventions, "ix", &spec.name, &columns, written);
+            let name = item_name(
+                conventions,
+                "ix",
+                &ConventionTable::of(spec),
+                &columns,
+                written,
+            );
             spec.indexes.push(IndexSpec {
                 name,
                 unique,
@@ -664,10 +672,10 @@ fn read_table_item(
             .find(|k| !allowed.contains(&k.name.as_str()))
             .map(|k| format!("`{kind}({}=...)` is not rendered", k.name))
     };
-    let table_name = spec.name.clone();
+    let owner = ConventionTable::of(spec);
     let name_for =
         |written: Result<Option<(String, bool)>, String>, prefix: &str, columns: &[String]| {
-            item_name(conventions, prefix, &table_name, columns, written)
+            item_name(conventions, prefix, &owner, columns, written)
         };
     match kind {
         "ForeignKeyConstraint" => {
@@ -1295,7 +1303,7 @@ pub fn naming_templates(graph: &Graph, scope: ScopeId) -> Result<BTreeMap<String
 fn item_name(
     conventions: &Result<BTreeMap<String, String>, String>,
     prefix: &str,
-    table_name: &str,
+    table: &ConventionTable,
     columns: &[String],
     written: Result<Option<(String, bool)>, String>,
 ) -> Name {
@@ -1314,7 +1322,7 @@ fn item_name(
                         .get(prefix)
                         .is_some_and(|t| t.contains("%(constraint_name)s")) =>
                 {
-                    convention_name(conventions, prefix, table_name, columns, Some(&name))
+                    convention_name(conventions, prefix, table, columns, Some(&name))
                 }
                 Err(reason) => Name::Unknown(reason.clone()),
                 _ => Name::Named {
@@ -1323,7 +1331,22 @@ fn item_name(
                 },
             }
         }
-        Ok(None) => convention_name(conventions, prefix, table_name, columns, None),
+        Ok(None) => convention_name(conventions, prefix, table, columns, None),
+    }
+}
+
+/// The table whose constraints and indexes a convention names.
+struct ConventionTable {
+    name: String,
+    schema: Option<String>,
+}
+
+impl ConventionTable {
+    fn of(spec: &TableSpec) -> Self {
+        ConventionTable {
+            name: spec.name.clone(),
+            schema: spec.schema.clone(),
+        }
     }
 }
 
@@ -1331,7 +1354,7 @@ fn item_name(
 fn convention_name(
     conventions: &Result<BTreeMap<String, String>, String>,
     prefix: &str,
-    table: &str,
+    table: &ConventionTable,
     columns: &[String],
     constraint_name: Option<&str>,
 ) -> Name {
@@ -1348,7 +1371,15 @@ fn convention_name(
             None => Name::None,
         };
     };
-    match render_template(template, table, columns, constraint_name) {
+    let input = ConventionInput {
+        table: &table.name,
+        schema: table.schema.as_deref(),
+        columns,
+        referred_table: None,
+        referred_columns: &[],
+        constraint_name,
+    };
+    match render_convention(template, &input) {
         Some(text) => Name::Named {
             text,
             explicit: false,
@@ -1359,51 +1390,9 @@ fn convention_name(
     }
 }
 
-fn render_template(
-    template: &str,
-    table: &str,
-    columns: &[String],
-    constraint_name: Option<&str>,
-) -> Option<String> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("%(") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find(")s")?;
-        let token = &after[..end];
-        let label = |c: &String| format!("{table}_{c}");
-        let value = match token {
-            "table_name" => table.to_string(),
-            "constraint_name" => constraint_name?.to_string(),
-            "column_0_name" | "column_0_key" => columns.first()?.clone(),
-            "column_0_label" => label(columns.first()?),
-            "column_0N_name" | "column_0N_key" => columns.join(""),
-            "column_0_N_name" | "column_0_N_key" => columns.join("_"),
-            "column_0N_label" => columns.iter().map(label).collect::<Vec<_>>().join(""),
-            "column_0_N_label" => columns.iter().map(label).collect::<Vec<_>>().join("_"),
-            _ => return None,
-        };
-        out.push_str(&value);
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Some(out)
-}
-
 /// The foreign key's constraint name as `create_all` will use it.
 pub fn foreign_key_name(graph: &Graph, fk: ForeignKeyId) -> Name {
     let foreign_key = &graph.foreign_keys[fk];
-    let scope = graph.tables[foreign_key.table].scope;
-    if let NamingConvention::ForeignKey(template) = &graph.scopes[scope].naming_convention {
-        if template.contains("label")
-            && !matches!(&foreign_key.facts.name, Some(Setting::Known(..)) if foreign_key.facts.name_is_final)
-        {
-            return Name::Unknown(format!(
-                "the naming convention `{template}` uses a label token the renderer does not render"
-            ));
-        }
-    }
     match &foreign_key.effective_name {
         EffectiveName::Unnamed => Name::None,
         EffectiveName::NamedUnknown => {
@@ -1419,28 +1408,5 @@ pub fn foreign_key_name(graph: &Graph, fk: ForeignKeyId) -> Name {
                 _ => false,
             },
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn convention_templates() {
-        let cols = vec!["vendor_code".to_string(), "sku".to_string()];
-        assert_eq!(
-            render_template("ix_%(column_0_label)s", "post", &cols[1..], None).unwrap(),
-            "ix_post_sku"
-        );
-        assert_eq!(
-            render_template("uq_%(table_name)s_%(column_0_N_name)s", "item", &cols, None).unwrap(),
-            "uq_item_vendor_code_sku"
-        );
-        assert_eq!(
-            render_template("%(table_name)s_pkey", "vendor", &[], None).unwrap(),
-            "vendor_pkey"
-        );
-        assert!(render_template("%(fk_guid)s", "t", &cols, None).is_none());
     }
 }

@@ -43,6 +43,13 @@ pub fn target_at(
     for (id, class) in graph.classes.iter().enumerate() {
         if class.location.file == file {
             found.extend(current(class.location.range).map(|r| (HoverTarget::Class(id), r)));
+            // The `Table(...)` of an inline `__table__ = Table(...)`.
+            let facts = graph.files[class.file].classes.get(class.index);
+            if let (Some(table), Some(crate::facts::ClassTable::Inline(inline))) =
+                (class.table, facts.and_then(|f| f.table.as_ref()))
+            {
+                found.extend(current(inline.range).map(|r| (HoverTarget::Table(table), r)));
+            }
         }
     }
     for (id, table) in graph.tables.iter().enumerate() {
@@ -83,6 +90,9 @@ class Child(Base):
     __tablename__ = "child"
     id = Column(Integer, primary_key=True)
     parent_id = Column(Integer, ForeignKey("parent.id"))
+
+class Tag(Base):
+    __table__ = Table("tag", Base.metadata, Column("id", Integer, primary_key=True), Column("child_id", ForeignKey("child.id")))
 "#;
 
     fn at(needle: &str, delta: usize) -> Option<HoverTarget> {
@@ -124,5 +134,12 @@ class Child(Base):
             Some(HoverTarget::ForeignKey(_))
         ));
         assert_eq!(at("__tablename__ = \"parent\"", 0), None);
+        // An inline `__table__ = Table(...)` shows its table.
+        let tag = at("Table(\"tag\"", 0);
+        assert!(matches!(tag, Some(HoverTarget::Table(_))), "{tag:?}");
+        assert!(matches!(
+            at("ForeignKey(\"child", 0),
+            Some(HoverTarget::ForeignKey(_))
+        ));
     }
 }

@@ -336,6 +336,28 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
     spec
 }
 
+/// `unique=` of an `Index(...)`.
+fn index_unique(call: &Call) -> Result<bool, String> {
+    match call.keyword_value("unique") {
+        None => Ok(false),
+        Some(value) => value
+            .as_bool()
+            .ok_or_else(|| "an `Index(unique=...)` is not literal".to_string()),
+    }
+}
+
+/// The name an `Index(...)` is written with, its first argument (see
+/// `item_name`).
+fn index_name(first: &Expr) -> Result<Option<(String, bool)>, String> {
+    if first.is_none_literal() {
+        return Ok(None);
+    }
+    match first.as_str() {
+        Some(name) => Ok(Some((name.to_string(), true))),
+        None => Err("an `Index` name is not a literal".to_string()),
+    }
+}
+
 /// Whether an argument of a stand-alone `Index(...)` is a column of the
 /// table whose class or binding is one of `owners`.
 enum IndexArgument {
@@ -435,26 +457,15 @@ fn standalone_indexes(
                 spec.unknown.push(reason);
                 continue;
             }
-            let unique = match call.keyword_value("unique") {
-                None => false,
-                Some(value) => match value.as_bool() {
-                    Some(flag) => flag,
-                    None => {
-                        spec.unknown
-                            .push("an `Index(unique=...)` is not literal".into());
-                        continue;
-                    }
-                },
+            let unique = match index_unique(call) {
+                Ok(unique) => unique,
+                Err(reason) => {
+                    spec.unknown.push(reason);
+                    continue;
+                }
             };
             let columns = columns.unwrap_or_default();
-            let written = match call.args.first() {
-                Some(name) if name.is_none_literal() => Ok(None),
-                Some(name) => match name.as_str() {
-                    Some(text) => Ok(Some((text.to_string(), true))),
-                    None => Err("an `Index` name is not a literal".to_string()),
-                },
-                None => Ok(None),
-            };
+            let written = call.args.first().map_or(Ok(None), index_name);
             let name = item_name(
                 conventions,
                 "ix",
@@ -747,16 +758,12 @@ fn read_table_item(
                 spec.unknown.push(reason);
                 return;
             }
-            let unique = match call.keyword_value("unique") {
-                None => false,
-                Some(v) => match v.as_bool() {
-                    Some(flag) => flag,
-                    None => {
-                        spec.unknown
-                            .push("an `Index(unique=...)` is not literal".into());
-                        return;
-                    }
-                },
+            let unique = match index_unique(call) {
+                Ok(unique) => unique,
+                Err(reason) => {
+                    spec.unknown.push(reason);
+                    return;
+                }
             };
             let Some(first) = call.args.first() else {
                 spec.unknown.push("an `Index(...)` has no name".into());
@@ -767,14 +774,7 @@ fn read_table_item(
                     .push("an `Index` is on expressions, not named columns".into());
                 return;
             };
-            let explicit = if first.is_none_literal() {
-                Ok(None)
-            } else {
-                match first.as_str() {
-                    Some(name) => Ok(Some((name.to_string(), true))),
-                    None => Err("an `Index` name is not a literal".to_string()),
-                }
-            };
+            let explicit = index_name(first);
             let name = name_for(explicit, "ix", &columns);
             spec.indexes.push(IndexSpec {
                 name,

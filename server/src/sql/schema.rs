@@ -402,6 +402,17 @@ fn standalone_indexes(
     conventions: &Result<BTreeMap<String, String>, String>,
     spec: &mut TableSpec,
 ) {
+    let sites: Vec<(usize, &crate::facts::CallSite, &Call)> = graph
+        .files
+        .iter()
+        .enumerate()
+        .flat_map(|(file, facts)| facts.call_sites.iter().map(move |site| (file, site)))
+        .filter(|(_, site)| site.construct == Some(crate::facts::Construct::Index))
+        .filter_map(|(file, site)| Some((file, site, site.call.as_call()?.as_ref())))
+        .collect();
+    if sites.is_empty() {
+        return;
+    }
     let table = &graph.tables[table_id];
     let owners: Vec<&str> = graph
         .classes
@@ -413,72 +424,65 @@ fn standalone_indexes(
     if owners.is_empty() {
         return;
     }
-    for (file, facts) in graph.files.iter().enumerate() {
-        for site in &facts.call_sites {
-            if site.construct != Some(crate::facts::Construct::Index) {
-                continue;
-            }
-            let Some(call) = site.call.as_call() else {
-                continue;
-            };
-            let arguments: Vec<IndexArgument> = call
-                .args
-                .iter()
-                .skip(1)
-                .map(|argument| index_argument(table, &owners, argument))
-                .collect();
-            if arguments.iter().all(|a| matches!(a, IndexArgument::Other)) {
-                continue;
-            }
-            let columns: Option<Vec<String>> = arguments
-                .into_iter()
-                .map(|a| match a {
-                    IndexArgument::Column(name) => Some(name),
-                    _ => None,
-                })
-                .collect();
-            let unread = if file != table.location.file {
-                Some(format!(
-                    "an `Index(...)` in {} may be created with it",
-                    facts.path
-                ))
-            } else if site.function_range.is_some() {
-                Some("an `Index(...)` in a function may be created with it".to_string())
-            } else if call.has_splat {
-                Some("an `Index(...)` has `*args`".to_string())
-            } else if let Some(keyword) = call.keywords.iter().find(|k| k.name != "unique") {
-                Some(format!("`Index({}=...)` is not rendered", keyword.name))
-            } else if columns.is_none() {
-                Some("an `Index(...)` on it names a column in a form not read".to_string())
-            } else {
-                None
-            };
-            if let Some(reason) = unread {
+    for (file, site, call) in sites {
+        let facts = &graph.files[file];
+        let arguments: Vec<IndexArgument> = call
+            .args
+            .iter()
+            .skip(1)
+            .map(|argument| index_argument(table, &owners, argument))
+            .collect();
+        if arguments.iter().all(|a| matches!(a, IndexArgument::Other)) {
+            continue;
+        }
+        let columns: Option<Vec<String>> = arguments
+            .into_iter()
+            .map(|a| match a {
+                IndexArgument::Column(name) => Some(name),
+                _ => None,
+            })
+            .collect();
+        let unread = if file != table.location.file {
+            Some(format!(
+                "an `Index(...)` in {} may be created with it",
+                facts.path
+            ))
+        } else if site.function_range.is_some() {
+            Some("an `Index(...)` in a function may be created with it".to_string())
+        } else if call.has_splat {
+            Some("an `Index(...)` has `*args`".to_string())
+        } else if let Some(keyword) = call.keywords.iter().find(|k| k.name != "unique") {
+            Some(format!("`Index({}=...)` is not rendered", keyword.name))
+        } else if columns.is_none() {
+            Some("an `Index(...)` on it names a column in a form not read".to_string())
+        } else {
+            None
+        };
+        if let Some(reason) = unread {
+            spec.unknown.push(reason);
+            continue;
+        }
+        let unique = match index_unique(call) {
+            Ok(unique) => unique,
+            Err(reason) => {
                 spec.unknown.push(reason);
                 continue;
             }
-            let unique = match index_unique(call) {
-                Ok(unique) => unique,
-                Err(reason) => {
-                    spec.unknown.push(reason);
-                    continue;
-                }
-            };
-            let columns = columns.unwrap_or_default();
-            let written = call.args.first().map_or(Ok(None), index_name);
-            let name = item_name(
-                conventions,
-                "ix",
-                &ConventionTable::of(spec),
-                &columns,
-                written,
-            );
-            spec.indexes.push(IndexSpec {
-                name,
-                unique,
-                columns,
-            });
-        }
+        };
+        let columns = columns.unwrap_or_default();
+        let written = call.args.first().map_or(Ok(None), index_name);
+        let name = item_name(
+            conventions,
+            "ix",
+            &ConventionTable::of(spec),
+            &columns,
+            written,
+        );
+        spec.indexes.push(IndexSpec {
+            name,
+            unique,
+            columns,
+        });
     }
 }
 

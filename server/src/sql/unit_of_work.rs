@@ -474,7 +474,6 @@ enum PassiveDeletes {
     All,
 }
 
-/// The ON DELETE action of the relationship's foreign key, as written.
 /// An ON DELETE action in upper case with single spaces, and the columns
 /// PostgreSQL's `SET NULL (a, b)` lists (unquoted names fold to lower case;
 /// a quoted one is kept as written).

@@ -1793,9 +1793,12 @@ pub fn post_update_flush_sequence(
             }
             (false, true) => vec![classes[0], classes[1]],
             (true, false) => vec![classes[1], classes[0]],
+            // Nothing orders the two INSERTs: the unit of work runs its
+            // actions sorted by the mapper's `_sort_key`, `module.ClassName`.
             (false, false) => {
-                gaps.add("nothing but post_update links the two classes: their INSERT order is not determined");
-                classes.clone()
+                let mut by_key = classes.clone();
+                by_key.sort_by_cached_key(|&class| mapper_sort_key(graph, class));
+                by_key
             }
         }
     };
@@ -1854,6 +1857,9 @@ pub fn post_update_flush_sequence(
         }
         statements.push(statement);
     }
+    // The post_update UPDATEs come in the same mapper order.
+    let mut deferred = deferred;
+    deferred.sort_by_cached_key(|link| mapper_sort_key(graph, link.holder));
     for link in &deferred {
         let Some(table) = graph.classes[link.holder].table else {
             continue;
@@ -1926,6 +1932,13 @@ fn unset_key_columns(graph: &Graph, spec: &TableSpec, written: &[&String]) -> Ve
         })
         .map(|c| c.name.clone())
         .collect()
+}
+
+/// SQLAlchemy's `Mapper._sort_key`: the class's `__module__` and
+/// `__name__` (Python compares the strings by code point, as Rust does).
+fn mapper_sort_key(graph: &Graph, class: ClassId) -> String {
+    let class = &graph.classes[class];
+    format!("{}.{}", graph.files[class.file].module, class.name)
 }
 
 fn with_gaps(mut statements: Vec<Statement>, gaps: Gaps) -> Vec<Statement> {

@@ -368,6 +368,15 @@ enum IndexArgument {
     Unread,
 }
 
+/// The name a dotted chain starts at (`Country` of `Country.iso_code`).
+fn dotted_root(expr: &Expr) -> Option<&str> {
+    match &expr.kind {
+        ExprKind::Name(name) => Some(name),
+        ExprKind::Attribute(object, _) => dotted_root(object),
+        _ => None,
+    }
+}
+
 fn index_argument(table: &crate::graph::Table, owners: &[&str], argument: &Expr) -> IndexArgument {
     let Some(dotted) = argument.dotted() else {
         return IndexArgument::Other;
@@ -402,15 +411,16 @@ fn standalone_indexes(
     conventions: &Result<BTreeMap<String, String>, String>,
     spec: &mut TableSpec,
 ) {
-    let sites: Vec<(usize, &crate::facts::CallSite, &Call)> = graph
-        .files
-        .iter()
-        .enumerate()
-        .flat_map(|(file, facts)| facts.call_sites.iter().map(move |site| (file, site)))
-        .filter(|(_, site)| site.construct == Some(crate::facts::Construct::Index))
-        .filter_map(|(file, site)| Some((file, site, site.call.as_call()?.as_ref())))
-        .collect();
-    if sites.is_empty() {
+    let sites = || {
+        graph
+            .files
+            .iter()
+            .enumerate()
+            .flat_map(|(file, facts)| facts.call_sites.iter().map(move |site| (file, site)))
+            .filter(|(_, site)| site.construct == Some(crate::facts::Construct::Index))
+            .filter_map(|(file, site)| Some((file, site, site.call.as_call()?.as_ref())))
+    };
+    if sites().next().is_none() {
         return;
     }
     let table = &graph.tables[table_id];
@@ -424,7 +434,16 @@ fn standalone_indexes(
     if owners.is_empty() {
         return;
     }
-    for (file, site, call) in sites {
+    for (file, site, call) in sites() {
+        // Most calls index other tables: skip them without reading further.
+        let mentions_owner = call
+            .args
+            .iter()
+            .skip(1)
+            .any(|argument| dotted_root(argument).is_some_and(|root| owners.contains(&root)));
+        if !mentions_owner {
+            continue;
+        }
         let facts = &graph.files[file];
         let arguments: Vec<IndexArgument> = call
             .args

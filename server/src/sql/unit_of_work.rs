@@ -501,17 +501,51 @@ fn referential_action(text: &str) -> (String, Option<Vec<String>>) {
     (action, columns)
 }
 
+/// The relationship's first foreign key to the deleted row's table and
+/// what its ON DELETE writes, read once for the delete hover's last note.
+struct ParentKey<'g> {
+    foreign_key: &'g crate::graph::ForeignKey,
+    /// The relationship has no other key to that table (a many-to-many's
+    /// association table has one to each side).
+    only: bool,
+    /// The action in upper case and the columns `SET NULL (a, b)` lists;
+    /// `None` when `ondelete=` is absent or not literal.
+    action: Option<(String, Option<Vec<String>>)>,
+    /// The children's table, when the action is known.
+    child: Option<TableSpec>,
+}
+
+fn parent_key(
+    graph: &Graph,
+    relationship: RelationshipId,
+    parent_table: TableId,
+) -> Option<ParentKey<'_>> {
+    let mut keys = keys_referring_to(graph, relationship, parent_table);
+    let foreign_key = &graph.foreign_keys[keys.next()?];
+    let only = keys.next().is_none();
+    let action = match foreign_key.ondelete() {
+        Some(Setting::Known(text, _)) => Some(referential_action(text)),
+        _ => None,
+    };
+    let child = action
+        .is_some()
+        .then(|| table_spec(graph, foreign_key.table));
+    Some(ParentKey {
+        foreign_key,
+        only,
+        action,
+        child,
+    })
+}
+
 /// The columns a `SET NULL (a, b)` of the key to the deleted row lists,
 /// when that is fewer than all of the key's.
-fn listed_columns(graph: &Graph, relationship: RelationshipId) -> Option<Vec<String>> {
-    let parent = graph.classes[delete_driver(graph, relationship).0].table?;
-    let fk = &graph.foreign_keys[keys_referring_to(graph, relationship, parent).next()?];
-    let Some(Setting::Known(text, _)) = fk.ondelete() else {
-        return None;
-    };
-    referential_action(text)
+fn listed_columns(key: &ParentKey) -> Option<Vec<String>> {
+    key.action
+        .as_ref()?
         .1
-        .filter(|listed| !fk.columns.iter().all(|c| listed.contains(c)))
+        .clone()
+        .filter(|listed| !key.foreign_key.columns.iter().all(|c| listed.contains(c)))
 }
 
 /// The relationship's foreign keys that refer to `table`: of a many-to-many,
@@ -791,15 +825,23 @@ pub fn delete_parent_sequence(
             gaps.add(reason);
         }
         let mut statement = Statement::exact(sql);
-        let nulled = children_left
-            .then(|| nulled_not_null_column(graph, relationship, parent_table))
+        let key = children_left
+            .then(|| parent_key(graph, relationship, parent_table))
             .flatten();
+        let nulled = key.as_ref().and_then(nulled_not_null_column);
         let mut effect = match &nulled {
             Some(nulled) => format!(
                 "the database refuses the DELETE: its ON DELETE {} would write NULL into `{}.{}`, which is NOT NULL, for the rows still referencing it",
                 nulled.action, nulled.table, nulled.column
             ),
-            None => database_effect(graph, relationship, dialect, children_left),
+            None => database_effect(
+                graph,
+                relationship,
+                dialect,
+                children_left,
+                parent_table,
+                key.as_ref(),
+            ),
         };
         if let Some(nulled) = &nulled {
             statement.database_error =
@@ -1440,12 +1482,15 @@ fn onupdate_part(
     }
 }
 
-/// What the database does when the parent row is deleted.
+/// What the database does when the parent row (of `parent_table`) is
+/// deleted; `key` as [`parent_key`] reads it when children are left.
 fn database_effect(
     graph: &Graph,
     relationship: RelationshipId,
     dialect: Dialect,
     children_left: bool,
+    parent_table: TableId,
+    key: Option<&ParentKey>,
 ) -> String {
     let rel = &graph.relationships[relationship];
     let database = match dialect {
@@ -1486,7 +1531,7 @@ fn database_effect(
         Ok(Some(action)) if action == "CASCADE" => {
             format!("{database} deletes the `{table}` rows that still reference it (ON DELETE CASCADE)")
         }
-        Ok(Some(action)) if action == "SET NULL" => match listed_columns(graph, relationship) {
+        Ok(Some(action)) if action == "SET NULL" => match key.and_then(listed_columns) {
             // PostgreSQL's `SET NULL (a, b)`: only those columns of the key.
             Some(listed) => format!(
                 "{database} sets the listed columns ({}) of the `{table}` rows that still reference it to NULL, and keeps the key's others (ON DELETE SET NULL with a column list)",
@@ -1495,25 +1540,31 @@ fn database_effect(
             None => format!("{database} sets the foreign key of the `{table}` rows that still reference it to NULL (ON DELETE SET NULL)"),
         },
         Ok(Some(action)) if action == "SET DEFAULT" => {
-            let parent_table = graph.classes[delete_driver(graph, relationship).0].table;
-            let defaulted = parent_table.and_then(|parent| {
-                let fk = &graph.foreign_keys[keys_referring_to(graph, relationship, parent).next()?];
-                let spec = table_spec(graph, fk.table);
-                Some(spec.columns.iter().any(|c| {
-                    fk.columns.contains(&c.name) && c.server_default.is_some()
-                }))
+            let defaulted = key.map(|key| {
+                let read;
+                let spec = match &key.child {
+                    Some(spec) => spec,
+                    None => {
+                        read = table_spec(graph, key.foreign_key.table);
+                        &read
+                    }
+                };
+                let fk = key.foreign_key;
+                spec.columns
+                    .iter()
+                    .any(|c| fk.columns.contains(&c.name) && c.server_default.is_some())
             });
-            match (defaulted, parent_table) {
+            match defaulted {
                 // No server default: the default is NULL (a NOT NULL column
                 // is answered before, by `nulled_not_null_column`).
-                (Some(false), _) => format!("{database} sets the foreign key of the `{table}` rows that still reference it to NULL, its default (ON DELETE SET DEFAULT)"),
+                Some(false) => format!("{database} sets the foreign key of the `{table}` rows that still reference it to NULL, its default (ON DELETE SET DEFAULT)"),
                 // The default must itself refer to a row, and which rows
                 // exist is not in the model.
-                (Some(true), Some(parent)) => format!(
+                Some(true) => format!(
                     "{database} sets the foreign key of the `{table}` rows that still reference it to its default (ON DELETE SET DEFAULT), and refuses the DELETE unless a `{}` row with that default key remains",
-                    graph.tables[parent].name
+                    graph.tables[parent_table].name
                 ),
-                _ => format!("{database} sets the foreign key of the `{table}` rows that still reference it to its default (ON DELETE SET DEFAULT)"),
+                None => format!("{database} sets the foreign key of the `{table}` rows that still reference it to its default (ON DELETE SET DEFAULT)"),
             }
         }
         Ok(action) => format!(
@@ -1541,24 +1592,15 @@ struct NulledColumn {
 ///
 /// The key is the relationship's one foreign key to the deleted row's table
 /// (a many-to-many's association table has another, to the other side).
-fn nulled_not_null_column(
-    graph: &Graph,
-    relationship: RelationshipId,
-    parent_table: TableId,
-) -> Option<NulledColumn> {
-    let mut keys = keys_referring_to(graph, relationship, parent_table);
-    let foreign_key = &graph.foreign_keys[keys.next()?];
-    if keys.next().is_some() {
+fn nulled_not_null_column(key: &ParentKey) -> Option<NulledColumn> {
+    if !key.only {
         return None;
     }
-    let (action, set_columns) = match foreign_key.ondelete()? {
-        Setting::Known(action, _) => referential_action(action),
-        Setting::Unknown(_) => return None,
-    };
-    let child = table_spec(graph, foreign_key.table);
+    let (action, set_columns) = key.action.as_ref()?;
+    let (foreign_key, child) = (key.foreign_key, key.child.as_ref()?);
     let mut first = None;
     for column in &child.columns {
-        let set = match &set_columns {
+        let set = match set_columns {
             Some(listed) => listed.contains(&column.name),
             None => foreign_key.columns.contains(&column.name),
         };
@@ -1584,7 +1626,7 @@ fn nulled_not_null_column(
         }
     }
     Some(NulledColumn {
-        action,
+        action: action.clone(),
         table: child.name.clone(),
         column: first?,
     })

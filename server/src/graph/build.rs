@@ -1667,15 +1667,20 @@ fn convention_token(token: &str, input: &ConventionInput) -> Option<String> {
     } else {
         (None, rest.strip_prefix('_')?)
     };
+    let label = match (referred, attribute) {
+        (false, "name" | "key") | (true, "name") => false,
+        (false, "label") => true,
+        _ => return None,
+    };
     let schema_prefix = input
         .schema
         .map(|schema| format!("{}_", schema.replace('.', "_")))
         .unwrap_or_default();
-    let value = |name: &String| -> Option<String> {
-        match (referred, attribute) {
-            (false, "name" | "key") | (true, "name") => Some(name.clone()),
-            (false, "label") => Some(format!("{schema_prefix}{}_{name}", input.table)),
-            _ => None,
+    let value = |name: &String| {
+        if label {
+            format!("{schema_prefix}{}_{name}", input.table)
+        } else {
+            name.clone()
         }
     };
     let columns = if referred {
@@ -1689,16 +1694,16 @@ fn convention_token(token: &str, input: &ConventionInput) -> Option<String> {
             columns
                 .iter()
                 .map(value)
-                .collect::<Option<Vec<_>>>()?
+                .collect::<Vec<_>>()
                 .join(separator),
         ),
         Some(_) => None,
         None => match columns.get(index) {
-            Some(name) => value(name),
+            Some(name) => Some(value(name)),
             // A referred column past the last raises in SQLAlchemy; a
             // column past the last is empty.
             None if referred => None,
-            None => value(&String::new()).map(|_| String::new()),
+            None => Some(String::new()),
         },
     }
 }

@@ -472,13 +472,14 @@ pub fn run(context: &Context, enabled: impl Fn(&str) -> bool + Sync) -> Vec<Diag
     found.into_iter().flatten().collect()
 }
 
-/// The fix titles of each finding of rule `check` in one file `models.py`,
+/// The findings of rule `check` in one file `models.py` for `dialect`,
 /// for rules' own tests.
 #[cfg(test)]
-pub(crate) fn fix_titles(
+pub(crate) fn findings(
     check: fn(&Context, &mut Vec<Diagnostic>),
     source: &str,
-) -> Vec<Vec<String>> {
+    dialect: Dialect,
+) -> Vec<Diagnostic> {
     use crate::graph::{link, LinkOptions};
     let graph = link(
         vec![std::sync::Arc::new(crate::facts::extract(
@@ -488,10 +489,20 @@ pub(crate) fn fix_titles(
         &LinkOptions::default(),
     );
     let texts = [source];
-    let context = Context::new(&graph, &texts, Dialect::Postgresql);
+    let context = Context::new(&graph, &texts, dialect);
     let mut found = Vec::new();
     check(&context, &mut found);
     found
+}
+
+/// The fix titles of each finding of rule `check` in one file `models.py`,
+/// for rules' own tests.
+#[cfg(test)]
+pub(crate) fn fix_titles(
+    check: fn(&Context, &mut Vec<Diagnostic>),
+    source: &str,
+) -> Vec<Vec<String>> {
+    findings(check, source, Dialect::Postgresql)
         .iter()
         .map(|d| d.fixes.iter().map(|f| f.title.clone()).collect())
         .collect()

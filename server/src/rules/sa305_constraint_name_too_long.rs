@@ -94,12 +94,9 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::check;
     use crate::config::Dialect;
-    use crate::graph::{link, LinkOptions};
-    use crate::rules::Context;
+    use crate::rules::findings;
 
     const MODELS: &str = r#"
 from sqlalchemy import Column, ForeignKey, Integer
@@ -119,44 +116,34 @@ class Invoice(Base):
     account_id = Column(Integer, ForeignKey("account.id", name="fk_invoice_account_id_account_id_for_the_monthly_billing_runs_xy"))
 "#;
 
-    fn messages(dialect: Dialect) -> Vec<String> {
-        let graph = link(
-            vec![Arc::new(crate::facts::extract("models.py", MODELS))],
-            &LinkOptions::default(),
-        );
-        let texts = [MODELS];
-        let mut found = Vec::new();
-        check(&Context::new(&graph, &texts, dialect), &mut found);
-        found.into_iter().map(|d| d.message).collect()
+    fn messages(source: &str, dialect: Dialect) -> Vec<String> {
+        findings(check, source, dialect)
+            .into_iter()
+            .map(|d| d.message)
+            .collect()
     }
 
     #[test]
     fn the_consequence_is_the_dialects() {
         // 64 characters: over PostgreSQL's 63, at MySQL's 64.
-        assert_eq!(messages(Dialect::Mysql), Vec::<String>::new());
-        let postgresql = messages(Dialect::Postgresql);
+        assert_eq!(messages(MODELS, Dialect::Mysql), Vec::<String>::new());
+        let postgresql = messages(MODELS, Dialect::Postgresql);
         assert_eq!(postgresql.len(), 1);
         assert!(postgresql[0].ends_with("create_all() raises IdentifierError (Identifier exceeds maximum length of 63 characters)"));
-        assert_eq!(messages(Dialect::Sqlite), Vec::<String>::new());
+        assert_eq!(messages(MODELS, Dialect::Sqlite), Vec::<String>::new());
     }
 
     #[test]
     fn on_mysql_the_database_refuses_the_name() {
         let longer = MODELS.replace("runs_xy", "runs_xyz");
-        let graph = link(
-            vec![Arc::new(crate::facts::extract("models.py", &longer))],
-            &LinkOptions::default(),
-        );
-        let texts = [longer.as_str()];
-        let mut found = Vec::new();
-        check(&Context::new(&graph, &texts, Dialect::Mysql), &mut found);
+        let found = messages(&longer, Dialect::Mysql);
         assert_eq!(found.len(), 1);
         assert!(
-            found[0].message.ends_with(
+            found[0].ends_with(
                 "more than mysql's limit of 64: SQLAlchemy renders it and MySQL refuses the CREATE TABLE (error 1059: Identifier name is too long)"
             ),
             "{}",
-            found[0].message
+            found[0]
         );
     }
 }

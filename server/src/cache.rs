@@ -113,8 +113,13 @@ impl FactsCache {
         let Some(directory) = self.file.parent() else {
             return;
         };
-        if std::fs::create_dir_all(directory).is_err() {
-            return;
+        // The cache directory only, never its parent: a scan's cache is
+        // written in the background, and a workspace folder deleted in the
+        // meantime must stay deleted.
+        match std::fs::create_dir(directory) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(_) => return,
         }
         // Keep the cache out of version control, as other tools do.
         let ignore = directory.join(".gitignore");
@@ -153,5 +158,20 @@ mod tests {
             std::fs::read_to_string(ignore).unwrap(),
             "# Created by sqla-analyzer\n*\n"
         );
+    }
+
+    /// The scan writes its cache in the background; a workspace folder
+    /// deleted before the write must not come back.
+    #[test]
+    fn a_deleted_root_is_not_recreated() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path().join("workspace");
+        std::fs::create_dir(&root).unwrap();
+        let cache = FactsCache::open(&root);
+        std::fs::remove_dir(&root).unwrap();
+        let text = "x = 1\n";
+        let facts = Arc::new(facts::extract("x", text));
+        cache.store(&[("x.py".into(), content_hash(text.as_bytes()), facts)]);
+        assert!(!root.exists());
     }
 }

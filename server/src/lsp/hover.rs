@@ -2,35 +2,44 @@
 //! and the facts keep; the text shown comes from [`crate::sql`].
 
 use crate::graph::{FileId, Graph};
+use crate::lsp::snapshot::FileMoves;
 use crate::sql::HoverTarget;
 use crate::text::TextRange;
 
 /// The element at `offset` of `file`, with the range it spans: the
 /// innermost of `relationship(` (or the attribute it is assigned to),
 /// `ForeignKey(...)` / `ForeignKeyConstraint(...)`, a mapped class's name and a
-/// Core `Table(...)` call. `current` maps the graph's ranges to the file's
+/// Core `Table(...)` call. `moves` maps the graph's ranges to the file's
 /// current text (the graph may predate edits that moved them).
 pub fn target_at(
     graph: &Graph,
     text: &str,
     file: FileId,
     offset: usize,
-    current: impl Fn(TextRange) -> Option<TextRange>,
+    moves: FileMoves,
 ) -> Option<(HoverTarget, TextRange)> {
+    // Moving every range of a large file through its edits cost more than
+    // the rest of a hover: only the ranges near enough are moved.
+    let slack = moves.slack();
+    let near = |range: TextRange| {
+        range.start().saturating_sub(slack) <= offset && offset <= range.end() + slack
+    };
+    let current = |range: TextRange| near(range).then(|| moves.current(range)).flatten();
     let mut found: Vec<(HoverTarget, TextRange)> = Vec::new();
     for (id, relationship) in graph.relationships.iter().enumerate() {
         if relationship.location.file != file || relationship.backref_of.is_some() {
             continue;
         }
-        let Some(callee) = current(relationship.facts.callee_range) else {
-            continue;
-        };
-        // The callee and its opening parenthesis.
-        let open = text
-            .get(callee.end()..)
-            .is_some_and(|rest| rest.starts_with('('));
-        let callee = TextRange::new(callee.start(), callee.end() + usize::from(open));
-        found.push((HoverTarget::Relationship(id), callee));
+        // The callee and its opening parenthesis, one past it.
+        let callee = relationship.facts.callee_range;
+        let with_paren = TextRange::new(callee.start(), callee.end() + 1);
+        if let Some(callee) = near(with_paren).then(|| moves.current(callee)).flatten() {
+            let open = text
+                .get(callee.end()..)
+                .is_some_and(|rest| rest.starts_with('('));
+            let callee = TextRange::new(callee.start(), callee.end() + usize::from(open));
+            found.push((HoverTarget::Relationship(id), callee));
+        }
         if let Some(attribute) = current(relationship.facts.attribute_range) {
             found.push((HoverTarget::Relationship(id), attribute));
         }
@@ -101,7 +110,7 @@ class Tag(Base):
             &LinkOptions::default(),
         );
         let offset = MODELS.find(needle).unwrap() + delta;
-        target_at(&graph, MODELS, 0, offset, Some).map(|(target, _)| target)
+        target_at(&graph, MODELS, 0, offset, FileMoves::default()).map(|(target, _)| target)
     }
 
     #[test]

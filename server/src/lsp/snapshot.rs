@@ -126,11 +126,13 @@ impl GraphMoves {
 
     /// Where a range of the graph lies in the file's current text.
     pub fn current(&self, file: FileId, range: TextRange) -> Option<TextRange> {
-        match self.changes.get(&file) {
-            None => Some(range),
-            Some(changes) => changes
-                .iter()
-                .try_fold(range, |range, change| change.span(range)),
+        self.in_file(file).current(range)
+    }
+
+    /// The changes of one file.
+    pub fn in_file(&self, file: FileId) -> FileMoves<'_> {
+        FileMoves {
+            changes: self.changes.get(&file).map_or(&[], Vec::as_slice),
         }
     }
 
@@ -148,6 +150,32 @@ impl GraphMoves {
         let changes = self.changes.entry(file).or_default();
         changes.push(change);
         changes.len() <= Self::LIMIT
+    }
+}
+
+/// The changes of one file since the graph was linked (see [`GraphMoves`]).
+#[derive(Clone, Copy, Default)]
+pub struct FileMoves<'a> {
+    changes: &'a [TextChange],
+}
+
+impl FileMoves<'_> {
+    /// Where a range of the graph lies in the file's current text.
+    pub fn current(&self, range: TextRange) -> Option<TextRange> {
+        self.changes
+            .iter()
+            .try_fold(range, |range, change| change.span(range))
+    }
+
+    /// How far [`Self::current`] moves a position at most: each change
+    /// moves what follows it by its length difference, and keeps what
+    /// precedes it. A range farther than this from an offset cannot hold
+    /// it in the current text, which spares moving it.
+    pub fn slack(&self) -> usize {
+        self.changes
+            .iter()
+            .map(|c| (i64::from(c.new_end) - i64::from(c.old_end)).unsigned_abs() as usize)
+            .sum()
     }
 }
 

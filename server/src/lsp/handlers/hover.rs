@@ -12,9 +12,13 @@ pub fn hover(analysis: &ProjectAnalysis, uri: &Uri, position: Position) -> Optio
     let file = analysis.file_of(uri)?;
     let source = &analysis.files[file];
     let offset = encoding::offset(&source.rope, position, analysis.encoding);
-    let target = target_at(&analysis.graph, &source.text, file, offset, |range| {
-        analysis.moves.current(file, range)
-    });
+    let target = target_at(
+        &analysis.graph,
+        &source.text,
+        file,
+        offset,
+        analysis.moves.in_file(file),
+    );
     let diagnostics: Vec<_> = analysis
         .diagnostics
         .iter()

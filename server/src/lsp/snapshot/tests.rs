@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use ropey::Rope;
 use tower_lsp_server::ls_types::Uri;
 
-use super::{analyze, Derivation, ProjectAnalysis, Snapshot, SnapshotFile};
+use super::{analyze, Derivation, FileMoves, ProjectAnalysis, Snapshot, SnapshotFile};
 use crate::config::Config;
 use crate::facts::{ClassFacts, ClassTable, ColumnFacts, FileFacts, ForeignKeyFacts, TableFacts};
 use crate::graph;
@@ -22,7 +22,7 @@ use crate::syntax;
 use crate::syntax::edit;
 use crate::syntax::expr::Keyword;
 use crate::test_support::{python_files, workspaces};
-use crate::text::TextRange;
+use crate::text::{TextChange, TextRange};
 
 fn snapshot(
     files: &[(String, String)],
@@ -192,10 +192,14 @@ fn assert_same_hovers(
 ) {
     let offsets = (0..=new_text.len()).step_by(3);
     for offset in offsets.filter(|&o| new_text.is_char_boundary(o)) {
-        let by_derived = target_at(&derived.graph, new_text, edited, offset, |range| {
-            derived.moves.current(edited, range)
-        });
-        let by_analysis = target_at(&fresh.graph, new_text, edited, offset, Some);
+        let by_derived = target_at(
+            &derived.graph,
+            new_text,
+            edited,
+            offset,
+            derived.moves.in_file(edited),
+        );
+        let by_analysis = target_at(&fresh.graph, new_text, edited, offset, FileMoves::default());
         assert_eq!(by_derived, by_analysis, "{case}, hover at {offset}");
         if let Some((target, _)) = by_derived {
             assert_eq!(
@@ -549,4 +553,27 @@ fn typing_a_keyword_into_a_call_equals_analysing_again() {
     println!("typing keywords: patched {patched}, linked {linked}");
     assert!(patched > 1000, "patched {patched} times");
     assert!(linked > 500, "linked {linked} times");
+}
+
+/// No range moves farther than the slack: a hover skips the ranges whose
+/// distance to the cursor exceeds it without moving them.
+#[test]
+fn moved_ranges_stay_within_the_slack() {
+    let changes = [
+        TextChange::between("abcdefghij", "abcXXXXdefghij"),
+        TextChange::between("abcXXXXdefghij", "abcXXXXdj"),
+        TextChange::between("abcXXXXdj", "Yabcdj"),
+    ];
+    let moves = FileMoves { changes: &changes };
+    assert_eq!(moves.slack(), 4 + 5 + 3);
+    for start in 0..=10 {
+        for end in start..=10 {
+            let range = TextRange::new(start, end);
+            if let Some(moved) = moves.current(range) {
+                assert!(moved.start().abs_diff(start) <= moves.slack(), "{range:?}");
+                assert!(moved.end().abs_diff(end) <= moves.slack(), "{range:?}");
+            }
+        }
+    }
+    assert_eq!(FileMoves::default().slack(), 0);
 }

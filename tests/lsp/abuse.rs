@@ -189,6 +189,8 @@ async fn a_workspace_folder_that_disappears() {
         server.settle().await;
         let doomed_parent = doomed_root.join("parent.py");
         assert_eq!(server.diagnostics(&doomed_parent).len(), 1);
+        // Deleted once the server no longer writes into it.
+        facts_cache_written(&doomed_root).await;
 
         let files: Vec<_> = std::fs::read_dir(&doomed_root)
             .unwrap()

@@ -60,6 +60,21 @@ pub fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// Waits until the server has written the facts cache of a scanned folder,
+/// which it does in the background after the scan.
+pub async fn facts_cache_written(root: &Path) {
+    let written = root.join(sqla_analyzer::cache::DIRECTORY).join("facts.bin");
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !written.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no facts cache in {}",
+            root.display()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 pub fn root(dir: &tempfile::TempDir) -> PathBuf {
     std::fs::canonicalize(dir.path()).unwrap()
 }

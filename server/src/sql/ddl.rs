@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use crate::config::Dialect;
 use crate::facts::Setting;
 use crate::graph::{ForeignKeyId, ForeignKeyResolution, Graph, ScopeId, TableId};
+use crate::syntax::expr::Call;
 
 use super::ident::{
     literal, max_identifier_length, max_name_length, qualified, quote, shortened_name,
@@ -188,6 +189,11 @@ fn fk_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect, problems: &mut P
         remote_table,
         remote_columns.join(", ")
     ));
+    let call = foreign_key.facts.call.as_deref();
+    // SQLAlchemy's order: MATCH, the referential actions, deferrability.
+    if let Some(call) = call {
+        sql.push_str(&match_clause(call, dialect, problems));
+    }
     for (phrase, setting) in [
         ("ON DELETE", &foreign_key.facts.ondelete),
         ("ON UPDATE", &foreign_key.facts.onupdate),
@@ -214,16 +220,8 @@ fn fk_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect, problems: &mut P
             }
         }
     }
-    if let Some(call) = &foreign_key.facts.call {
-        for keyword in &call.keywords {
-            if matches!(keyword.name.as_str(), "deferrable" | "initially" | "match")
-                && !keyword.value.is_none_literal()
-            {
-                problems
-                    .unknown
-                    .push(format!("its `{}=` is not rendered", keyword.name));
-            }
-        }
+    if let Some(call) = call {
+        sql.push_str(&deferrability(call, problems));
         if call.has_splat {
             problems
                 .unknown
@@ -231,6 +229,72 @@ fn fk_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect, problems: &mut P
         }
     }
     sql
+}
+
+/// The ` MATCH FULL` of `match="FULL"` (`define_constraint_match`), which
+/// MySQL's dialect refuses.
+fn match_clause(call: &Call, dialect: Dialect, problems: &mut Problems) -> String {
+    let Some(value) = call.keyword_value("match").filter(|v| !v.is_none_literal()) else {
+        return String::new();
+    };
+    if dialect == Dialect::Mysql {
+        problems.error.get_or_insert(
+            "CompileError: MySQL ignores the 'MATCH' keyword while at the same time causes ON UPDATE/ON DELETE clauses to be ignored.".into(),
+        );
+    }
+    match value.as_str() {
+        Some(phrase) => format!(" MATCH {}", sql_phrase(phrase, problems)),
+        None => {
+            problems.unknown.push("its `match=` is not literal".into());
+            " MATCH <unknown>".into()
+        }
+    }
+}
+
+/// ` DEFERRABLE INITIALLY DEFERRED` and the like, from a constraint's
+/// `deferrable=` and `initially=` (`define_constraint_deferrability`).
+fn deferrability(call: &Call, problems: &mut Problems) -> String {
+    let mut text = String::new();
+    if let Some(value) = call
+        .keyword_value("deferrable")
+        .filter(|v| !v.is_none_literal())
+    {
+        match value.as_bool() {
+            Some(true) => text.push_str(" DEFERRABLE"),
+            Some(false) => text.push_str(" NOT DEFERRABLE"),
+            None => problems
+                .unknown
+                .push("its `deferrable=` is not a literal boolean".into()),
+        }
+    }
+    if let Some(value) = call
+        .keyword_value("initially")
+        .filter(|v| !v.is_none_literal())
+    {
+        match value.as_str() {
+            Some(phrase) => {
+                text.push_str(&format!(" INITIALLY {}", sql_phrase(phrase, problems)));
+            }
+            None => problems
+                .unknown
+                .push("its `initially=` is not literal".into()),
+        }
+    }
+    text
+}
+
+/// `phrase`, checked as `validate_sql_phrase` checks it: SQLAlchemy
+/// refuses what is not a sequence of words.
+fn sql_phrase<'p>(phrase: &'p str, problems: &mut Problems) -> &'p str {
+    // Python's `$` also matches before a final newline.
+    if !is_sql_phrase(phrase.strip_suffix('\n').unwrap_or(phrase)) {
+        problems.error.get_or_insert(format!(
+            "CompileError: Unexpected SQL phrase: {} (matching against {})",
+            super::python_repr(phrase),
+            super::python_repr(SQL_KEYWORD_PHRASE),
+        ));
+    }
+    phrase
 }
 
 fn phrase_keyword(phrase: &str) -> &'static str {

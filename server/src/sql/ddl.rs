@@ -18,7 +18,7 @@ use crate::syntax::expr::Call;
 use super::ident::{
     literal, max_identifier_length, max_name_length, qualified, quote, shortened_name,
 };
-use super::schema::{table_spec, Constraint, Name, ServerDefault, TableSpec};
+use super::schema::{table_spec, Constraint, Deferrability, Name, ServerDefault, TableSpec};
 use super::Statement;
 
 fn supports_alter(dialect: Dialect) -> bool {
@@ -221,7 +221,10 @@ fn fk_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect, problems: &mut P
         }
     }
     if let Some(call) = call {
-        sql.push_str(&deferrability(call, problems));
+        match Deferrability::of(call) {
+            Ok(written) => sql.push_str(&deferrability(&written, problems)),
+            Err(reason) => problems.unknown.push(reason),
+        }
         if call.has_splat {
             problems
                 .unknown
@@ -251,34 +254,18 @@ fn match_clause(call: &Call, dialect: Dialect, problems: &mut Problems) -> Strin
     }
 }
 
-/// ` DEFERRABLE INITIALLY DEFERRED` and the like, from a constraint's
-/// `deferrable=` and `initially=` (`define_constraint_deferrability`).
-fn deferrability(call: &Call, problems: &mut Problems) -> String {
+/// ` DEFERRABLE INITIALLY DEFERRED` and the like, as
+/// `define_constraint_deferrability` writes a constraint's `deferrable=`
+/// and `initially=`.
+fn deferrability(written: &Deferrability, problems: &mut Problems) -> String {
     let mut text = String::new();
-    if let Some(value) = call
-        .keyword_value("deferrable")
-        .filter(|v| !v.is_none_literal())
-    {
-        match value.as_bool() {
-            Some(true) => text.push_str(" DEFERRABLE"),
-            Some(false) => text.push_str(" NOT DEFERRABLE"),
-            None => problems
-                .unknown
-                .push("its `deferrable=` is not a literal boolean".into()),
-        }
+    match written.deferrable {
+        Some(true) => text.push_str(" DEFERRABLE"),
+        Some(false) => text.push_str(" NOT DEFERRABLE"),
+        None => {}
     }
-    if let Some(value) = call
-        .keyword_value("initially")
-        .filter(|v| !v.is_none_literal())
-    {
-        match value.as_str() {
-            Some(phrase) => {
-                text.push_str(&format!(" INITIALLY {}", sql_phrase(phrase, problems)));
-            }
-            None => problems
-                .unknown
-                .push("its `initially=` is not literal".into()),
-        }
+    if let Some(phrase) = &written.initially {
+        text.push_str(&format!(" INITIALLY {}", sql_phrase(phrase, problems)));
     }
     text
 }
@@ -532,7 +519,11 @@ fn create_table_statement(
     if !spec.primary_key.is_empty() {
         let name = problems.name(&spec.primary_key_name, dialect);
         let columns: Vec<String> = spec.primary_key.iter().map(|c| quote(c, dialect)).collect();
-        lines.push(format!("{name}PRIMARY KEY ({})", columns.join(", ")));
+        let deferral = deferrability(&spec.primary_key_deferrability, &mut problems);
+        lines.push(format!(
+            "{name}PRIMARY KEY ({}){deferral}",
+            columns.join(", ")
+        ));
     }
     for constraint in &spec.constraints {
         match constraint {
@@ -550,14 +541,24 @@ fn create_table_statement(
                 }
                 lines.push(fk_clause(graph, *fk, dialect, &mut problems));
             }
-            Constraint::Unique { name, columns } => {
+            Constraint::Unique {
+                name,
+                columns,
+                deferrability: written,
+            } => {
                 let name = problems.name(name, dialect);
                 let columns: Vec<String> = columns.iter().map(|c| quote(c, dialect)).collect();
-                lines.push(format!("{name}UNIQUE ({})", columns.join(", ")));
+                let deferral = deferrability(written, &mut problems);
+                lines.push(format!("{name}UNIQUE ({}){deferral}", columns.join(", ")));
             }
-            Constraint::Check { name, text } => {
+            Constraint::Check {
+                name,
+                text,
+                deferrability: written,
+            } => {
                 let name = problems.name(name, dialect);
-                lines.push(format!("{name}CHECK ({text})"));
+                let deferral = deferrability(written, &mut problems);
+                lines.push(format!("{name}CHECK ({text}){deferral}"));
             }
         }
     }

@@ -85,8 +85,53 @@ pub enum Autoincrement {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Constraint {
     ForeignKey(ForeignKeyId),
-    Unique { name: Name, columns: Vec<String> },
-    Check { name: Name, text: String },
+    Unique {
+        name: Name,
+        columns: Vec<String>,
+        deferrability: Deferrability,
+    },
+    Check {
+        name: Name,
+        text: String,
+        deferrability: Deferrability,
+    },
+}
+
+/// A constraint's `deferrable=` and `initially=`, as written.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Deferrability {
+    pub deferrable: Option<bool>,
+    pub initially: Option<String>,
+}
+
+impl Deferrability {
+    /// Read from the keywords of a constraint call (`None` is as if not
+    /// written); why not, when a value is not a literal.
+    pub fn of(call: &Call) -> Result<Self, String> {
+        let written = |name: &str| call.keyword_value(name).filter(|v| !v.is_none_literal());
+        let kind = call.callee.last_name().unwrap_or("");
+        let deferrable = match written("deferrable") {
+            None => None,
+            Some(value) => Some(
+                value
+                    .as_bool()
+                    .ok_or_else(|| format!("`{kind}(deferrable=...)` is not a literal boolean"))?,
+            ),
+        };
+        let initially = match written("initially") {
+            None => None,
+            Some(value) => Some(
+                value
+                    .as_str()
+                    .ok_or_else(|| format!("`{kind}(initially=...)` is not a literal string"))?
+                    .to_string(),
+            ),
+        };
+        Ok(Deferrability {
+            deferrable,
+            initially,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +150,7 @@ pub struct TableSpec {
     /// Primary-key columns, in constraint order.
     pub primary_key: Vec<String>,
     pub primary_key_name: Name,
+    pub primary_key_deferrability: Deferrability,
     /// Every other constraint, in SQLAlchemy's creation order.
     pub constraints: Vec<Constraint>,
     pub indexes: Vec<IndexSpec>,
@@ -195,6 +241,7 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
         columns: Vec::new(),
         primary_key: Vec::new(),
         primary_key_name: Name::None,
+        primary_key_deferrability: Deferrability::default(),
         constraints: Vec::new(),
         indexes: Vec::new(),
         comment: None,
@@ -223,7 +270,7 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
 
     // The table's own items: `Table(...)` arguments or `__table_args__`.
     let source = table_source(graph, table_id);
-    let mut explicit_pk: Option<(Vec<String>, Name)> = None;
+    let mut explicit_pk: Option<(Vec<String>, Name, Deferrability)> = None;
     match &source {
         Err(reason) => spec.unknown.push(reason.clone()),
         Ok(source) => {
@@ -263,9 +310,10 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
 
     // The primary key.
     match explicit_pk {
-        Some((columns, name)) => {
+        Some((columns, name, deferrability)) => {
             spec.primary_key = columns;
             spec.primary_key_name = name;
+            spec.primary_key_deferrability = deferrability;
         }
         None => {
             spec.primary_key = spec
@@ -313,6 +361,7 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
                     None,
                 ),
                 columns: vec![column.name.clone()],
+                deferrability: Deferrability::default(),
             });
         }
         for &fk in &column_fks {
@@ -666,7 +715,7 @@ fn read_table_item(
     item: &Expr,
     conventions: &Result<BTreeMap<String, String>, String>,
     spec: &mut TableSpec,
-    explicit_pk: &mut Option<(Vec<String>, Name)>,
+    explicit_pk: &mut Option<(Vec<String>, Name, Deferrability)>,
 ) {
     let Some(call) = item.as_call() else {
         spec.unknown
@@ -706,6 +755,15 @@ fn read_table_item(
             .find(|k| !allowed.contains(&k.name.as_str()))
             .map(|k| format!("`{kind}({}=...)` is not rendered", k.name))
     };
+    // A unique, primary-key or check constraint's keywords: its name and
+    // deferrability; None (and a reason) for any other.
+    let constraint_options = |call: &Call, spec: &mut TableSpec| {
+        let read = match unsupported_keywords(call, &["name", "deferrable", "initially"]) {
+            Some(reason) => Err(reason),
+            None => Deferrability::of(call),
+        };
+        read.map_err(|reason| spec.unknown.push(reason)).ok()
+    };
     let owner = ConventionTable::of(spec);
     let name_for =
         |written: Result<Option<(String, bool)>, String>, prefix: &str, columns: &[String]| {
@@ -726,36 +784,37 @@ fn read_table_item(
             }
         }
         "UniqueConstraint" => {
-            if let Some(reason) = unsupported_keywords(call, &["name"]) {
-                spec.unknown.push(reason);
+            let Some(deferrability) = constraint_options(call, spec) else {
                 return;
-            }
+            };
             let Some(columns) = string_columns(&call.args) else {
                 spec.unknown
                     .push("a `UniqueConstraint` names its columns by expression".into());
                 return;
             };
             let name = name_for(explicit_name(call), "uq", &columns);
-            spec.constraints.push(Constraint::Unique { name, columns });
+            spec.constraints.push(Constraint::Unique {
+                name,
+                columns,
+                deferrability,
+            });
         }
         "PrimaryKeyConstraint" => {
-            if let Some(reason) = unsupported_keywords(call, &["name"]) {
-                spec.unknown.push(reason);
+            let Some(deferrability) = constraint_options(call, spec) else {
                 return;
-            }
+            };
             let Some(columns) = string_columns(&call.args) else {
                 spec.unknown
                     .push("a `PrimaryKeyConstraint` names its columns by expression".into());
                 return;
             };
             let name = name_for(explicit_name(call), "pk", &columns);
-            *explicit_pk = Some((columns, name));
+            *explicit_pk = Some((columns, name, deferrability));
         }
         "CheckConstraint" => {
-            if let Some(reason) = unsupported_keywords(call, &["name"]) {
-                spec.unknown.push(reason);
+            let Some(deferrability) = constraint_options(call, spec) else {
                 return;
-            }
+            };
             let Some(text) = call.args.first().and_then(|a| a.as_str()) else {
                 spec.unknown
                     .push("a `CheckConstraint` is an expression, not a string".into());
@@ -774,6 +833,7 @@ fn read_table_item(
             spec.constraints.push(Constraint::Check {
                 name,
                 text: text.to_string(),
+                deferrability,
             });
         }
         "Index" => {

@@ -34,6 +34,7 @@ use sqla_analyzer::fix;
 use sqla_analyzer::graph::{self, Graph, LinkOptions};
 use sqla_analyzer::lsp::encoding::{self, Encoding};
 use sqla_analyzer::lsp::hover::target_at;
+use sqla_analyzer::lsp::snapshot::FileMoves;
 use sqla_analyzer::report::{self, Report, ReportFile};
 use sqla_analyzer::sql::{self, HoverTarget};
 use sqla_analyzer::suppress;
@@ -199,7 +200,9 @@ fn hovers(graph: &Graph, files: &[File], dialects: &[Dialect]) {
         let mut offset = 0;
         while offset <= text.len() {
             if text.is_char_boundary(offset) {
-                if let Some((target, range)) = target_at(graph, text, file, offset, Some) {
+                if let Some((target, range)) =
+                    target_at(graph, text, file, offset, FileMoves::default())
+                {
                     assert!(
                         range.contains(offset) && range.end() <= text.len(),
                         "hover at {offset} found {target:?} at {}..{}",

@@ -225,6 +225,10 @@ fn fk_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect, problems: &mut P
             Ok(written) => sql.push_str(&deferrability(&written, problems)),
             Err(reason) => problems.unknown.push(reason),
         }
+        // A SQLModel `Field(...)`'s other keywords are the column's.
+        if foreign_key.facts.kind != crate::facts::ForeignKeyKind::SqlModelField {
+            sql.push_str(&foreign_key_options(call, dialect, problems));
+        }
         if call.has_splat {
             problems
                 .unknown
@@ -232,6 +236,71 @@ fn fk_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect, problems: &mut P
         }
     }
     sql
+}
+
+/// Keywords of `ForeignKey(...)` and `ForeignKeyConstraint(...)` that the
+/// clause writes (above) or that change no DDL.
+const FOREIGN_KEY_KEYWORDS: &[&str] = &[
+    "name",
+    "ondelete",
+    "onupdate",
+    "deferrable",
+    "initially",
+    "match",
+    "use_alter",
+    "link_to_name",
+    "info",
+    "table",
+];
+
+/// The prefixes of dialect options, SQLAlchemy's `<dialect>_<option>`.
+const DIALECT_PREFIXES: &[&str] = &[
+    "postgresql_",
+    "mysql_",
+    "mariadb_",
+    "sqlite_",
+    "mssql_",
+    "oracle_",
+];
+
+/// What a key's other keywords add to its clause in `dialect`: PostgreSQL's
+/// ` NOT VALID` (`postgresql_not_valid=True`, written after the rest). Any
+/// other keyword that applies to `dialect` is not rendered: a `comment=`
+/// (PostgreSQL comments on the constraint), another option of this dialect,
+/// a keyword SQLAlchemy does not take. Other dialects' options are ignored,
+/// as SQLAlchemy ignores them.
+fn foreign_key_options(call: &Call, dialect: Dialect, problems: &mut Problems) -> String {
+    let own_prefix = |name: &str| match dialect {
+        Dialect::Postgresql => name.starts_with("postgresql_"),
+        Dialect::Mysql => name.starts_with("mysql_") || name.starts_with("mariadb_"),
+        Dialect::Sqlite => name.starts_with("sqlite_"),
+    };
+    let mut text = String::new();
+    for keyword in &call.keywords {
+        let name = keyword.name.as_str();
+        if FOREIGN_KEY_KEYWORDS.contains(&name) || keyword.value.is_none_literal() {
+            continue;
+        }
+        if name == "postgresql_not_valid" && dialect == Dialect::Postgresql {
+            match keyword.value.as_bool() {
+                Some(true) => text.push_str(" NOT VALID"),
+                Some(false) => {}
+                None => problems
+                    .unknown
+                    .push("its `postgresql_not_valid=` is not a literal boolean".into()),
+            }
+            continue;
+        }
+        let another_dialects =
+            !own_prefix(name) && DIALECT_PREFIXES.iter().any(|p| name.starts_with(p));
+        let ignored = another_dialects || (name == "comment" && dialect != Dialect::Postgresql);
+        if !ignored {
+            problems
+                .unknown
+                .push(format!("its `{name}=` is not rendered"));
+        }
+    }
+    text
 }
 
 /// The ` MATCH FULL` of `match="FULL"` (`define_constraint_match`), which

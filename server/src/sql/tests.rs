@@ -197,6 +197,47 @@ class Note(Base):
     );
 }
 
+/// A key's keywords the clause does not write make it "not exact" where
+/// they apply (a comment on PostgreSQL, which comments on the constraint;
+/// an option of the dialect), and change nothing where SQLAlchemy ignores
+/// them (another dialect's option, a comment where constraints have none).
+#[test]
+fn foreign_key_keywords_not_rendered_are_said() {
+    let graph = link(&[(
+        "models.py",
+        r#"
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+class Shelf(Base):
+    __tablename__ = "shelf"
+    id = Column(Integer, primary_key=True)
+
+class Crate(Base):
+    __tablename__ = "crate"
+    id = Column(Integer, primary_key=True)
+    shelf_id = Column(Integer, ForeignKey("shelf.id", comment="where it is", sqlite_x=1, info={}))
+"#,
+    )]);
+    let crate_table = table(&graph, "crate");
+    let unknown = |dialect| {
+        create_table(&graph, crate_table, dialect)[0]
+            .unknown
+            .clone()
+    };
+    assert_eq!(
+        unknown(Dialect::Postgresql),
+        ["its `comment=` is not rendered"]
+    );
+    assert_eq!(
+        unknown(Dialect::Sqlite),
+        ["its `sqlite_x=` is not rendered"]
+    );
+    assert!(unknown(Dialect::Mysql).is_empty());
+}
+
 // --------------------------------------------------------------------------
 // snapshots of the hover workspaces
 

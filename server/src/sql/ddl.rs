@@ -75,6 +75,16 @@ struct Problems {
 }
 
 impl Problems {
+    /// SQLAlchemy's `validate_sql_phrase` refusing `phrase`, which it
+    /// writes with `pattern`, both with `%r`.
+    fn unexpected_phrase(&mut self, phrase: &str, pattern: &str) {
+        self.error.get_or_insert(format!(
+            "CompileError: Unexpected SQL phrase: {} (matching against {})",
+            super::python_repr(phrase),
+            super::python_repr(pattern),
+        ));
+    }
+
     fn name(&mut self, name: &Name, dialect: Dialect) -> String {
         match render_name(name, dialect) {
             Ok(Some(name)) => format!("CONSTRAINT {name} "),
@@ -203,12 +213,7 @@ fn fk_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect, problems: &mut P
             Some(Setting::Known(action, _)) => {
                 let (pattern, matches) = action_pattern(phrase, action, dialect);
                 if !matches {
-                    // SQLAlchemy writes both with `%r`.
-                    problems.error.get_or_insert(format!(
-                        "CompileError: Unexpected SQL phrase: {} (matching against {})",
-                        super::python_repr(action),
-                        super::python_repr(pattern),
-                    ));
+                    problems.unexpected_phrase(action, pattern);
                 }
                 sql.push_str(&format!(" {phrase} {action}"));
             }
@@ -263,6 +268,16 @@ const DIALECT_PREFIXES: &[&str] = &[
     "oracle_",
 ];
 
+/// Whether a keyword is an option of `dialect` (`postgresql_not_valid`;
+/// MySQL's dialect also takes `mariadb_` options).
+fn is_option_of(name: &str, dialect: Dialect) -> bool {
+    match dialect {
+        Dialect::Postgresql => name.starts_with("postgresql_"),
+        Dialect::Mysql => name.starts_with("mysql_") || name.starts_with("mariadb_"),
+        Dialect::Sqlite => name.starts_with("sqlite_"),
+    }
+}
+
 /// What a key's other keywords add to its clause in `dialect`: PostgreSQL's
 /// ` NOT VALID` (`postgresql_not_valid=True`, written after the rest). Any
 /// other keyword that applies to `dialect` is not rendered: a `comment=`
@@ -270,11 +285,6 @@ const DIALECT_PREFIXES: &[&str] = &[
 /// a keyword SQLAlchemy does not take. Other dialects' options are ignored,
 /// as SQLAlchemy ignores them.
 fn foreign_key_options(call: &Call, dialect: Dialect, problems: &mut Problems) -> String {
-    let own_prefix = |name: &str| match dialect {
-        Dialect::Postgresql => name.starts_with("postgresql_"),
-        Dialect::Mysql => name.starts_with("mysql_") || name.starts_with("mariadb_"),
-        Dialect::Sqlite => name.starts_with("sqlite_"),
-    };
     let mut text = String::new();
     for keyword in &call.keywords {
         let name = keyword.name.as_str();
@@ -292,7 +302,7 @@ fn foreign_key_options(call: &Call, dialect: Dialect, problems: &mut Problems) -
             continue;
         }
         let another_dialects =
-            !own_prefix(name) && DIALECT_PREFIXES.iter().any(|p| name.starts_with(p));
+            !is_option_of(name, dialect) && DIALECT_PREFIXES.iter().any(|p| name.starts_with(p));
         let ignored = another_dialects || (name == "comment" && dialect != Dialect::Postgresql);
         if !ignored {
             problems
@@ -344,11 +354,7 @@ fn deferrability(written: &Deferrability, problems: &mut Problems) -> String {
 fn sql_phrase<'p>(phrase: &'p str, problems: &mut Problems) -> &'p str {
     // Python's `$` also matches before a final newline.
     if !is_sql_phrase(phrase.strip_suffix('\n').unwrap_or(phrase)) {
-        problems.error.get_or_insert(format!(
-            "CompileError: Unexpected SQL phrase: {} (matching against {})",
-            super::python_repr(phrase),
-            super::python_repr(SQL_KEYWORD_PHRASE),
-        ));
+        problems.unexpected_phrase(phrase, SQL_KEYWORD_PHRASE);
     }
     phrase
 }
@@ -636,12 +642,7 @@ fn create_table_statement(
         lines.join(",\n    ")
     );
     for option in &spec.dialect_options {
-        let applies = match dialect {
-            Dialect::Mysql => option.starts_with("mysql_") || option.starts_with("mariadb_"),
-            Dialect::Postgresql => option.starts_with("postgresql_"),
-            Dialect::Sqlite => option.starts_with("sqlite_"),
-        };
-        if applies {
+        if is_option_of(option, dialect) {
             problems
                 .unknown
                 .push(format!("table option `{option}` is not rendered"));

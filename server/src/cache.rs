@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -107,9 +106,6 @@ impl FactsCache {
                 })
                 .collect(),
         };
-        let Ok(bytes) = postcard::to_stdvec(&stored) else {
-            return;
-        };
         let Some(directory) = self.file.parent() else {
             return;
         };
@@ -126,8 +122,15 @@ impl FactsCache {
         if !ignore.exists() {
             let _ = std::fs::write(&ignore, "# Created by sqla-analyzer\n*\n");
         }
+        // Serialized straight into the file: a workspace's facts are tens of
+        // MB serialized, which a buffer would hold (twice, while it grows)
+        // in a server that has just scanned.
         let temporary = directory.join(format!("facts.bin.{}.tmp", std::process::id()));
-        let written = std::fs::File::create(&temporary).and_then(|mut f| f.write_all(&bytes));
+        let written = std::fs::File::create(&temporary).and_then(|file| {
+            let writer = postcard::to_io(&stored, std::io::BufWriter::new(file))
+                .map_err(std::io::Error::other)?;
+            writer.into_inner().map(drop).map_err(|e| e.into_error())
+        });
         if written.is_ok() {
             let _ = std::fs::rename(&temporary, &self.file);
         } else {

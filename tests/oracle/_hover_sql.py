@@ -9,6 +9,7 @@ dialect ("postgresql", "sqlite": real databases; "mysql": a mock engine that
 only compiles):
 
     metadata: [{"tables": {key: fullname}, "create": [sql...], "create_error",
+                "table_errors": {fullname: error} (when create_all raised),
                 "drop": [sql...], "drop_error"}]
     delete:   {"Class.attr": {"statements": [sql...], "error", "skip"}}
     flush:    {"Class.attr": {"statements": [sql...], "error", "skip"}}
@@ -161,8 +162,26 @@ def _ddl_for(md, engine, mock_out=None, index=0):
                 statements = list(mock_out)
         out[stage] = [s.strip() for s in statements if s.strip().upper().startswith(_DDL_PREFIXES)]
         if stage == "create" and f"{stage}_error" in out:
+            out["table_errors"] = _table_errors(md, engine.dialect)
             break
     return out
+
+
+def _table_errors(md, dialect):
+    """When create_all raised: what compiling each table's CREATE TABLE and
+    CREATE INDEX statements raises, by table, so that a table create_all
+    did not reach is compared too."""
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    errors = {}
+    for table in md.sorted_tables:
+        try:
+            CreateTable(table).compile(dialect=dialect)
+            for index in sorted(table.indexes, key=lambda i: str(i.name)):
+                CreateIndex(index).compile(dialect=dialect)
+        except Exception as exc:  # noqa: BLE001 - reported
+            errors[table.fullname] = _describe(exc)
+    return errors
 
 
 # --------------------------------------------------------------------------

@@ -256,6 +256,11 @@ def test_create_all(case, dialect, pg_cluster, workdir):
             errors = [s["error"] for s in statements if s.get("error")]
             if errors:
                 assert error, f"{table_key(table)}: analyzer says {errors[0]}; SQLAlchemy raised nothing"
+                # create_all stops at the first table that raises: a table
+                # whose own DDL does not compile is compared with that error
+                # (one the database raises is create_all's).
+                fullname = entry["tables"][table_key(table)]
+                error = entry.get("table_errors", {}).get(fullname) or error
                 kind, _, message = errors[0].partition(": ")
                 assert error.startswith(kind), f"{error} vs {errors[0]}"
                 assert message.split(": ")[-1] in error, f"{error} vs {errors[0]}"

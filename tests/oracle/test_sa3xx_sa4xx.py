@@ -16,8 +16,9 @@ Every directory tests/fixtures/rules/SA30x|SA40x/{bad,good}_*/ is picked up.
     SA304  PostgreSQL refuses the CREATE TABLE (no unique constraint matching
            given keys); SQLite fails at INSERT (foreign key mismatch); a unique
            constraint on the referred columns fixes it.
-    SA305  create_all() raises IdentifierError for the flagged name; a name of
-           63 characters works.
+    SA305  create_all() raises IdentifierError for the flagged name (of a
+           foreign key, or of a unique, primary-key or check constraint or an
+           index); a name of 63 characters works.
     SA401  flushing related new objects raises CircularDependencyError; with
            post_update=True on the flagged relationship (and its back_populates
            partner) the flush emits INSERT, INSERT, UPDATE.
@@ -369,6 +370,10 @@ def _anchor_ok(case: Case, expect) -> str | None:
     tree = ast.parse(file.read_text(encoding="utf-8"))
     if expect.code == "SA405":
         names = COLUMN_CALLS
+    elif expect.code == "SA305":
+        # A foreign key's name, or a unique, primary-key or check
+        # constraint's or an index's, on its own call.
+        names = FK_CALLS + TABLE_ITEM_CALLS
     elif expect.code.startswith("SA3"):
         names = FK_CALLS
     else:
@@ -596,7 +601,71 @@ def check_sa304(case, new_pg, new_sqlite):
     ), describe(lite)
 
 
+TABLE_ITEM_CALLS = ("UniqueConstraint", "PrimaryKeyConstraint", "CheckConstraint", "Index")
+
+
+def table_item_name(case: Case, expect) -> str | None:
+    """The name written on the unique, primary-key or check constraint or
+    index a `# expect: SA305` line starts, if it starts one."""
+    tree = ast.parse((case.path / expect.path).read_text(encoding="utf-8"))
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and n.lineno == expect.line and _func_name(n) in TABLE_ITEM_CALLS
+    ]
+    if not calls:
+        return None
+    call = min(calls, key=lambda n: n.col_offset)
+    name = _keyword(call, "name")
+    if name is None and _func_name(call) == "Index":
+        return _const(call.args[0])
+    return _const(name.value) if name is not None else None
+
+
+ITEM_NAMES_CODE = """
+if SHORTEN:
+    for table in _all_tables():
+        for item in list(table.constraints) + list(table.indexes):
+            if item.name is not None and str(item.name) in NAMES:
+                item.name = str(item.name)[:63]
+set_stage("ddl")
+engine = make_engine()
+ddl_run(engine)
+engine.dispose()
+"""
+
+
+def check_sa305_table_items(case, new_pg, new_sqlite, names):
+    """Unique, primary-key and check constraints and indexes: create_all()
+    raises IdentifierError for a flagged name; with every flagged name cut to
+    63 characters the schema is created and dropped."""
+    assert all(n and len(n) > 63 for n in names), names
+
+    def run(url, shorten):
+        result = run_case(case.path, body(ITEM_NAMES_CODE, NAMES=names, SHORTEN=shorten), db_url=url)
+        assert "error_type" not in result, describe(result)
+        return result
+
+    result = run(new_pg(), False)
+    assert result["create_error"] in {
+        f"IdentifierError: Identifier '{n}' exceeds maximum length of 63 characters" for n in names
+    }, describe(result)
+    fixed = run(new_pg(), True)
+    assert fixed["create_error"] is None and fixed["drop_error"] is None, describe(fixed)
+    created = " ".join(fixed["create"])
+    for n in names:
+        assert f"CONSTRAINT {n[:63]} " in created or f"INDEX {n[:63]} " in created, created
+    # SQLite has no identifier limit
+    lite = run(new_sqlite(), False)
+    assert lite["create_error"] is None and lite["drop_error"] is None, describe(lite)
+
+
 def check_sa305(case, new_pg, new_sqlite):
+    item_names = [table_item_name(case, e) for e in expects_of(case)]
+    if any(item_names):
+        assert all(item_names), "a case flags table constraints or foreign keys, not both"
+        check_sa305_table_items(case, new_pg, new_sqlite, item_names)
+        return
     specs = [fk_spec(case, e) for e in expects_of(case)]
     result = ddl_case(case, new_pg(), specs=specs)
     names = [s["name"] for s in specs]
@@ -1008,11 +1077,13 @@ SA305_GOOD = [c for c in GOOD if c.rule == "SA305"]
 
 @pytest.mark.parametrize("case", SA305_GOOD, ids=ids(SA305_GOOD))
 def test_sa305_good_names_fit(case, new_pg):
-    """The foreign-key names PostgreSQL receives are at most 63 characters:
-    as written, or shortened with a hash by SQLAlchemy (conventions, conv())."""
+    """The constraint and index names PostgreSQL receives are at most 63
+    characters: as written, or shortened with a hash by SQLAlchemy
+    (conventions, conv())."""
     result = run_ddl(case, new_pg())
     assert result["create_error"] is None, describe(result)
-    names = re.findall(r"CONSTRAINT (\S+) FOREIGN KEY", " ".join(result["create"]))
+    created = " ".join(result["create"])
+    names = re.findall(r"CONSTRAINT (\S+)", created) + re.findall(r"CREATE (?:UNIQUE )?INDEX (\S+)", created)
     assert names and all(len(n) <= 63 for n in names), names
 
 

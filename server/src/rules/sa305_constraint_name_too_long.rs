@@ -1,12 +1,17 @@
 //! # SA305 constraint-name-too-long
 //!
-//! An explicit foreign-key name longer than the database allows.
+//! An explicit constraint or index name longer than the database allows.
 //!
 //! ## What it finds
-//! A `name=` on a `ForeignKey` or `ForeignKeyConstraint` longer than the
+//! A `name=` on a `ForeignKey` or `ForeignKeyConstraint`, and the name of a
+//! `UniqueConstraint`, `PrimaryKeyConstraint`, `CheckConstraint` or `Index`
+//! written in its table's `__table_args__` or `Table(...)`, longer than the
 //! configured dialect's identifier limit: 63 characters on PostgreSQL, 64 on
-//! MySQL. (Names a naming convention produces are shortened with a hash
-//! instead, and are not reported.)
+//! MySQL. (Names a naming convention produces, and names in `conv()`, are
+//! shortened with a hash instead, and are not reported. Names written
+//! elsewhere, in a mixin's `__table_args__` or a stand-alone `Index(...)`,
+//! are not read.) A foreign key's finding is on its `ForeignKey(` call,
+//! another constraint's on its own call.
 //!
 //! ## Why it matters
 //! On PostgreSQL, `create_all()` raises `IdentifierError: Identifier '...'
@@ -27,7 +32,8 @@ use super::{Context, Reads};
 use crate::config::Dialect;
 use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
-use crate::graph::EffectiveName;
+use crate::graph::{EffectiveName, FileId, Graph, Location, TableId};
+use crate::syntax::expr::{Expr, ExprKind};
 
 /// No option an edit may change without a new link.
 pub const READS: Reads = Reads::Only(&[]);
@@ -48,48 +54,177 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
         if fk.effective_name != EffectiveName::Named(name.clone()) || fk.facts.name_is_final {
             continue;
         }
-        let length = name.chars().count();
-        if length <= limit {
+        if name.chars().count() <= limit {
             continue;
         }
-        // SQLAlchemy checks plain names against the dialect's
-        // max_identifier_length: 63 on PostgreSQL, but 255 on MySQL, whose
-        // constraint names stop at 64: there the database refuses them.
-        let consequence = match context.dialect {
-            Dialect::Mysql => "SQLAlchemy renders it and MySQL refuses the CREATE TABLE (error 1059: Identifier name is too long)".to_string(),
-            _ => format!(
-                "create_all() raises IdentifierError (Identifier exceeds maximum length of {limit} characters)"
-            ),
-        };
-        let mut d = diagnostic(
+        let literal = fk
+            .facts
+            .call
+            .as_ref()
+            .and_then(|call| call.keyword_value("name"))
+            .filter(|value| value.as_str().is_some());
+        diagnostics.push(finding(
+            context,
             fk.location,
-            format!(
-                "constraint name \"{name}\" has {length} characters, more than {}'s limit of {limit}: {consequence}",
-                context.dialect.name()
-            ),
-        );
-        let shortened: String = name
-            .chars()
-            .take(limit)
-            .collect::<String>()
-            .trim_end_matches('_')
-            .to_string();
-        if let Some(call) = &fk.facts.call {
-            let file = fk.location.file;
-            if let Some(edit) = call
-                .keyword_value("name")
-                .filter(|v| v.as_str().is_some())
-                .and_then(|value| replace_string(file, context.text(file), value, &shortened))
-            {
-                d.fixes.push(fix(
-                    format!("Shorten to \"{shortened}\""),
-                    unsafe_(),
-                    vec![edit],
-                ));
+            "constraint",
+            name,
+            limit,
+            literal,
+        ));
+    }
+    for table in 0..graph.tables.len() {
+        for item in long_item_names(graph, table, limit) {
+            diagnostics.push(finding(
+                context,
+                Location {
+                    file: item.file,
+                    range: item.call.range,
+                },
+                item.noun,
+                item.name,
+                limit,
+                Some(item.literal),
+            ));
+        }
+    }
+}
+
+/// The diagnostic for `name`, with a fix that shortens `literal` when the
+/// name is a plain string there.
+fn finding(
+    context: &Context,
+    location: Location,
+    noun: &str,
+    name: &str,
+    limit: usize,
+    literal: Option<&Expr>,
+) -> Diagnostic {
+    // SQLAlchemy checks plain names against the dialect's
+    // max_identifier_length: 63 on PostgreSQL, but 255 on MySQL, whose
+    // constraint and index names stop at 64: there the database refuses them.
+    let consequence = match context.dialect {
+        Dialect::Mysql => "SQLAlchemy renders it and MySQL refuses the CREATE TABLE (error 1059: Identifier name is too long)".to_string(),
+        _ => format!(
+            "create_all() raises IdentifierError (Identifier exceeds maximum length of {limit} characters)"
+        ),
+    };
+    let mut d = diagnostic(
+        location,
+        format!(
+            "{noun} name \"{name}\" has {} characters, more than {}'s limit of {limit}: {consequence}",
+            name.chars().count(),
+            context.dialect.name()
+        ),
+    );
+    let shortened: String = name
+        .chars()
+        .take(limit)
+        .collect::<String>()
+        .trim_end_matches('_')
+        .to_string();
+    let file = location.file;
+    if let Some(edit) =
+        literal.and_then(|value| replace_string(file, context.text(file), value, &shortened))
+    {
+        d.fixes.push(fix(
+            format!("Shorten to \"{shortened}\""),
+            unsafe_(),
+            vec![edit],
+        ));
+    }
+    d
+}
+
+/// A unique, primary-key or check constraint or an index whose name, written
+/// as a plain string, is used as written and is too long.
+struct LongName<'g> {
+    file: FileId,
+    call: &'g Expr,
+    literal: &'g Expr,
+    name: &'g str,
+    /// Its key in a naming convention (`uq`, `pk`, `ck`, `ix`).
+    convention_key: &'static str,
+    noun: &'static str,
+}
+
+/// The constraints and indexes written with a table (its `Table(...)`
+/// arguments or its class's `__table_args__`) whose plain-string names are
+/// longer than `limit` and that no naming convention renames.
+fn long_item_names(graph: &Graph, table_id: TableId, limit: usize) -> Vec<LongName<'_>> {
+    let table = &graph.tables[table_id];
+    let file = table.location.file;
+    let mut items: Vec<&Expr> = Vec::new();
+    // A `Table(...)` bound at module level (mapped or not), else the
+    // class's `__table_args__` or `__table__ = Table(...)`.
+    let core_call = graph.files[file]
+        .bindings
+        .iter()
+        .find(|b| b.value.range == table.location.range)
+        .and_then(|b| b.value.as_call());
+    match (core_call, table.class) {
+        (Some(call), _) => items.extend(call.args.iter().skip(1)),
+        (None, Some(class)) if graph.classes[class].table == Some(table_id) => {
+            let facts = graph.class_facts(class);
+            for value in facts.attribute_values("__table_args__") {
+                if let ExprKind::Tuple(written) | ExprKind::List(written) = &value.kind {
+                    items.extend(written);
+                }
+            }
+            for value in facts.attribute_values("__table__") {
+                let arguments = value.as_call().map_or(&[][..], |c| c.args.as_slice());
+                items.extend(arguments.iter().skip(1));
             }
         }
-        diagnostics.push(d);
+        (None, _) => {}
     }
+    let long: Vec<_> = items
+        .into_iter()
+        .filter_map(|item| written_name(file, item, limit))
+        .collect();
+    if long.is_empty() {
+        return Vec::new();
+    }
+    // A convention whose template uses the constraint's own name renames
+    // it (and shortens the result); one that does not leaves it as written.
+    let Ok(templates) = crate::sql::schema::naming_templates(graph, table.scope) else {
+        return Vec::new();
+    };
+    long.into_iter()
+        .filter(|long| {
+            !templates
+                .get(long.convention_key)
+                .is_some_and(|template| template.contains("%(constraint_name)s"))
+        })
+        .collect()
+}
+
+/// A unique, primary-key or check constraint or an index call whose name
+/// is a plain string longer than `limit`.
+fn written_name(file: FileId, item: &Expr, limit: usize) -> Option<LongName<'_>> {
+    let call = item.as_call()?;
+    let (convention_key, noun) = match call.callee.last_name()? {
+        "UniqueConstraint" => ("uq", "constraint"),
+        "PrimaryKeyConstraint" => ("pk", "constraint"),
+        "CheckConstraint" => ("ck", "constraint"),
+        "Index" => ("ix", "index"),
+        _ => return None,
+    };
+    let literal = match call.keyword_value("name") {
+        Some(name) => name,
+        // `Index("ix_name", ...)`: its first argument.
+        None if noun == "index" => call.args.first()?,
+        None => return None,
+    };
+    // A `conv()` name is shortened by SQLAlchemy; a computed one is not known.
+    let name = literal.as_str()?;
+    (name.chars().count() > limit).then_some(LongName {
+        file,
+        call: item,
+        literal,
+        name,
+        convention_key,
+        noun,
+    })
 }
 
 #[cfg(test)]
@@ -145,5 +280,43 @@ class Invoice(Base):
             "{}",
             found[0]
         );
+    }
+
+    const TABLE_ARGS: &str = r#"
+from sqlalchemy import Column, Index, Integer, MetaData, UniqueConstraint
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base(metadata=MetaData(naming_convention={"uq": "uq_%(table_name)s_%(constraint_name)s"}))
+
+
+class Invoice(Base):
+    __tablename__ = "invoice"
+    __table_args__ = (
+        UniqueConstraint("number", name="invoice_number_unique_across_every_billing_run_and_every_tenant_x"),
+        Index("ix_invoice_number_for_the_monthly_billing_runs_of_every_tenant_xy", "number"),
+    )
+    id = Column(Integer, primary_key=True)
+    number = Column(Integer)
+"#;
+
+    #[test]
+    fn a_convention_with_the_constraint_name_renames_it() {
+        // 65 characters each: the unique constraint's is renamed by its
+        // convention (and shortened), the index's is used as written.
+        let postgresql = messages(TABLE_ARGS, Dialect::Postgresql);
+        assert_eq!(postgresql.len(), 1, "{postgresql:?}");
+        assert!(postgresql[0].starts_with(
+            "index name \"ix_invoice_number_for_the_monthly_billing_runs_of_every_tenant_xy\" has 65 characters"
+        ));
+        let mysql = messages(TABLE_ARGS, Dialect::Mysql);
+        assert_eq!(mysql.len(), 1, "{mysql:?}");
+        assert!(mysql[0].contains("more than mysql's limit of 64"));
+        // Without the convention, both names are used as written.
+        let plain = TABLE_ARGS.replace(
+            "metadata=MetaData(naming_convention={\"uq\": \"uq_%(table_name)s_%(constraint_name)s\"})",
+            "",
+        );
+        assert_eq!(messages(&plain, Dialect::Postgresql).len(), 2);
+        assert_eq!(messages(&plain, Dialect::Sqlite), Vec::<String>::new());
     }
 }

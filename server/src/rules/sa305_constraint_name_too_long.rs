@@ -7,11 +7,13 @@
 //! `UniqueConstraint`, `PrimaryKeyConstraint`, `CheckConstraint` or `Index`
 //! written in its table's `__table_args__` or `Table(...)`, longer than the
 //! configured dialect's identifier limit: 63 characters on PostgreSQL, 64 on
-//! MySQL. (Names a naming convention produces, and names in `conv()`, are
-//! shortened with a hash instead, and are not reported. Names written
-//! elsewhere, in a mixin's `__table_args__` or a stand-alone `Index(...)`,
-//! are not read.) A foreign key's finding is on its `ForeignKey(` call,
-//! another constraint's on its own call.
+//! MySQL. A stand-alone `Index("ix_...", Model.column)` at the module level
+//! of its table's file counts too: SQLAlchemy attaches it to the table.
+//! (Names a naming convention produces, and names in `conv()`, are shortened
+//! with a hash instead, and are not reported. Names in a mixin's
+//! `__table_args__`, or in an `Index(...)` made in a function or another
+//! module, are not read.) A foreign key's finding is on its `ForeignKey(`
+//! call, another constraint's or an index's on its own call.
 //!
 //! ## Why it matters
 //! On PostgreSQL, `create_all()` raises `IdentifierError: Identifier '...'
@@ -72,8 +74,14 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             literal,
         ));
     }
+    let standalone = long_standalone_index_names(graph, limit);
     for table in 0..graph.tables.len() {
-        for item in long_item_names(graph, table, limit) {
+        let own = long_item_names(graph, table, limit);
+        let apart = standalone
+            .iter()
+            .filter(|(t, _)| *t == table)
+            .map(|(_, n)| n);
+        for item in renamed_by_no_convention(graph, table, own.iter().chain(apart)) {
             diagnostics.push(finding(
                 context,
                 Location {
@@ -103,7 +111,10 @@ fn finding(
     // max_identifier_length: 63 on PostgreSQL, but 255 on MySQL, whose
     // constraint and index names stop at 64: there the database refuses them.
     let consequence = match context.dialect {
-        Dialect::Mysql => "SQLAlchemy renders it and MySQL refuses the CREATE TABLE (error 1059: Identifier name is too long)".to_string(),
+        Dialect::Mysql => format!(
+            "SQLAlchemy renders it and MySQL refuses the CREATE {} (error 1059: Identifier name is too long)",
+            if noun == "index" { "INDEX" } else { "TABLE" }
+        ),
         _ => format!(
             "create_all() raises IdentifierError (Identifier exceeds maximum length of {limit} characters)"
         ),
@@ -149,7 +160,7 @@ struct LongName<'g> {
 
 /// The constraints and indexes written with a table (its `Table(...)`
 /// arguments or its class's `__table_args__`) whose plain-string names are
-/// longer than `limit` and that no naming convention renames.
+/// longer than `limit`.
 fn long_item_names(graph: &Graph, table_id: TableId, limit: usize) -> Vec<LongName<'_>> {
     let table = &graph.tables[table_id];
     let file = table.location.file;
@@ -177,25 +188,87 @@ fn long_item_names(graph: &Graph, table_id: TableId, limit: usize) -> Vec<LongNa
         }
         (None, _) => {}
     }
-    let long: Vec<_> = items
+    items
         .into_iter()
         .filter_map(|item| written_name(file, item, limit))
-        .collect();
-    if long.is_empty() {
+        .collect()
+}
+
+/// `Index("ix_...", Model.column)` written apart from its table, at the
+/// module level of the table's own file, with a plain-string name longer
+/// than `limit`: SQLAlchemy attaches it to the table of its columns, and
+/// `create_all` creates it (see `sql::schema`, which renders it).
+fn long_standalone_index_names(graph: &Graph, limit: usize) -> Vec<(TableId, LongName<'_>)> {
+    let mut found = Vec::new();
+    for (file, facts) in graph.files.iter().enumerate() {
+        for site in &facts.call_sites {
+            if site.construct != Some(crate::facts::Construct::Index)
+                || site.function_range.is_some()
+            {
+                continue;
+            }
+            let Some(long) = written_name(file, &site.call, limit) else {
+                continue;
+            };
+            let Some(call) = site.call.as_call() else {
+                continue;
+            };
+            let owner = call.args.iter().skip(1).find_map(|argument| {
+                let root = dotted_root(argument)?;
+                graph
+                    .classes
+                    .iter()
+                    .filter(|class| class.file == file && class.name == root)
+                    .find_map(|class| class.table)
+                    .or_else(|| {
+                        (0..graph.tables.len()).find(|&t| {
+                            graph.tables[t].location.file == file
+                                && graph.tables[t].location_binding() == Some(root)
+                        })
+                    })
+            });
+            if let Some(table) = owner {
+                found.push((table, long));
+            }
+        }
+    }
+    found
+}
+
+/// `Model.column`'s `Model`, `table.c.column`'s `table`.
+fn dotted_root(expr: &Expr) -> Option<&str> {
+    match &expr.kind {
+        ExprKind::Name(name) => Some(name),
+        ExprKind::Attribute(object, _) => dotted_root(object),
+        _ => None,
+    }
+}
+
+/// The names among `long` that SQLAlchemy uses as written for `table`: a
+/// naming convention whose template uses the constraint's own name renames
+/// it (and shortens the result); one that does not leaves it as written.
+fn renamed_by_no_convention<'g, 'n>(
+    graph: &'g Graph,
+    table: TableId,
+    long: impl Iterator<Item = &'n LongName<'g>>,
+) -> Vec<&'n LongName<'g>>
+where
+    'g: 'n,
+{
+    let mut long = long.peekable();
+    if long.peek().is_none() {
         return Vec::new();
     }
-    // A convention whose template uses the constraint's own name renames
-    // it (and shortens the result); one that does not leaves it as written.
-    let Ok(templates) = crate::sql::schema::naming_templates(graph, table.scope) else {
+    let Ok(templates) = crate::sql::schema::naming_templates(graph, graph.tables[table].scope)
+    else {
         return Vec::new();
     };
-    long.into_iter()
-        .filter(|long| {
-            !templates
-                .get(long.convention_key)
-                .is_some_and(|template| template.contains("%(constraint_name)s"))
-        })
-        .collect()
+    long.filter(|long| {
+        !templates
+            .get(long.convention_key)
+            .is_some_and(|template| template.contains("%(constraint_name)s"))
+    })
+    .collect()
 }
 
 /// A unique, primary-key or check constraint or an index call whose name

@@ -74,14 +74,12 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             literal,
         ));
     }
-    let standalone = long_standalone_index_names(graph, limit);
-    for table in 0..graph.tables.len() {
-        let own = long_item_names(graph, table, limit);
-        let apart = standalone
-            .iter()
-            .filter(|(t, _)| *t == table)
-            .map(|(_, n)| n);
-        for item in renamed_by_no_convention(graph, table, own.iter().chain(apart)) {
+    let mut long = long_table_item_names(graph, limit);
+    long.extend(long_standalone_index_names(graph, limit));
+    long.sort_by_key(|(table, _)| *table);
+    for group in long.chunk_by(|a, b| a.0 == b.0) {
+        let table = group[0].0;
+        for item in renamed_by_no_convention(graph, table, group.iter().map(|(_, n)| n)) {
             diagnostics.push(finding(
                 context,
                 Location {
@@ -158,40 +156,68 @@ struct LongName<'g> {
     noun: &'static str,
 }
 
-/// The constraints and indexes written with a table (its `Table(...)`
-/// arguments or its class's `__table_args__`) whose plain-string names are
-/// longer than `limit`.
-fn long_item_names(graph: &Graph, table_id: TableId, limit: usize) -> Vec<LongName<'_>> {
-    let table = &graph.tables[table_id];
-    let file = table.location.file;
-    let mut items: Vec<&Expr> = Vec::new();
-    // A `Table(...)` bound at module level (mapped or not), else the
-    // class's `__table_args__` or `__table__ = Table(...)`.
-    let core_call = graph.files[file]
-        .bindings
-        .iter()
-        .find(|b| b.value.range == table.location.range)
-        .and_then(|b| b.value.as_call());
-    match (core_call, table.class) {
-        (Some(call), _) => items.extend(call.args.iter().skip(1)),
-        (None, Some(class)) if graph.classes[class].table == Some(table_id) => {
-            let facts = graph.class_facts(class);
+/// The constraints and indexes written with their table (in a `Table(...)`
+/// call, a class's `__table_args__` or `__table__ = Table(...)`) whose
+/// plain-string names are longer than `limit`, by table. Read from the
+/// calls first: a table is looked up only for a long name, which is rare.
+fn long_table_item_names(graph: &Graph, limit: usize) -> Vec<(TableId, LongName<'_>)> {
+    let mut found = Vec::new();
+    // `Table(...)` bound at module level, mapped or not.
+    for (file, facts) in graph.files.iter().enumerate() {
+        for binding in &facts.bindings {
+            let Some(call) = binding.value.as_call() else {
+                continue;
+            };
+            if call.callee.last_name() != Some("Table") {
+                continue;
+            }
+            let long: Vec<LongName> = call
+                .args
+                .iter()
+                .skip(1)
+                .filter_map(|argument| written_name(file, argument, limit))
+                .collect();
+            if long.is_empty() {
+                continue;
+            }
+            let table = (0..graph.tables.len()).find(|&t| {
+                graph.tables[t].location.file == file
+                    && graph.tables[t].location.range == binding.value.range
+            });
+            if let Some(table) = table {
+                found.extend(long.into_iter().map(|name| (table, name)));
+            }
+        }
+    }
+    // A class's own table.
+    for (id, class) in graph.classes.iter().enumerate() {
+        let Some(table) = class.table else { continue };
+        if graph.tables[table].class != Some(id) {
+            continue;
+        }
+        let facts = graph.class_facts(id);
+        // Members are read only for what the extraction saw: most classes
+        // have neither.
+        let mut items: Vec<&Expr> = Vec::new();
+        if facts.table_args.is_some() {
             for value in facts.attribute_values("__table_args__") {
                 if let ExprKind::Tuple(written) | ExprKind::List(written) = &value.kind {
                     items.extend(written);
                 }
             }
+        }
+        if matches!(facts.table, Some(crate::facts::ClassTable::Inline(_))) {
             for value in facts.attribute_values("__table__") {
                 let arguments = value.as_call().map_or(&[][..], |c| c.args.as_slice());
                 items.extend(arguments.iter().skip(1));
             }
         }
-        (None, _) => {}
+        let long = items
+            .into_iter()
+            .filter_map(|item| written_name(class.file, item, limit));
+        found.extend(long.map(|name| (table, name)));
     }
-    items
-        .into_iter()
-        .filter_map(|item| written_name(file, item, limit))
-        .collect()
+    found
 }
 
 /// `Index("ix_...", Model.column)` written apart from its table, at the

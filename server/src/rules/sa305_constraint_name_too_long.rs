@@ -145,7 +145,8 @@ fn finding(
 }
 
 /// A unique, primary-key or check constraint or an index whose name, written
-/// as a plain string, is used as written and is too long.
+/// as a plain string, is too long (SQLAlchemy uses it as written unless the
+/// naming convention for its kind renames it).
 struct LongName<'g> {
     file: FileId,
     call: &'g Expr,

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use super::build::{backref_facts, effective_cascade};
 use super::{FileId, Graph, Location};
 use crate::facts::{
-    ClassFacts, ClassTable, ColumnFacts, ColumnKind, FileFacts, ForeignKeyFacts, RelationshipFacts,
-    Setting, TableFacts, TableName,
+    ClassFacts, ClassTable, ColumnFacts, ColumnKind, FileFacts, ForeignKeyFacts, RawMember,
+    RelationshipFacts, Setting, TableFacts, TableName,
 };
 use crate::shift;
 use crate::syntax::expr::{Call, Keyword};
@@ -221,7 +221,8 @@ fn same_outline(old: &FileFacts, new: &FileFacts) -> bool {
 /// the calls of columns and foreign keys (the linker reads what the
 /// extraction made of them) with the options read from them, the raw class
 /// members (read only to interpret them as columns and relationships,
-/// which are compared), and whether the file has syntax errors. A class
+/// which are compared) but the table's, and whether the file has syntax
+/// errors. A class
 /// shared with `other` (an incremental extraction kept it) stays shared.
 fn linked_part(facts: &FileFacts, other: &FileFacts) -> FileFacts {
     let mut part = facts.clone();
@@ -241,7 +242,11 @@ fn linked_part(facts: &FileFacts, other: &FileFacts) -> FileFacts {
 }
 
 fn linked_class_part(class: &mut ClassFacts) {
-    class.raw_members.clear();
+    // But `__table_args__` and `__table__`: SA305 reads the constraint and
+    // index names written there, which no option edit names.
+    class.raw_members.retain(|member| {
+        matches!(member, RawMember::Attribute { name, .. } if name == "__table_args__" || name == "__table__")
+    });
     for relationship in &mut class.relationships {
         let relationship = Arc::make_mut(relationship);
         relationship.keywords.retain(is_read_by_the_linker);

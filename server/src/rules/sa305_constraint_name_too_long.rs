@@ -7,13 +7,13 @@
 //! `UniqueConstraint`, `PrimaryKeyConstraint`, `CheckConstraint` or `Index`
 //! written in its table's `__table_args__` or `Table(...)`, longer than the
 //! configured dialect's identifier limit: 63 characters on PostgreSQL, 64 on
-//! MySQL. A stand-alone `Index("ix_...", Model.column)` at the module level
-//! of its table's file counts too: SQLAlchemy attaches it to the table.
-//! (Names a naming convention produces, and names in `conv()`, are shortened
-//! with a hash instead, and are not reported. Names in a mixin's
-//! `__table_args__`, or in an `Index(...)` made in a function or another
-//! module, are not read.) A foreign key's finding is on its `ForeignKey(`
-//! call, another constraint's or an index's on its own call.
+//! MySQL. A mixin's `__table_args__` counts for the tables that inherit it,
+//! and a stand-alone `Index("ix_...", Model.column)` at the module level of
+//! its table's file counts too: SQLAlchemy attaches it to the table. (Names
+//! a naming convention produces, and names in `conv()`, are shortened with a
+//! hash instead, and are not reported. An `Index(...)` made in a function or
+//! another module is not read.) A foreign key's finding is on its
+//! `ForeignKey(` call, another constraint's or an index's on its own call.
 //!
 //! ## Why it matters
 //! On PostgreSQL, `create_all()` raises `IdentifierError: Identifier '...'
@@ -36,6 +36,7 @@ use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
 use crate::graph::{EffectiveName, FileId, Graph, Location, TableId};
 use crate::syntax::expr::{Expr, ExprKind};
+use rustc_hash::FxHashSet as HashSet;
 
 /// No option an edit may change without a new link.
 pub const READS: Reads = Reads::Only(&[]);
@@ -74,7 +75,8 @@ pub fn check(context: &Context, diagnostics: &mut Vec<Diagnostic>) {
             literal,
         ));
     }
-    let mut long = long_table_item_names(graph, limit);
+    let mut long = long_core_item_names(graph, limit);
+    long.extend(long_class_item_names(graph, limit));
     long.extend(long_standalone_index_names(graph, limit));
     long.sort_by_key(|(table, _)| *table);
     for group in long.chunk_by(|a, b| a.0 == b.0) {
@@ -147,6 +149,7 @@ fn finding(
 /// A unique, primary-key or check constraint or an index whose name, written
 /// as a plain string, is too long (SQLAlchemy uses it as written unless the
 /// naming convention for its kind renames it).
+#[derive(Clone)]
 struct LongName<'g> {
     file: FileId,
     call: &'g Expr,
@@ -157,11 +160,10 @@ struct LongName<'g> {
     noun: &'static str,
 }
 
-/// The constraints and indexes written with their table (in a `Table(...)`
-/// call, a class's `__table_args__` or `__table__ = Table(...)`) whose
-/// plain-string names are longer than `limit`, by table. Read from the
-/// calls first: a table is looked up only for a long name, which is rare.
-fn long_table_item_names(graph: &Graph, limit: usize) -> Vec<(TableId, LongName<'_>)> {
+/// The constraints and indexes written in a module-level `Table(...)` call
+/// whose plain-string names are longer than `limit`, by table. Read from
+/// the calls first: a table is looked up only for a long name, which is rare.
+fn long_core_item_names(graph: &Graph, limit: usize) -> Vec<(TableId, LongName<'_>)> {
     let mut found = Vec::new();
     // `Table(...)` bound at module level, mapped or not.
     for (file, facts) in graph.files.iter().enumerate() {
@@ -190,33 +192,104 @@ fn long_table_item_names(graph: &Graph, limit: usize) -> Vec<(TableId, LongName<
             }
         }
     }
-    // A class's own table.
-    for (id, class) in graph.classes.iter().enumerate() {
-        let Some(table) = class.table else { continue };
-        if graph.tables[table].class != Some(id) {
-            continue;
+    found
+}
+
+/// The constraints and indexes written in a class body (`__table_args__`,
+/// `__table__ = Table(...)`) whose plain-string names are longer than
+/// `limit`, by table: a mapped class's own, and for an unmapped class (a
+/// mixin, an abstract base) those of the mapped classes that inherit its
+/// `__table_args__` (having none of their own). Read from the class bodies
+/// first: classes are looked up only for a long name, which is rare.
+fn long_class_item_names(graph: &Graph, limit: usize) -> Vec<(TableId, LongName<'_>)> {
+    let mut written: Vec<(FileId, usize, LongName)> = Vec::new();
+    for (file, facts) in graph.files.iter().enumerate() {
+        for (index, class) in facts.classes.iter().enumerate() {
+            // Members are read only for what the extraction saw: most
+            // classes have neither.
+            let mut items: Vec<&Expr> = Vec::new();
+            if class.table_args.is_some() {
+                for value in class.attribute_values("__table_args__") {
+                    if let ExprKind::Tuple(listed) | ExprKind::List(listed) = &value.kind {
+                        items.extend(listed);
+                    }
+                }
+            }
+            if matches!(class.table, Some(crate::facts::ClassTable::Inline(_))) {
+                for value in class.attribute_values("__table__") {
+                    let arguments = value.as_call().map_or(&[][..], |c| c.args.as_slice());
+                    items.extend(arguments.iter().skip(1));
+                }
+            }
+            let long = items
+                .into_iter()
+                .filter_map(|item| written_name(file, item, limit));
+            written.extend(long.map(|name| (file, index, name)));
         }
-        let facts = graph.class_facts(id);
-        // Members are read only for what the extraction saw: most classes
-        // have neither.
-        let mut items: Vec<&Expr> = Vec::new();
-        if facts.table_args.is_some() {
-            for value in facts.attribute_values("__table_args__") {
-                if let ExprKind::Tuple(written) | ExprKind::List(written) = &value.kind {
-                    items.extend(written);
+    }
+    let mut found = Vec::new();
+    let mut in_mixins: Vec<(usize, LongName)> = Vec::new();
+    for (file, index, long) in written {
+        match graph.class_at(file, index) {
+            Some(id) => {
+                if let Some(table) = graph.classes[id].table {
+                    if graph.tables[table].class == Some(id) {
+                        found.push((table, long));
+                    }
+                }
+            }
+            None => in_mixins.push((index, long)),
+        }
+    }
+    if in_mixins.is_empty() {
+        return found;
+    }
+    // The names of the unmapped classes that hold or pass on such a
+    // `__table_args__` (`class B(A)` with `A` holding one and `B` none).
+    let mut carriers: HashSet<&str> = in_mixins
+        .iter()
+        .map(|(index, long)| graph.files[long.file].classes[*index].name.as_str())
+        .collect();
+    loop {
+        let before = carriers.len();
+        for (file, facts) in graph.files.iter().enumerate() {
+            for (index, class) in facts.classes.iter().enumerate() {
+                if class.table_args.is_none()
+                    && class
+                        .bases
+                        .iter()
+                        .any(|base| base.last_name().is_some_and(|name| carriers.contains(name)))
+                    && graph.class_at(file, index).is_none()
+                {
+                    carriers.insert(class.name.as_str());
                 }
             }
         }
-        if matches!(facts.table, Some(crate::facts::ClassTable::Inline(_))) {
-            for value in facts.attribute_values("__table__") {
-                let arguments = value.as_call().map_or(&[][..], |c| c.args.as_slice());
-                items.extend(arguments.iter().skip(1));
+        if carriers.len() == before {
+            break;
+        }
+    }
+    for (id, class) in graph.classes.iter().enumerate() {
+        let Some(table) = class.table else { continue };
+        let facts = graph.class_facts(id);
+        let inherits = facts.table_args.is_none()
+            && facts
+                .bases
+                .iter()
+                .any(|base| base.last_name().is_some_and(|name| carriers.contains(name)));
+        if !inherits || graph.tables[table].class != Some(id) {
+            continue;
+        }
+        // The items `__table_args__` resolution gives the table, as the DDL
+        // reads them: the flagged calls among them are its.
+        for item in crate::sql::schema::table_items(graph, table) {
+            if let Some((_, long)) = in_mixins
+                .iter()
+                .find(|(_, long)| std::ptr::eq(long.call, item))
+            {
+                found.push((table, long.clone()));
             }
         }
-        let long = items
-            .into_iter()
-            .filter_map(|item| written_name(class.file, item, limit));
-        found.extend(long.map(|name| (table, name)));
     }
     found
 }

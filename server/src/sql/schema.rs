@@ -560,6 +560,16 @@ struct TableSource<'g> {
     options: Vec<(String, &'g Expr)>,
 }
 
+/// The constraint and index calls (and any other item) written with a
+/// table: its `Table(...)` arguments, or the `__table_args__` of its class
+/// or of the unmapped base it inherits them from. Empty when they cannot be
+/// read.
+pub fn table_items(graph: &Graph, table_id: TableId) -> Vec<&Expr> {
+    table_source(graph, table_id)
+        .map(|source| source.items)
+        .unwrap_or_default()
+}
+
 fn table_source(graph: &Graph, table_id: TableId) -> Result<TableSource<'_>, String> {
     let table = &graph.tables[table_id];
     let file = &graph.files[table.location.file];

@@ -53,6 +53,9 @@ fn write_examples() {
                                     .starts_with(&format!("{kind}_"))
                         })
                         .map(|p| (python_files(&p).iter().map(|(_, t)| t.len()).sum(), p))
+                        // A case with no Python file (a configuration
+                        // only) shows nothing.
+                        .filter(|(size, _)| *size > 0)
                         .collect()
                 })
                 .unwrap_or_default();
@@ -72,22 +75,33 @@ fn write_examples() {
     std::fs::write(path, out).unwrap();
 }
 
+/// The Python files of a case, nested ones included (`app/models.py`),
+/// by path relative to the case.
 fn python_files(dir: &Path) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "py"))
-                .filter_map(|p| {
-                    Some((
-                        p.file_name()?.to_string_lossy().to_string(),
-                        std::fs::read_to_string(&p).ok()?,
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    fn walk(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+            if path.is_dir() {
+                walk(root, &path, files);
+            } else if path.extension().is_some_and(|x| x == "py") {
+                let (Ok(relative), Ok(text)) =
+                    (path.strip_prefix(root), std::fs::read_to_string(&path))
+                else {
+                    continue;
+                };
+                let name = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                files.push((name, text));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
     files.sort();
     files
 }

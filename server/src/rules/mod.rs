@@ -543,3 +543,39 @@ mod tests {
         assert_eq!(codes, sorted);
     }
 }
+
+#[cfg(test)]
+mod documentation_tests {
+    use super::RULES;
+
+    /// `sqla-analyzer rule CODE` shows, for every rule, a model it reports
+    /// (with the marker on the reported line) and one it leaves alone, taken
+    /// from the fixtures, nested files included.
+    #[test]
+    fn every_rule_shows_fixture_examples() {
+        for rule in RULES {
+            let doc = rule.documentation_with_examples();
+            let bad_at = doc
+                .find("## A model this rule reports (from the test fixtures)")
+                .unwrap_or_else(|| panic!("{}: no reported model", rule.code));
+            let good_at = doc
+                .find("## A correct model it leaves alone (from the test fixtures)")
+                .unwrap_or_else(|| panic!("{}: no model left alone", rule.code));
+            let (bad, good) = (&doc[bad_at..good_at], &doc[good_at..]);
+            let marked = bad.lines().any(|line| {
+                line.split_once("# <- ")
+                    .is_some_and(|(_, codes)| codes.split(", ").any(|c| c == rule.code))
+            });
+            assert!(
+                bad.contains("```python\n") && marked,
+                "{}: the reported model is empty or unmarked:\n{bad}",
+                rule.code
+            );
+            assert!(
+                good.contains("```python\n") && !good.contains("```python\n```"),
+                "{}: the model left alone is empty:\n{good}",
+                rule.code
+            );
+        }
+    }
+}

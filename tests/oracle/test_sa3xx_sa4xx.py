@@ -608,14 +608,10 @@ def table_item_name(case: Case, expect) -> str | None:
     """The name written on the unique, primary-key or check constraint or
     index a `# expect: SA305` line starts, if it starts one."""
     tree = ast.parse((case.path / expect.path).read_text(encoding="utf-8"))
-    calls = [
-        n
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and n.lineno == expect.line and _func_name(n) in TABLE_ITEM_CALLS
-    ]
-    if not calls:
+    try:
+        call = call_at(tree, expect.line, TABLE_ITEM_CALLS)
+    except AssertionError:
         return None
-    call = min(calls, key=lambda n: n.col_offset)
     name = _keyword(call, "name")
     if name is None and _func_name(call) == "Index":
         return _const(call.args[0])

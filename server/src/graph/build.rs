@@ -1552,7 +1552,8 @@ impl<'a> Linker<'a> {
             None => None,
         };
         if let Some(name) = &explicit {
-            let applies = matches!(convention, NamingConvention::ForeignKey(t) if t.contains("%(constraint_name)s"));
+            let applies =
+                matches!(convention, NamingConvention::ForeignKey(t) if uses_constraint_name(t));
             if fk.facts.name_is_final || !applies {
                 return EffectiveName::Named(name.clone());
             }
@@ -1565,7 +1566,7 @@ impl<'a> Linker<'a> {
             NamingConvention::None => EffectiveName::Unnamed,
             NamingConvention::Unknown => EffectiveName::NamedUnknown,
             NamingConvention::ForeignKey(template)
-                if explicit.is_none() && template.contains("%(constraint_name)s") =>
+                if explicit.is_none() && uses_constraint_name(template) =>
             {
                 EffectiveName::Unnamed
             }
@@ -1623,6 +1624,14 @@ pub struct ConventionInput<'a> {
     pub referred_columns: &'a [String],
     /// The name written with `name=`, for `%(constraint_name)s`.
     pub constraint_name: Option<&'a str>,
+}
+
+/// Whether a naming-convention template uses the constraint's own name
+/// (`%(constraint_name)s`): SQLAlchemy then renames a constraint written
+/// with a plain-string name (and shortens the result), and cannot name one
+/// written without; a template without it leaves a written name as it is.
+pub fn uses_constraint_name(template: &str) -> bool {
+    template.contains("%(constraint_name)s")
 }
 
 /// A naming-convention template filled in as SQLAlchemy's `ConventionDict`

@@ -20,7 +20,7 @@ use crate::facts::{
 };
 use crate::text::TextRange;
 
-pub use build::{link, render_convention, ConventionInput, LinkOptions};
+pub use build::{link, render_convention, uses_constraint_name, ConventionInput, LinkOptions};
 pub use entities::Entities;
 pub use patch::{move_file, patched, OptionEdit, POSITIONAL};
 pub use resolve::Symbol;

@@ -34,7 +34,7 @@ use super::{Context, Reads};
 use crate::config::Dialect;
 use crate::diagnostic::Diagnostic;
 use crate::facts::Setting;
-use crate::graph::{EffectiveName, FileId, Graph, Location, TableId};
+use crate::graph::{uses_constraint_name, EffectiveName, FileId, Graph, Location, TableId};
 use crate::syntax::expr::{Expr, ExprKind};
 use rustc_hash::FxHashSet as HashSet;
 
@@ -314,7 +314,7 @@ fn long_standalone_index_names(graph: &Graph, limit: usize) -> Vec<(TableId, Lon
                 continue;
             };
             let owner = call.args.iter().skip(1).find_map(|argument| {
-                let root = dotted_root(argument)?;
+                let root = crate::sql::schema::dotted_root(argument)?;
                 graph
                     .classes
                     .iter()
@@ -333,15 +333,6 @@ fn long_standalone_index_names(graph: &Graph, limit: usize) -> Vec<(TableId, Lon
         }
     }
     found
-}
-
-/// `Model.column`'s `Model`, `table.c.column`'s `table`.
-fn dotted_root(expr: &Expr) -> Option<&str> {
-    match &expr.kind {
-        ExprKind::Name(name) => Some(name),
-        ExprKind::Attribute(object, _) => dotted_root(object),
-        _ => None,
-    }
 }
 
 /// The names among `long` that SQLAlchemy uses as written for `table`: a
@@ -366,7 +357,7 @@ where
     long.filter(|long| {
         !templates
             .get(long.convention_key)
-            .is_some_and(|template| template.contains("%(constraint_name)s"))
+            .is_some_and(|template| uses_constraint_name(template))
     })
     .collect()
 }

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use crate::facts::{ColumnKind, ForeignKeyKind, RawMember, Setting};
 use crate::graph::{
-    render_convention, Column, ConventionInput, EffectiveName, ForeignKeyId, Graph,
-    NamingConvention, ScopeId, ScopeKind, TableId,
+    render_convention, uses_constraint_name, Column, ConventionInput, EffectiveName, ForeignKeyId,
+    Graph, NamingConvention, ScopeId, ScopeKind, TableId,
 };
 use crate::syntax::expr::{Call, Expr, ExprKind};
 
@@ -417,8 +417,9 @@ enum IndexArgument {
     Unread,
 }
 
-/// The name a dotted chain starts at (`Country` of `Country.iso_code`).
-fn dotted_root(expr: &Expr) -> Option<&str> {
+/// The name a dotted chain starts at (`Country` of `Country.iso_code`,
+/// `country` of `country.c.iso_code`).
+pub fn dotted_root(expr: &Expr) -> Option<&str> {
     match &expr.kind {
         ExprKind::Name(name) => Some(name),
         ExprKind::Attribute(object, _) => dotted_root(object),
@@ -1413,7 +1414,7 @@ fn item_name(
                 Ok(templates)
                     if templates
                         .get(prefix)
-                        .is_some_and(|t| t.contains("%(constraint_name)s")) =>
+                        .is_some_and(|t| uses_constraint_name(t)) =>
                 {
                     convention_name(conventions, prefix, table, columns, Some(&name))
                 }

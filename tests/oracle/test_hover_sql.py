@@ -481,6 +481,52 @@ def test_flush_sequences(case, dialect, pg_cluster, workdir):
         compare_sequence(key, expected, rel["flush"], counts)
 
 
+DIALECT_OPTIONS_RS = REPO_ROOT / "server" / "src" / "sql" / "dialect_options.rs"
+CONSTRUCTS = {
+    "Table": "Table",
+    "Column": "Column",
+    "Index": "Index",
+    "PrimaryKey": "PrimaryKeyConstraint",
+    "Unique": "UniqueConstraint",
+    "Check": "CheckConstraint",
+    "ForeignKey": "ForeignKeyConstraint",
+}
+
+
+def test_dialect_options_are_those_sqlalchemy_accepts():
+    """The analyzer ignores another dialect's option only when SQLAlchemy
+    accepts it (otherwise the model raises ArgumentError): its table of
+    accepted options is what this SQLAlchemy's dialects accept, and under
+    2.0 (whose options 2.1 keeps) all of them."""
+    from sqlalchemy import schema
+    from sqlalchemy.sql.base import DialectKWArgs
+
+    text = DIALECT_OPTIONS_RS.read_text()
+    table = text[text.index("const ACCEPTED") :]
+    ours: dict = {}
+    for dialect, construct, options in re.findall(
+        r'\(\s*"(\w+)",\s*Construct::(\w+),\s*&\[(.*?)\],?\s*\)', table, flags=re.S
+    ):
+        ours[(dialect, CONSTRUCTS[construct])] = set(re.findall(r'"(\w+|\*)"', options))
+    assert len(ours) > 20, "the table of accepted options was not read"
+
+    theirs: dict = {}
+    for dialect in ("postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"):
+        # Loads the dialect: its `construct_arguments`, by construct class.
+        arguments = DialectKWArgs._kw_registry[dialect] or {}
+        for name in CONSTRUCTS.values():
+            cls = getattr(schema, name)
+            accepted = set()
+            for base in reversed(cls.__mro__):
+                accepted |= set(arguments.get(base, {}))
+            if accepted:
+                theirs[(dialect, name)] = accepted
+    for key, options in ours.items():
+        assert options <= theirs.get(key, set()), f"{key}: SQLAlchemy {sqlalchemy.__version__} refuses {options - theirs.get(key, set())}"
+    if sqlalchemy.__version__.startswith("2.0."):
+        assert ours == theirs
+
+
 def test_coverage(request, capsys):
     """Runs last: prints what was compared, and fails when a hover kind was never compared."""
     lines = ["", "hover SQL oracle coverage:"]

@@ -15,6 +15,7 @@ use crate::facts::Setting;
 use crate::graph::{ForeignKeyId, ForeignKeyResolution, Graph, ScopeId, TableId};
 use crate::syntax::expr::Call;
 
+use super::dialect_options::{self, Construct, WrittenOption};
 use super::ident::{
     literal, max_identifier_length, max_name_length, qualified, quote, shortened_name,
 };
@@ -258,23 +259,18 @@ const FOREIGN_KEY_KEYWORDS: &[&str] = &[
     "table",
 ];
 
-/// The prefixes of dialect options, SQLAlchemy's `<dialect>_<option>`.
-const DIALECT_PREFIXES: &[&str] = &[
-    "postgresql_",
-    "mysql_",
-    "mariadb_",
-    "sqlite_",
-    "mssql_",
-    "oracle_",
-];
-
-/// Whether a keyword is an option of `dialect` (`postgresql_not_valid`;
-/// MySQL's dialect also takes `mariadb_` options).
-fn is_option_of(name: &str, dialect: Dialect) -> bool {
-    match dialect {
-        Dialect::Postgresql => name.starts_with("postgresql_"),
-        Dialect::Mysql => name.starts_with("mysql_") || name.starts_with("mariadb_"),
-        Dialect::Sqlite => name.starts_with("sqlite_"),
+/// Why the DDL of `dialect` is not exact for the dialect options it reads.
+fn unread_options<'o>(
+    options: impl IntoIterator<Item = &'o WrittenOption>,
+    dialect: Dialect,
+    problems: &mut Problems,
+) {
+    for option in options {
+        if dialect_options::read_by(option.dialect, dialect) {
+            problems
+                .unknown
+                .push(format!("{} is not rendered", option.description));
+        }
     }
 }
 
@@ -282,8 +278,8 @@ fn is_option_of(name: &str, dialect: Dialect) -> bool {
 /// ` NOT VALID` (`postgresql_not_valid=True`, written after the rest). Any
 /// other keyword that applies to `dialect` is not rendered: a `comment=`
 /// (PostgreSQL comments on the constraint), another option of this dialect,
-/// a keyword SQLAlchemy does not take. Other dialects' options are ignored,
-/// as SQLAlchemy ignores them.
+/// a keyword SQLAlchemy does not take (an option another dialect refuses
+/// included). Other dialects' options are ignored, as SQLAlchemy ignores them.
 fn foreign_key_options(call: &Call, dialect: Dialect, problems: &mut Problems) -> String {
     let mut text = String::new();
     for keyword in &call.keywords {
@@ -301,8 +297,8 @@ fn foreign_key_options(call: &Call, dialect: Dialect, problems: &mut Problems) -
             }
             continue;
         }
-        let another_dialects =
-            !is_option_of(name, dialect) && DIALECT_PREFIXES.iter().any(|p| name.starts_with(p));
+        let another_dialects = dialect_options::accepted_by(Construct::ForeignKey, name)
+            .is_some_and(|other| !dialect_options::read_by(other, dialect));
         let ignored = another_dialects || (name == "comment" && dialect != Dialect::Postgresql);
         if !ignored {
             problems
@@ -583,6 +579,7 @@ fn create_table_statement(
     let mut lines = Vec::new();
     for column in &spec.columns {
         problems.unknown.extend(column.unknown.iter().cloned());
+        unread_options(&column.dialect_options, dialect, &mut problems);
         lines.push(column_line(
             spec,
             column,
@@ -641,13 +638,7 @@ fn create_table_statement(
         "CREATE TABLE {full_name} (\n    {}\n)",
         lines.join(",\n    ")
     );
-    for option in &spec.dialect_options {
-        if is_option_of(option, dialect) {
-            problems
-                .unknown
-                .push(format!("table option `{option}` is not rendered"));
-        }
-    }
+    unread_options(&spec.dialect_options, dialect, &mut problems);
     if dialect == Dialect::Mysql {
         if let Some(comment) = &spec.comment {
             // MySQL's table options follow the parenthesis without a space.
@@ -797,6 +788,7 @@ fn index_statements(spec: &TableSpec, dialect: Dialect) -> Vec<Statement> {
         .iter()
         .map(|index| {
             let mut problems = Problems::default();
+            unread_options(&index.dialect_options, dialect, &mut problems);
             let name = match render_name(&index.name, dialect) {
                 Ok(Some(name)) => name,
                 Ok(None) => {

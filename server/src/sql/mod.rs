@@ -10,6 +10,7 @@
 //! unknown in the statement instead of being guessed.
 
 pub mod ddl;
+mod dialect_options;
 mod hover;
 mod ident;
 pub mod json;

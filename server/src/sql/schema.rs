@@ -17,6 +17,7 @@ use crate::graph::{
 };
 use crate::syntax::expr::{Call, Expr, ExprKind};
 
+use super::dialect_options::{self, Construct, WrittenOption};
 use super::types::{self, SqlType};
 
 /// A constraint or index name.
@@ -70,6 +71,8 @@ pub struct ColumnSpec {
     pub comment: Option<String>,
     pub unique: bool,
     pub index: bool,
+    /// Options of some dialect (`sqlite_on_conflict_not_null=`).
+    pub dialect_options: Vec<WrittenOption>,
     /// Reasons the column's DDL is not knowable.
     pub unknown: Vec<String>,
 }
@@ -139,6 +142,8 @@ pub struct IndexSpec {
     pub name: Name,
     pub unique: bool,
     pub columns: Vec<String>,
+    /// Options of some dialect (`postgresql_using=`), read by that one only.
+    pub dialect_options: Vec<WrittenOption>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,8 +160,9 @@ pub struct TableSpec {
     pub constraints: Vec<Constraint>,
     pub indexes: Vec<IndexSpec>,
     pub comment: Option<String>,
-    /// `mysql_*` / `postgresql_*` / `sqlite_*` table options, by dialect name.
-    pub dialect_options: Vec<String>,
+    /// Options of some dialect (`mysql_engine=`, `mssql_clustered=`) of the
+    /// table, its columns and constraints: each read by its dialect only.
+    pub dialect_options: Vec<WrittenOption>,
     /// Reasons the table's DDL is not knowable.
     pub unknown: Vec<String>,
 }
@@ -293,16 +299,15 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
                             .unknown
                             .push("the table comment is not a literal string".into()),
                     },
-                    other => {
-                        if let Some((dialect, _)) = other.split_once('_') {
-                            if matches!(dialect, "mysql" | "mariadb" | "postgresql" | "sqlite") {
-                                spec.dialect_options.push(other.to_string());
-                                continue;
-                            }
-                        }
-                        spec.unknown
-                            .push(format!("table option `{other}` is not rendered"));
-                    }
+                    other => match dialect_options::accepted_by(Construct::Table, other) {
+                        Some(dialect) => spec.dialect_options.push(WrittenOption {
+                            dialect,
+                            description: format!("table option `{other}`"),
+                        }),
+                        None => spec
+                            .unknown
+                            .push(format!("table option `{other}` is not rendered")),
+                    },
                 }
             }
         }
@@ -350,6 +355,7 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
                 ),
                 unique: column.unique,
                 columns: vec![column.name.clone()],
+                dialect_options: Vec::new(),
             });
         } else if column.unique {
             spec.constraints.push(Constraint::Unique {
@@ -520,8 +526,6 @@ fn standalone_indexes(
             Some("an `Index(...)` in a function may be created with it".to_string())
         } else if call.has_splat {
             Some("an `Index(...)` has `*args`".to_string())
-        } else if let Some(keyword) = call.keywords.iter().find(|k| k.name != "unique") {
-            Some(format!("`Index({}=...)` is not rendered", keyword.name))
         } else if columns.is_none() {
             Some("an `Index(...)` on it names a column in a form not read".to_string())
         } else {
@@ -531,6 +535,13 @@ fn standalone_indexes(
             spec.unknown.push(reason);
             continue;
         }
+        let options = match written_options(call, Construct::Index, "Index", &["unique"]) {
+            Ok(options) => options,
+            Err(reason) => {
+                spec.unknown.push(reason);
+                continue;
+            }
+        };
         let unique = match index_unique(call) {
             Ok(unique) => unique,
             Err(reason) => {
@@ -551,8 +562,35 @@ fn standalone_indexes(
             name,
             unique,
             columns,
+            dialect_options: options,
         });
     }
+}
+
+/// The dialect options among a construct's keywords other than those it
+/// reads; `Err` (why its DDL is not known) for the first keyword that is
+/// neither, an option SQLAlchemy refuses included.
+fn written_options(
+    call: &Call,
+    construct: Construct,
+    kind: &str,
+    read: &[&str],
+) -> Result<Vec<WrittenOption>, String> {
+    let mut options = Vec::new();
+    for keyword in &call.keywords {
+        let name = keyword.name.as_str();
+        if read.contains(&name) {
+            continue;
+        }
+        match dialect_options::accepted_by(construct, name) {
+            Some(dialect) => options.push(WrittenOption {
+                dialect,
+                description: format!("`{kind}({name}=...)`"),
+            }),
+            None => return Err(format!("`{kind}({name}=...)` is not rendered")),
+        }
+    }
+    Ok(options)
 }
 
 /// Where a table's constraints and options are written.
@@ -760,20 +798,21 @@ fn read_table_item(
             .map(|a| a.as_str().map(str::to_string))
             .collect()
     };
-    let unsupported_keywords = |call: &Call, allowed: &[&str]| -> Option<String> {
-        call.keywords
-            .iter()
-            .find(|k| !allowed.contains(&k.name.as_str()))
-            .map(|k| format!("`{kind}({}=...)` is not rendered", k.name))
-    };
     // A unique, primary-key or check constraint's keywords: its name and
-    // deferrability; None (and a reason) for any other.
-    let constraint_options = |call: &Call, spec: &mut TableSpec| {
-        let read = match unsupported_keywords(call, &["name", "deferrable", "initially"]) {
-            Some(reason) => Err(reason),
-            None => Deferrability::of(call),
-        };
-        read.map_err(|reason| spec.unknown.push(reason)).ok()
+    // deferrability, and dialect options; None (and a reason) for any other.
+    let constraint_options = |call: &Call, construct: Construct, spec: &mut TableSpec| {
+        let read = written_options(call, construct, kind, &["name", "deferrable", "initially"])
+            .and_then(|options| Ok((options, Deferrability::of(call)?)));
+        match read {
+            Ok((options, deferrability)) => {
+                spec.dialect_options.extend(options);
+                Some(deferrability)
+            }
+            Err(reason) => {
+                spec.unknown.push(reason);
+                None
+            }
+        }
     };
     let owner = ConventionTable::of(spec);
     let name_for =
@@ -795,7 +834,7 @@ fn read_table_item(
             }
         }
         "UniqueConstraint" => {
-            let Some(deferrability) = constraint_options(call, spec) else {
+            let Some(deferrability) = constraint_options(call, Construct::Unique, spec) else {
                 return;
             };
             let Some(columns) = string_columns(&call.args) else {
@@ -811,7 +850,7 @@ fn read_table_item(
             });
         }
         "PrimaryKeyConstraint" => {
-            let Some(deferrability) = constraint_options(call, spec) else {
+            let Some(deferrability) = constraint_options(call, Construct::PrimaryKey, spec) else {
                 return;
             };
             let Some(columns) = string_columns(&call.args) else {
@@ -823,7 +862,7 @@ fn read_table_item(
             *explicit_pk = Some((columns, name, deferrability));
         }
         "CheckConstraint" => {
-            let Some(deferrability) = constraint_options(call, spec) else {
+            let Some(deferrability) = constraint_options(call, Construct::Check, spec) else {
                 return;
             };
             let Some(text) = call.args.first().and_then(|a| a.as_str()) else {
@@ -848,10 +887,13 @@ fn read_table_item(
             });
         }
         "Index" => {
-            if let Some(reason) = unsupported_keywords(call, &["unique"]) {
-                spec.unknown.push(reason);
-                return;
-            }
+            let options = match written_options(call, Construct::Index, kind, &["unique"]) {
+                Ok(options) => options,
+                Err(reason) => {
+                    spec.unknown.push(reason);
+                    return;
+                }
+            };
             let unique = match index_unique(call) {
                 Ok(unique) => unique,
                 Err(reason) => {
@@ -874,6 +916,7 @@ fn read_table_item(
                 name,
                 unique,
                 columns,
+                dialect_options: options,
             });
         }
         other => spec
@@ -945,6 +988,7 @@ fn column_spec(graph: &Graph, table_id: TableId, column: &Column, scope: ScopeId
         comment: None,
         unique: column.unique,
         index: false,
+        dialect_options: Vec::new(),
         unknown: Vec::new(),
     };
     if column.nullable.is_none() {
@@ -1077,10 +1121,16 @@ fn column_spec(graph: &Graph, table_id: TableId, column: &Column, scope: ScopeId
             | "strict"
             | "frozen"
             | "validate_default" => {}
-            other => spec.unknown.push(format!(
-                "`{}`'s option `{other}=` is not rendered",
-                column.name()
-            )),
+            other => match dialect_options::accepted_by(Construct::Column, other) {
+                Some(dialect) => spec.dialect_options.push(WrittenOption {
+                    dialect,
+                    description: format!("`{}`'s option `{other}=`", column.name()),
+                }),
+                None => spec.unknown.push(format!(
+                    "`{}`'s option `{other}=` is not rendered",
+                    column.name()
+                )),
+            },
         }
     }
     if is_field && sqlmodel {

@@ -397,11 +397,44 @@ def _children_after(session, prop, child_cls, child_keys, parent_pk):
     return {"of": len(child_keys), "remaining": remaining, "nulled": nulled}
 
 
+def _row_cycle(cls, target):
+    """The classes of the row cycle holding both classes: the strongly
+    connected component, in the graph of classes whose rows refer to
+    another's (a many-to-one or one-to-many relationship, not viewonly),
+    that holds both; None when none does."""
+    refers = {}
+    for mapper in cls.__mapper__.registry.mappers:
+        for rel in mapper.relationships:
+            if rel.viewonly or rel.direction.name == "MANYTOMANY":
+                continue
+            holder, referred = (
+                (rel.parent.class_, rel.mapper.class_)
+                if rel.direction.name == "MANYTOONE"
+                else (rel.mapper.class_, rel.parent.class_)
+            )
+            refers.setdefault(holder, set()).add(referred)
+
+    def reachable(start):
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in refers.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    if target not in reachable(cls) or cls not in reachable(target):
+        return None
+    return [c for c in reachable(cls) if cls in reachable(c)]
+
+
 def _flush_scenario(engine, cls, prop):
-    """Statements of a flush of new objects linked through every writable
-    relationship between the relationship's classes."""
+    """Statements of a flush of new objects, one per class of the row
+    cycle the relationship is in (else of its two classes), linked through
+    every writable relationship between them."""
     target = prop.mapper.class_
-    classes = [cls] if target is cls else [cls, target]
+    cycle = _row_cycle(cls, target) if target is not cls else None
+    classes = [cls] if target is cls else cycle if cycle else [cls, target]
     for c in classes:
         m = c.__mapper__
         if m.inherits is not None or (m.polymorphic_map and len(m.polymorphic_map) > 1):

@@ -158,8 +158,23 @@ fn relationship(graph: &Graph, id: RelationshipId, dialect: Dialect) -> String {
         }
     }
     if unit_of_work::has_flush_sequence(graph, id) {
+        let classes = unit_of_work::flush_classes(graph, id).unwrap_or_default();
+        let objects = match classes.as_slice() {
+            [class] => format!(
+                "a new `{}` that references itself",
+                graph.classes[*class].name
+            ),
+            [_, _] => "two new objects that reference each other".to_string(),
+            many => format!(
+                "a new object of each class of the cycle ({}), referencing each other",
+                many.iter()
+                    .map(|&c| format!("`{}`", graph.classes[c].name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         out.push_str(&format!(
-            "\n**Flush of two new objects that reference each other** ({}):\n\n",
+            "\n**Flush of {objects}** ({}):\n\n",
             dialect_label(dialect)
         ));
         out.push_str(&sql_block(&unit_of_work::post_update_flush_sequence(

@@ -11,6 +11,7 @@
 
 pub mod ddl;
 mod dialect_options;
+mod flush_order;
 mod hover;
 mod ident;
 pub mod json;

@@ -20,6 +20,7 @@ use crate::graph::{
 use crate::syntax::expr::{Expr, ExprKind};
 
 use super::ddl::{function_sql, table_name};
+use super::flush_order::{self, Changed, Step};
 use super::ident::quote;
 use super::schema::{table_spec, ClientValue, ColumnSpec, TableSpec};
 use super::types::SqlType;
@@ -1718,9 +1719,12 @@ struct Link {
     unknown: bool,
 }
 
-/// The statements a flush emits for two new objects that reference each
-/// other through the cycle (or one object referencing itself): the INSERTs
-/// in dependency order, then the UPDATE that `post_update` defers.
+/// The statements a flush emits for new objects that reference each other
+/// through a row cycle, one per class of the cycle (or one object
+/// referencing itself), every relationship between them set: the INSERTs
+/// and the UPDATEs that `post_update` defers, in the unit of work's order
+/// (see `flush_order`). Outside the cycle, the post_update relationship's
+/// two classes.
 pub fn post_update_flush_sequence(
     graph: &Graph,
     relationship: RelationshipId,
@@ -1731,40 +1735,48 @@ pub fn post_update_flush_sequence(
             "unit-of-work SQL is rendered for PostgreSQL and SQLite only",
         )];
     }
-    let rel = &graph.relationships[relationship];
-    let Some(target) = rel.target_class() else {
+    let Some(classes) = flush_classes(graph, relationship) else {
         return vec![Statement::unknown_only("its target class is not known")];
     };
-    let classes: Vec<ClassId> = if target == rel.class {
-        vec![target]
-    } else {
-        vec![rel.class, target]
-    };
-    if let Some(cycle) = graph
-        .row_cycles
-        .iter()
-        .find(|c| c.contains(&rel.class) && c.contains(&target))
-    {
-        if cycle.len() > 2 {
-            return vec![Statement::unknown_only(
-                "the flush of a cycle of more than two classes is not rendered",
-            )];
-        }
-    }
     let mut gaps = Gaps::default();
     for &class in &classes {
         if let Some(problem) = class_problem(graph, class) {
             gaps.add(problem);
         }
     }
-    // The links between the classes, from every relationship that writes them.
+    // The links between the classes, from every relationship that writes
+    // them; and the relationships the flush finds changed.
     let mut links: Vec<Link> = Vec::new();
+    let mut changed: Vec<Changed> = Vec::new();
     for (id, other) in graph.relationships.iter().enumerate() {
         let Some(other_target) = other.target_class() else {
             continue;
         };
-        let involved = classes.contains(&other.class) && classes.contains(&other_target);
-        if !involved || other.is_viewonly() {
+        if !classes.contains(&other.class) || other.is_viewonly() {
+            continue;
+        }
+        let post = other.flag("post_update");
+        let unknown = post.is_none() && other.facts.flag("post_update").is_some();
+        if !classes.contains(&other_target) {
+            // A parent outside the cycle the new row cannot do without:
+            // stored beforehand and set, it orders the INSERT after its
+            // mapper's (empty) save.
+            match required_parent(graph, id) {
+                Ok(false) => {}
+                Ok(true) if post != Some(true) && !unknown => {
+                    changed.push(Changed {
+                        class: other.class,
+                        target: other_target,
+                        direction: Direction::ManyToOne,
+                        post_update: false,
+                    });
+                }
+                Ok(true) => gaps.add(format!(
+                    "`{}` may defer a NOT NULL foreign key with post_update",
+                    graph.relationship_label(id)
+                )),
+                Err(problem) => gaps.add(problem),
+            }
             continue;
         }
         let (holder, referred) = match other.direction {
@@ -1781,8 +1793,12 @@ pub fn post_update_flush_sequence(
         };
         let mut columns = other.fk_columns.clone();
         columns.sort();
-        let post = other.flag("post_update");
-        let unknown = post.is_none() && other.facts.flag("post_update").is_some();
+        changed.push(Changed {
+            class: other.class,
+            target: other_target,
+            direction: other.direction.unwrap_or(Direction::ManyToOne),
+            post_update: post == Some(true),
+        });
         match links
             .iter_mut()
             .find(|l| l.holder == holder && l.referred == referred && l.columns == columns)
@@ -1803,47 +1819,22 @@ pub fn post_update_flush_sequence(
     if links.iter().any(|l| l.unknown) {
         gaps.add("a `post_update=` is not literal");
     }
-    let deferred: Vec<&Link> = links.iter().filter(|l| l.post_update).collect();
-    let ordering: Vec<&Link> = links
-        .iter()
-        .filter(|l| !l.post_update && l.holder != l.referred)
-        .collect();
-    let self_link = classes.len() == 1;
-    // Insert order from the links that are not deferred.
-    let order: Vec<ClassId> = if self_link {
-        classes.clone()
-    } else {
-        let first_depends = ordering.iter().any(|l| l.holder == classes[0]);
-        let second_depends = ordering.iter().any(|l| l.holder == classes[1]);
-        match (first_depends, second_depends) {
-            (true, true) => {
-                return with_gaps(
-                    vec![Statement {
-                        sql: String::new(),
-                        note: Some(
-                            "no statement is emitted: the unit of work cannot order the two rows"
-                                .into(),
-                        ),
-                        unknown: Vec::new(),
-                        error: Some(
-                            "CircularDependencyError: Circular dependency detected.".into(),
-                        ),
-                        database_error: None,
-                    }],
-                    gaps,
-                )
-            }
-            (false, true) => vec![classes[0], classes[1]],
-            (true, false) => vec![classes[1], classes[0]],
-            // Nothing orders the two INSERTs: the unit of work runs its
-            // actions sorted by the mapper's `_sort_key`, `module.ClassName`.
-            (false, false) => {
-                let mut by_key = classes.clone();
-                by_key.sort_by_cached_key(|&class| mapper_sort_key(graph, class));
-                by_key
-            }
-        }
+    let Some(steps) = flush_order::order(&changed, |class| mapper_sort_key(graph, class)) else {
+        return with_gaps(
+            vec![Statement {
+                sql: String::new(),
+                note: Some(format!(
+                    "no statement is emitted: the unit of work cannot order the {} rows",
+                    if classes.len() == 2 { "two" } else { "new" }
+                )),
+                unknown: Vec::new(),
+                error: Some("CircularDependencyError: Circular dependency detected.".into()),
+                database_error: None,
+            }],
+            gaps,
+        );
     };
+    let deferred: Vec<&Link> = links.iter().filter(|l| l.post_update).collect();
     if deferred.is_empty() {
         return with_gaps(
             vec![Statement::unknown_only(
@@ -1855,97 +1846,149 @@ pub fn post_update_flush_sequence(
     let mut statements = Vec::new();
     // Tables whose new row SQLite numbered without SQLAlchemy reading the key.
     let mut keys_not_read = Vec::new();
-    for &class in &order {
-        let Some(table) = graph.classes[class].table else {
-            return vec![Statement::unknown_only(
-                "a class of the cycle has no known table",
-            )];
-        };
-        let spec = table_spec(graph, table);
-        let nulls: Vec<&String> = deferred
-            .iter()
-            .filter(|l| l.holder == class)
-            .flat_map(|l| l.columns.iter().map(|(_, c)| c))
-            .collect();
-        let written: Vec<&String> = links
-            .iter()
-            .filter(|l| l.holder == class)
-            .flat_map(|l| l.columns.iter().map(|(_, c)| c))
-            .collect();
-        let unset = unset_key_columns(graph, &spec, &written);
-        let mut statement = insert_statement(graph, &spec, &nulls, &unset, dialect, &mut gaps);
-        if let Some(first) = unset.first() {
-            let rowid = dialect == Dialect::Sqlite
-                && spec.primary_key.len() == 1
-                && spec
-                    .column(&spec.primary_key[0])
-                    .is_some_and(|c| c.sql_type == Ok(SqlType::Integer));
-            let unset_note = format!(
-                "{first} is part of the primary key, has no autoincrement or default, and no relationship sets it: left out of the INSERT"
-            );
-            statement.note = Some(match statement.note.take() {
-                Some(note) => format!("{note}; {unset_note}"),
-                None => unset_note,
-            });
-            if rowid {
-                // An INTEGER PRIMARY KEY is SQLite's rowid: the row gets a
-                // number, which SQLAlchemy does not read back.
-                keys_not_read.push(table);
-            } else {
-                statement.database_error = Some(not_null_violation(&spec.name, first, dialect));
+    for step in steps {
+        match step {
+            Step::Insert(class) if classes.contains(&class) => {
+                let Some(table) = graph.classes[class].table else {
+                    return vec![Statement::unknown_only(
+                        "a class of the cycle has no known table",
+                    )];
+                };
+                let spec = table_spec(graph, table);
+                let nulls: Vec<&String> = deferred
+                    .iter()
+                    .filter(|l| l.holder == class)
+                    .flat_map(|l| l.columns.iter().map(|(_, c)| c))
+                    .collect();
+                let written: Vec<&String> = links
+                    .iter()
+                    .filter(|l| l.holder == class)
+                    .flat_map(|l| l.columns.iter().map(|(_, c)| c))
+                    .collect();
+                let unset = unset_key_columns(graph, &spec, &written);
+                let mut statement =
+                    insert_statement(graph, &spec, &nulls, &unset, dialect, &mut gaps);
+                if let Some(first) = unset.first() {
+                    let rowid = dialect == Dialect::Sqlite
+                        && spec.primary_key.len() == 1
+                        && spec
+                            .column(&spec.primary_key[0])
+                            .is_some_and(|c| c.sql_type == Ok(SqlType::Integer));
+                    let unset_note = format!(
+                        "{first} is part of the primary key, has no autoincrement or default, and no relationship sets it: left out of the INSERT"
+                    );
+                    statement.note = Some(match statement.note.take() {
+                        Some(note) => format!("{note}; {unset_note}"),
+                        None => unset_note,
+                    });
+                    if rowid {
+                        // An INTEGER PRIMARY KEY is SQLite's rowid: the row gets a
+                        // number, which SQLAlchemy does not read back.
+                        keys_not_read.push(table);
+                    } else {
+                        statement.database_error =
+                            Some(not_null_violation(&spec.name, first, dialect));
+                        statements.push(statement);
+                        return with_gaps(statements, gaps);
+                    }
+                }
                 statements.push(statement);
-                return with_gaps(statements, gaps);
             }
-        }
-        statements.push(statement);
-    }
-    // The post_update UPDATEs come in the same mapper order.
-    let mut deferred = deferred;
-    deferred.sort_by_cached_key(|link| mapper_sort_key(graph, link.holder));
-    for link in &deferred {
-        let Some(table) = graph.classes[link.holder].table else {
-            continue;
-        };
-        let spec = table_spec(graph, table);
-        let mut set_parts = Vec::new();
-        for column in &spec.columns {
-            if link.columns.iter().any(|(_, c)| *c == column.name) {
-                set_parts.push(format!(
-                    "{}={}",
-                    quote(&column.name, dialect),
-                    param(&column.key, column.sql_type.as_ref().ok(), dialect)
-                ));
-            } else if let Some(onupdate) = &column.onupdate {
-                set_parts.push(onupdate_part(column, onupdate, dialect, &mut gaps));
+            Step::PostUpdate(holder) => {
+                let links: Vec<&&Link> = deferred.iter().filter(|l| l.holder == holder).collect();
+                let Some(table) = graph.classes[holder].table.filter(|_| !links.is_empty()) else {
+                    continue;
+                };
+                let spec = table_spec(graph, table);
+                let deferred_columns: Vec<&String> = links
+                    .iter()
+                    .flat_map(|l| l.columns.iter().map(|(_, c)| c))
+                    .collect();
+                let mut set_parts = Vec::new();
+                for column in &spec.columns {
+                    if deferred_columns.contains(&&column.name) {
+                        set_parts.push(format!(
+                            "{}={}",
+                            quote(&column.name, dialect),
+                            param(&column.key, column.sql_type.as_ref().ok(), dialect)
+                        ));
+                    } else if let Some(onupdate) = &column.onupdate {
+                        set_parts.push(onupdate_part(column, onupdate, dialect, &mut gaps));
+                    }
+                }
+                let sql = format!(
+                    "UPDATE {} SET {} WHERE {}",
+                    table_name(graph, table, dialect),
+                    set_parts.join(", "),
+                    pk_where(graph, &spec, dialect, true, &mut gaps)
+                );
+                let mut statement = Statement::exact(sql);
+                let names: Vec<&str> = deferred_columns.iter().map(|c| c.as_str()).collect();
+                statement.note = Some(if links.len() == 1 {
+                    format!(
+                        "post_update: sets {} once both rows exist",
+                        names.join(", ")
+                    )
+                } else {
+                    format!(
+                        "post_update: sets {} once the rows they refer to exist",
+                        names.join(", ")
+                    )
+                });
+                if keys_not_read.contains(&table) {
+                    // Its WHERE has the key as None: no row matches.
+                    statement.error = Some(format!(
+                        "StaleDataError: UPDATE statement on table '{}' expected to update 1 row(s); 0 were matched.",
+                        graph.tables[table].name
+                    ));
+                    statements.push(statement);
+                    break;
+                }
+                statements.push(statement);
             }
+            Step::Insert(_) => {}
         }
-        let sql = format!(
-            "UPDATE {} SET {} WHERE {}",
-            table_name(graph, table, dialect),
-            set_parts.join(", "),
-            pk_where(graph, &spec, dialect, true, &mut gaps)
-        );
-        let mut statement = Statement::exact(sql);
-        statement.note = Some(format!(
-            "post_update: sets {} once both rows exist",
-            link.columns
-                .iter()
-                .map(|(_, c)| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        if keys_not_read.contains(&table) {
-            // Its WHERE has the key as None: no row matches.
-            statement.error = Some(format!(
-                "StaleDataError: UPDATE statement on table '{}' expected to update 1 row(s); 0 were matched.",
-                graph.tables[table].name
-            ));
-            statements.push(statement);
-            break;
-        }
-        statements.push(statement);
     }
     with_gaps(statements, gaps)
+}
+
+/// The classes of a relationship's flush scenario, one new object each:
+/// those of the row cycle it is in, its class and target outside one, its
+/// class alone when it refers to it. `None` when its target is not known.
+pub fn flush_classes(graph: &Graph, relationship: RelationshipId) -> Option<Vec<ClassId>> {
+    let rel = &graph.relationships[relationship];
+    let target = rel.target_class()?;
+    if target == rel.class {
+        return Some(vec![target]);
+    }
+    Some(
+        match graph
+            .row_cycles
+            .iter()
+            .find(|c| c.contains(&rel.class) && c.contains(&target))
+        {
+            Some(cycle) => cycle.clone(),
+            None => vec![rel.class, target],
+        },
+    )
+}
+
+/// Whether a many-to-one relationship needs its parent row for the new
+/// row to be stored: its foreign key has a NOT NULL column.
+fn required_parent(graph: &Graph, relationship: RelationshipId) -> Result<bool, String> {
+    let rel = &graph.relationships[relationship];
+    if rel.direction != Some(Direction::ManyToOne) {
+        return Ok(false);
+    }
+    let mut required = false;
+    for (table, name) in &rel.fk_columns {
+        match graph.tables[*table].column(name) {
+            Some(column) if column.primary_key || column.nullable == Some(false) => required = true,
+            Some(column) if column.nullable == Some(true) => {}
+            _ => return Err(format!("whether `{name}` is nullable is not known")),
+        }
+    }
+    Ok(required)
 }
 
 /// The primary-key columns of a new row that nothing sets: no

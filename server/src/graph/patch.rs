@@ -175,9 +175,18 @@ fn linked_part_moved(
     if !same_outline(old, new) {
         return None;
     }
-    let (old, new) = (linked_part(old, new), linked_part(new, old));
-    change
-        .placements(texts.0, texts.1)
+    let placements = change.placements(texts.0, texts.1);
+    // Where the change may be, in each text: the classes elsewhere are
+    // compared whole (the text around them is the same, so are their
+    // facts), which spares copying them.
+    let start = placements.iter().map(|p| p.start).min()?;
+    let old_span = start..=placements.iter().map(|p| p.old_end).max()?;
+    let new_span = start..=placements.iter().map(|p| p.new_end).max()?;
+    let (old, new) = (
+        linked_part(old, new, &old_span),
+        linked_part(new, old, &new_span),
+    );
+    placements
         .into_iter()
         .find(|placed| shift::moved_equals(&old, &new, placed))
 }
@@ -222,13 +231,24 @@ fn same_outline(old: &FileFacts, new: &FileFacts) -> bool {
 /// extraction made of them) with the options read from them, the raw class
 /// members (read only to interpret them as columns and relationships,
 /// which are compared) but the table's, and whether the file has syntax
-/// errors. A class
-/// shared with `other` (an incremental extraction kept it) stays shared.
-fn linked_part(facts: &FileFacts, other: &FileFacts) -> FileFacts {
+/// errors. Only the classes the change may touch (`span`) are reduced: a
+/// class shared with `other` (an incremental extraction kept it) or lying
+/// apart from the change stays whole, and shared.
+fn linked_part(
+    facts: &FileFacts,
+    other: &FileFacts,
+    span: &std::ops::RangeInclusive<u32>,
+) -> FileFacts {
     let mut part = facts.clone();
     part.has_syntax_errors = false;
     for (class, other) in part.classes.iter_mut().zip(&other.classes) {
-        if !Arc::ptr_eq(class, other) {
+        let start = class
+            .decorators
+            .iter()
+            .map(|d| d.range.start)
+            .fold(class.range.start, u32::min);
+        let apart = class.range.end < *span.start() || start > *span.end();
+        if !Arc::ptr_eq(class, other) && !apart {
             linked_class_part(Arc::make_mut(class));
         }
     }

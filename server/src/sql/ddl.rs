@@ -259,6 +259,81 @@ const FOREIGN_KEY_KEYWORDS: &[&str] = &[
     "table",
 ];
 
+/// The table options MySQL's compiler writes after the closing parenthesis
+/// (`MySQLDDLCompiler.post_create_table`): each `mysql_<name>=` option and
+/// the table comment, in that order but for `COLLATE`, which follows a
+/// character set; `ENGINE=InnoDB`, `DEFAULT CHARSET=utf8mb4`,
+/// `COLLATE utf8mb4_bin`, `COMMENT='...'`. `Err` for what is not rendered:
+/// partitioning, a value that is not a literal string (SQLAlchemy joins the
+/// value as a string: anything else raises `TypeError`).
+fn mysql_table_options(spec: &TableSpec) -> Result<String, String> {
+    const CHARACTER_SETS: &[&str] = &[
+        "DEFAULT_CHARSET",
+        "DEFAULT_CHARACTER_SET",
+        "CHARSET",
+        "CHARACTER_SET",
+    ];
+    let mut options: Vec<(String, String)> = Vec::new();
+    for option in &spec.dialect_options {
+        let Some((name, value)) = option
+            .table_option
+            .as_ref()
+            .filter(|_| option.dialect == "mysql")
+        else {
+            continue;
+        };
+        let name = name.to_uppercase();
+        if matches!(
+            name.as_str(),
+            "PARTITION_BY" | "PARTITIONS" | "SUBPARTITIONS" | "SUBPARTITION_BY" | "COMMENT"
+        ) {
+            return Err(format!("{} is not rendered", option.description));
+        }
+        let Some(value) = value else {
+            return Err(format!("{} is not a literal string", option.description));
+        };
+        options.push((name, value.clone()));
+    }
+    if let Some(comment) = &spec.comment {
+        options.push(("COMMENT".into(), comment.clone()));
+    }
+    // `topological.sort` in rounds: COLLATE waits for a character set.
+    let collate_waits = options
+        .iter()
+        .any(|(name, _)| CHARACTER_SETS.contains(&name.as_str()));
+    let (last, first): (Vec<_>, Vec<_>) = options
+        .into_iter()
+        .partition(|(name, _)| collate_waits && name == "COLLATE");
+    let rendered: Vec<String> = first
+        .into_iter()
+        .chain(last)
+        .map(|(name, value)| {
+            // The check comes before the underscores become spaces: of the
+            // string-typed options, only those without one are quoted.
+            let value = if matches!(name.as_str(), "COMMENT" | "PASSWORD" | "CONNECTION") {
+                literal(&value)
+            } else {
+                value
+            };
+            let name = match name.as_str() {
+                "DATA_DIRECTORY"
+                | "INDEX_DIRECTORY"
+                | "DEFAULT_CHARACTER_SET"
+                | "CHARACTER_SET"
+                | "DEFAULT_CHARSET"
+                | "DEFAULT_COLLATE" => name.replace('_', " "),
+                _ => name,
+            };
+            let joiner = match name.as_str() {
+                "TABLESPACE" | "DEFAULT CHARACTER SET" | "CHARACTER SET" | "COLLATE" => " ",
+                _ => "=",
+            };
+            format!("{name}{joiner}{value}")
+        })
+        .collect();
+    Ok(rendered.join(" "))
+}
+
 /// Why the DDL of `dialect` is not exact for the dialect options it reads.
 fn unread_options<'o>(
     options: impl IntoIterator<Item = &'o WrittenOption>,
@@ -638,12 +713,22 @@ fn create_table_statement(
         "CREATE TABLE {full_name} (\n    {}\n)",
         lines.join(",\n    ")
     );
-    unread_options(&spec.dialect_options, dialect, &mut problems);
     if dialect == Dialect::Mysql {
-        if let Some(comment) = &spec.comment {
+        match mysql_table_options(spec) {
             // MySQL's table options follow the parenthesis without a space.
-            sql.push_str(&format!("COMMENT={}", literal(comment)));
+            Ok(options) => sql.push_str(&options),
+            Err(reason) => problems.unknown.push(reason),
         }
+        let rendered =
+            |option: &&WrittenOption| option.dialect == "mysql" && option.table_option.is_some();
+        let others: Vec<&WrittenOption> = spec
+            .dialect_options
+            .iter()
+            .filter(|o| !rendered(o))
+            .collect();
+        unread_options(others, dialect, &mut problems);
+    } else {
+        unread_options(&spec.dialect_options, dialect, &mut problems);
     }
     if spec.columns.is_empty() {
         problems.unknown.push("it has no known columns".into());

@@ -147,6 +147,9 @@ pub fn read_by(dialect: &str, rendered: Dialect) -> bool {
 pub struct WrittenOption {
     pub dialect: &'static str,
     pub description: String,
+    /// A table option's name without its dialect (`engine`) and its value
+    /// when a literal string; `None` for other constructs' options.
+    pub table_option: Option<(String, Option<String>)>,
 }
 
 #[cfg(test)]

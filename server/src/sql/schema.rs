@@ -303,6 +303,10 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
                         Some(dialect) => spec.dialect_options.push(WrittenOption {
                             dialect,
                             description: format!("table option `{other}`"),
+                            table_option: Some((
+                                other[dialect.len() + 1..].to_string(),
+                                value.as_str().map(str::to_string),
+                            )),
                         }),
                         None => spec
                             .unknown
@@ -586,6 +590,7 @@ fn written_options(
             Some(dialect) => options.push(WrittenOption {
                 dialect,
                 description: format!("`{kind}({name}=...)`"),
+                table_option: None,
             }),
             None => return Err(format!("`{kind}({name}=...)` is not rendered")),
         }
@@ -1125,6 +1130,7 @@ fn column_spec(graph: &Graph, table_id: TableId, column: &Column, scope: ScopeId
                 Some(dialect) => spec.dialect_options.push(WrittenOption {
                     dialect,
                     description: format!("`{}`'s option `{other}=`", column.name()),
+                    table_option: None,
                 }),
                 None => spec.unknown.push(format!(
                     "`{}`'s option `{other}=` is not rendered",

@@ -355,3 +355,46 @@ fn python_repr_writes_strings_as_python_does() {
         assert_eq!(super::python_repr(text), expected, "{text:?}");
     }
 }
+
+#[test]
+fn mysql_table_options_not_rendered_are_said() {
+    let graph = link(&[(
+        "models.py",
+        r#"
+from sqlalchemy import Column, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+class Shelf(Base):
+    __tablename__ = "shelf"
+    __table_args__ = {"mysql_engine": "InnoDB", "mysql_partition_by": "HASH(id)"}
+    id = Column(Integer, primary_key=True)
+
+class Crate(Base):
+    __tablename__ = "crate"
+    __table_args__ = {"mysql_auto_increment": 100}
+    id = Column(Integer, primary_key=True)
+"#,
+    )]);
+    let unknown = |name| {
+        create_table(&graph, table(&graph, name), Dialect::Mysql)[0]
+            .unknown
+            .clone()
+    };
+    assert_eq!(
+        unknown("shelf"),
+        ["table option `mysql_partition_by` is not rendered"]
+    );
+    // SQLAlchemy joins the value as a string: an int raises TypeError.
+    assert_eq!(
+        unknown("crate"),
+        ["table option `mysql_auto_increment` is not a literal string"]
+    );
+    // The other dialects ignore them.
+    assert!(
+        create_table(&graph, table(&graph, "shelf"), Dialect::Postgresql)[0]
+            .unknown
+            .is_empty()
+    );
+}

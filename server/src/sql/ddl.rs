@@ -15,7 +15,7 @@ use crate::facts::Setting;
 use crate::graph::{ForeignKeyId, ForeignKeyResolution, Graph, ScopeId, TableId};
 use crate::syntax::expr::Call;
 
-use super::dialect_options::{self, Construct, WrittenOption};
+use super::dialect_options::{self, Construct, OptionValue, WrittenOption};
 use super::ident::{
     literal, max_identifier_length, max_name_length, qualified, quote, shortened_name,
 };
@@ -289,7 +289,7 @@ fn mysql_table_options(spec: &TableSpec) -> Result<String, String> {
         ) {
             return Err(format!("{} is not rendered", option.description));
         }
-        let Some(value) = value else {
+        let OptionValue::String(value) = value else {
             return Err(format!("{} is not a literal string", option.description));
         };
         options.push((name, value.clone()));
@@ -332,6 +332,27 @@ fn mysql_table_options(spec: &TableSpec) -> Result<String, String> {
         })
         .collect();
     Ok(rendered.join(" "))
+}
+
+/// The column SQLite's `sqlite_autoincrement=True` makes `INTEGER PRIMARY
+/// KEY AUTOINCREMENT` (`SQLiteDDLCompiler.get_column_specification`): the
+/// table's one primary-key column, of an integer type, in no foreign key.
+/// Its `PRIMARY KEY (...)` constraint is then left out.
+fn sqlite_autoincrement<'s>(graph: &Graph, spec: &'s TableSpec) -> Option<&'s str> {
+    let on = spec.dialect_options.iter().any(|option| {
+        option.dialect == "sqlite"
+            && option.table_option == Some(("autoincrement".to_string(), OptionValue::Bool(true)))
+    });
+    let [key] = spec.primary_key.as_slice() else {
+        return None;
+    };
+    let column = spec.column(key)?;
+    let in_foreign_key = graph.tables[spec.id]
+        .foreign_keys
+        .iter()
+        .any(|&fk| graph.foreign_keys[fk].columns.contains(key));
+    (on && column.sql_type.as_ref().is_ok_and(|t| t.is_integer()) && !in_foreign_key)
+        .then_some(key.as_str())
 }
 
 /// Why the DDL of `dialect` is not exact for the dialect options it reads.
@@ -651,19 +672,28 @@ fn create_table_statement(
             None
         }
     };
+    let sqlite_autoincrement = match dialect {
+        Dialect::Sqlite => sqlite_autoincrement(graph, spec),
+        _ => None,
+    };
     let mut lines = Vec::new();
     for column in &spec.columns {
         problems.unknown.extend(column.unknown.iter().cloned());
         unread_options(&column.dialect_options, dialect, &mut problems);
-        lines.push(column_line(
+        let mut line = column_line(
             spec,
             column,
             autoincrement.as_deref() == Some(column.name.as_str()),
             dialect,
             &mut problems,
-        ));
+        );
+        if sqlite_autoincrement == Some(column.name.as_str()) {
+            line.push_str(" PRIMARY KEY AUTOINCREMENT");
+        }
+        lines.push(line);
     }
-    if !spec.primary_key.is_empty() {
+    // With `sqlite_autoincrement`, the key is written on its column only.
+    if !spec.primary_key.is_empty() && sqlite_autoincrement.is_none() {
         let name = problems.name(&spec.primary_key_name, dialect);
         let columns: Vec<String> = spec.primary_key.iter().map(|c| quote(c, dialect)).collect();
         let deferral = deferrability(&spec.primary_key_deferrability, &mut problems);
@@ -727,13 +757,40 @@ fn create_table_statement(
             .filter(|o| !rendered(o))
             .collect();
         unread_options(others, dialect, &mut problems);
+    } else if dialect == Dialect::Sqlite {
+        // A literal `sqlite_autoincrement=` is rendered (or changes nothing).
+        let rendered = |option: &&WrittenOption| {
+            option.dialect == "sqlite"
+                && matches!(&option.table_option, Some((name, OptionValue::Bool(_))) if name == "autoincrement")
+        };
+        let others: Vec<&WrittenOption> = spec
+            .dialect_options
+            .iter()
+            .filter(|o| !rendered(o))
+            .collect();
+        unread_options(others, dialect, &mut problems);
     } else {
         unread_options(&spec.dialect_options, dialect, &mut problems);
     }
     if spec.columns.is_empty() {
         problems.unknown.push("it has no known columns".into());
     }
-    problems.into_statement(sql)
+    let mut statement = problems.into_statement(sql);
+    // SQLAlchemy writes AUTOINCREMENT for any integer type; SQLite takes it
+    // on INTEGER alone.
+    let integer = |name: &str| {
+        spec.column(name)
+            .and_then(|c| c.sql_type.as_ref().ok())
+            .and_then(|t| t.render(dialect).ok())
+            .is_some_and(|t| t == "INTEGER")
+    };
+    if sqlite_autoincrement.is_some_and(|name| !integer(name)) {
+        statement.database_error = Some(
+            "OperationalError: (sqlite3.OperationalError) AUTOINCREMENT is only allowed on an INTEGER PRIMARY KEY"
+                .into(),
+        );
+    }
+    statement
 }
 
 fn column_line(

@@ -147,9 +147,18 @@ pub fn read_by(dialect: &str, rendered: Dialect) -> bool {
 pub struct WrittenOption {
     pub dialect: &'static str,
     pub description: String,
-    /// A table option's name without its dialect (`engine`) and its value
-    /// when a literal string; `None` for other constructs' options.
-    pub table_option: Option<(String, Option<String>)>,
+    /// A table option's name without its dialect (`engine`) and its value;
+    /// `None` for other constructs' options.
+    pub table_option: Option<(String, OptionValue)>,
+}
+
+/// A table option's value, as far as the DDL needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionValue {
+    String(String),
+    Bool(bool),
+    /// Anything else: a number, a name, an expression.
+    Other,
 }
 
 #[cfg(test)]

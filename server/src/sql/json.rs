@@ -164,7 +164,11 @@ fn render(statement: &Statement) -> String {
         text.push_str(&format!("-- SQLAlchemy raises {error}\n"));
     }
     text.push_str(&statement.sql.replace(" \n", "\n"));
-    text.push_str(";\n\n");
+    text.push_str(";\n");
+    if let Some(error) = &statement.database_error {
+        text.push_str(&format!("-- the database refuses it: {error}\n"));
+    }
+    text.push('\n');
     text
 }
 

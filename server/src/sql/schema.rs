@@ -17,7 +17,7 @@ use crate::graph::{
 };
 use crate::syntax::expr::{Call, Expr, ExprKind};
 
-use super::dialect_options::{self, Construct, WrittenOption};
+use super::dialect_options::{self, Construct, OptionValue, WrittenOption};
 use super::types::{self, SqlType};
 
 /// A constraint or index name.
@@ -305,7 +305,11 @@ pub fn table_spec(graph: &Graph, table_id: TableId) -> TableSpec {
                             description: format!("table option `{other}`"),
                             table_option: Some((
                                 other[dialect.len() + 1..].to_string(),
-                                value.as_str().map(str::to_string),
+                                match (value.as_str(), value.as_bool()) {
+                                    (Some(text), _) => OptionValue::String(text.to_string()),
+                                    (None, Some(flag)) => OptionValue::Bool(flag),
+                                    (None, None) => OptionValue::Other,
+                                },
                             )),
                         }),
                         None => spec

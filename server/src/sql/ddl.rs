@@ -73,6 +73,8 @@ enum NameProblem {
 struct Problems {
     unknown: Vec<String>,
     error: Option<String>,
+    /// The database refuses the statement SQLAlchemy sends.
+    database_error: Option<String>,
 }
 
 impl Problems {
@@ -113,7 +115,7 @@ impl Problems {
             note: None,
             unknown,
             error: self.error,
-            database_error: None,
+            database_error: self.database_error,
         }
     }
 }
@@ -215,6 +217,19 @@ fn fk_clause(graph: &Graph, fk: ForeignKeyId, dialect: Dialect, problems: &mut P
                 let (pattern, matches) = action_pattern(phrase, action, dialect);
                 if !matches {
                     problems.unexpected_phrase(action, pattern);
+                } else if let Some(word) = misspelt_action_word(action) {
+                    // SQLAlchemy passes any words on; the database's parser
+                    // stops at the first that is no action.
+                    problems.database_error = problems.database_error.take().or(match dialect {
+                        Dialect::Postgresql => Some(format!(
+                            "ProgrammingError: (psycopg.errors.SyntaxError) syntax error at or near \"{word}\""
+                        )),
+                        Dialect::Sqlite => Some(format!(
+                            "OperationalError: (sqlite3.OperationalError) near \"{word}\": syntax error"
+                        )),
+                        // Not checked against a MySQL server.
+                        Dialect::Mysql => None,
+                    });
                 }
                 sql.push_str(&format!(" {phrase} {action}"));
             }
@@ -456,6 +471,27 @@ fn phrase_keyword(phrase: &str) -> &'static str {
         "ondelete"
     } else {
         "onupdate"
+    }
+}
+
+/// The word of a referential action at which PostgreSQL's and SQLite's
+/// parsers stop: the first that cannot begin or continue CASCADE, RESTRICT,
+/// NO ACTION, SET NULL or SET DEFAULT (`CASCASE`, the `NUL` of `SET NUL`).
+/// `None` for a valid action, and where the parser would stop after it (an
+/// action cut short, words that may follow one), which is not decided here.
+fn misspelt_action_word(action: &str) -> Option<&str> {
+    if action.contains('(') {
+        return None;
+    }
+    let words: Vec<&str> = action.split_whitespace().collect();
+    let word = |i: usize| words.get(i).map(|w| w.to_ascii_uppercase());
+    match word(0)?.as_str() {
+        "CASCADE" | "RESTRICT" => None,
+        "NO" => word(1).filter(|w| w != "ACTION").map(|_| words[1]),
+        "SET" => word(1)
+            .filter(|w| w != "NULL" && w != "DEFAULT")
+            .map(|_| words[1]),
+        _ => Some(words[0]),
     }
 }
 
@@ -1196,7 +1232,28 @@ pub fn drop_statements(graph: &Graph, table: TableId, dialect: Dialect) -> Vec<S
 
 #[cfg(test)]
 mod tests {
-    use super::{action_pattern, Dialect};
+    use super::{action_pattern, misspelt_action_word, Dialect};
+
+    #[test]
+    fn the_database_stops_at_the_first_word_that_is_no_action() {
+        assert_eq!(misspelt_action_word("CASCASE"), Some("CASCASE"));
+        assert_eq!(misspelt_action_word("set nul"), Some("nul"));
+        assert_eq!(misspelt_action_word("NO ACTON"), Some("ACTON"));
+        for valid in [
+            "CASCADE",
+            "restrict",
+            "No Action",
+            "SET NULL",
+            "set default",
+        ] {
+            assert_eq!(misspelt_action_word(valid), None, "{valid}");
+        }
+        // Cut short, or followed by words: where the parser stops is not
+        // decided here.
+        assert_eq!(misspelt_action_word("SET"), None);
+        assert_eq!(misspelt_action_word("CASCADE DEFERRABLE"), None);
+        assert_eq!(misspelt_action_word("SET NULL (a)"), None);
+    }
 
     #[test]
     fn referential_actions_match_as_sqlalchemy_matches_them() {

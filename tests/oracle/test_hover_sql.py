@@ -276,9 +276,9 @@ def test_create_all(case, dialect, pg_cluster, workdir):
             )
             if failed_here and not refused:
                 # The SQL is what SQLAlchemy sent; that the database refuses
-                # it, the hover does not say for every cause yet (a
-                # misspelt ON DELETE action, a key to columns that are not
-                # unique): counted, and shown in the summary.
+                # it, the hover does not say for every cause yet (a key to
+                # columns that are not unique): counted, and shown in the
+                # summary.
                 counts["database refusal not said"] += 1
             if refused:
                 # Sent, then refused by the database: create_all raised it.

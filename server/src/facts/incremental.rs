@@ -232,19 +232,6 @@ fn binding_range(binding: &Binding) -> TextRange {
     }
 }
 
-/// A class with its decorators.
-fn class_range(class: &ClassFacts) -> TextRange {
-    let start = class
-        .decorators
-        .iter()
-        .map(|d| d.range.start)
-        .fold(class.range.start, u32::min);
-    TextRange {
-        start,
-        end: class.range.end,
-    }
-}
-
 type ScopeFacts = (Vec<Import>, Vec<Binding>, Vec<Arc<ClassFacts>>);
 
 /// The new file's imports, bindings and classes: the old ones with the
@@ -274,7 +261,7 @@ fn splice_scope(
         std::mem::take(&mut read.classes),
         old_region,
         past_region,
-        |class| class_range(class),
+        |class| class.range_with_decorators(),
     )?;
     Some((imports, bindings, classes))
 }

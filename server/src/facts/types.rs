@@ -97,6 +97,19 @@ pub struct ClassFacts {
 }
 
 impl ClassFacts {
+    /// The class's text with its decorators.
+    pub fn range_with_decorators(&self) -> TextRange {
+        let start = self
+            .decorators
+            .iter()
+            .map(|d| d.range.start)
+            .fold(self.range.start, u32::min);
+        TextRange {
+            start,
+            end: self.range.end,
+        }
+    }
+
     /// The values assigned to a class attribute `name = ...`, in order.
     pub fn attribute_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Expr> + 'a {
         self.raw_members

@@ -242,12 +242,8 @@ fn linked_part(
     let mut part = facts.clone();
     part.has_syntax_errors = false;
     for (class, other) in part.classes.iter_mut().zip(&other.classes) {
-        let start = class
-            .decorators
-            .iter()
-            .map(|d| d.range.start)
-            .fold(class.range.start, u32::min);
-        let apart = class.range.end < *span.start() || start > *span.end();
+        let range = class.range_with_decorators();
+        let apart = range.end < *span.start() || range.start > *span.end();
         if !Arc::ptr_eq(class, other) && !apart {
             linked_class_part(Arc::make_mut(class));
         }

@@ -370,14 +370,28 @@ fn sqlite_autoincrement<'s>(graph: &Graph, spec: &'s TableSpec) -> Option<&'s st
         .then_some(key.as_str())
 }
 
-/// Why the DDL of `dialect` is not exact for the dialect options it reads.
+/// Whether the DDL of `dialect` renders a dialect option: MySQL's table
+/// options (`mysql_table_options`, which says itself what it cannot
+/// render) and a literal `sqlite_autoincrement=` (`sqlite_autoincrement`).
+fn renders(option: &WrittenOption, dialect: Dialect) -> bool {
+    match (dialect, &option.table_option) {
+        (Dialect::Mysql, Some(_)) => option.dialect == "mysql",
+        (Dialect::Sqlite, Some((name, OptionValue::Bool(_)))) => {
+            option.dialect == "sqlite" && name == "autoincrement"
+        }
+        _ => false,
+    }
+}
+
+/// Why the DDL of `dialect` is not exact for the dialect options it reads
+/// and does not render.
 fn unread_options<'o>(
     options: impl IntoIterator<Item = &'o WrittenOption>,
     dialect: Dialect,
     problems: &mut Problems,
 ) {
     for option in options {
-        if dialect_options::read_by(option.dialect, dialect) {
+        if dialect_options::read_by(option.dialect, dialect) && !renders(option, dialect) {
             problems
                 .unknown
                 .push(format!("{} is not rendered", option.description));
@@ -785,29 +799,8 @@ fn create_table_statement(
             Ok(options) => sql.push_str(&options),
             Err(reason) => problems.unknown.push(reason),
         }
-        let rendered =
-            |option: &&WrittenOption| option.dialect == "mysql" && option.table_option.is_some();
-        let others: Vec<&WrittenOption> = spec
-            .dialect_options
-            .iter()
-            .filter(|o| !rendered(o))
-            .collect();
-        unread_options(others, dialect, &mut problems);
-    } else if dialect == Dialect::Sqlite {
-        // A literal `sqlite_autoincrement=` is rendered (or changes nothing).
-        let rendered = |option: &&WrittenOption| {
-            option.dialect == "sqlite"
-                && matches!(&option.table_option, Some((name, OptionValue::Bool(_))) if name == "autoincrement")
-        };
-        let others: Vec<&WrittenOption> = spec
-            .dialect_options
-            .iter()
-            .filter(|o| !rendered(o))
-            .collect();
-        unread_options(others, dialect, &mut problems);
-    } else {
-        unread_options(&spec.dialect_options, dialect, &mut problems);
     }
+    unread_options(&spec.dialect_options, dialect, &mut problems);
     if spec.columns.is_empty() {
         problems.unknown.push("it has no known columns".into());
     }

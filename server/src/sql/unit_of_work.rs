@@ -1699,14 +1699,18 @@ pub fn has_flush_sequence(graph: &Graph, relationship: RelationshipId) -> bool {
     if rel.flag("post_update") == Some(true) {
         return true;
     }
-    let Some(target) = rel.target_class() else {
-        return false;
-    };
-    target != rel.class
-        && graph
-            .row_cycles
-            .iter()
-            .any(|cycle| cycle.contains(&rel.class) && cycle.contains(&target))
+    row_cycle(graph, relationship).is_some()
+}
+
+/// The row cycle holding a relationship's class and its target, another
+/// class.
+fn row_cycle(graph: &Graph, relationship: RelationshipId) -> Option<&Vec<ClassId>> {
+    let rel = &graph.relationships[relationship];
+    let target = rel.target_class().filter(|&t| t != rel.class)?;
+    graph
+        .row_cycles
+        .iter()
+        .find(|cycle| cycle.contains(&rel.class) && cycle.contains(&target))
 }
 
 /// A link of a row cycle: the table holding a foreign key, the class it
@@ -1895,12 +1899,16 @@ pub fn post_update_flush_sequence(
                 statements.push(statement);
             }
             Step::PostUpdate(holder) => {
-                let links: Vec<&&Link> = deferred.iter().filter(|l| l.holder == holder).collect();
-                let Some(table) = graph.classes[holder].table.filter(|_| !links.is_empty()) else {
+                let holder_links: Vec<&&Link> =
+                    deferred.iter().filter(|l| l.holder == holder).collect();
+                let Some(table) = graph.classes[holder]
+                    .table
+                    .filter(|_| !holder_links.is_empty())
+                else {
                     continue;
                 };
                 let spec = table_spec(graph, table);
-                let deferred_columns: Vec<&String> = links
+                let deferred_columns: Vec<&String> = holder_links
                     .iter()
                     .flat_map(|l| l.columns.iter().map(|(_, c)| c))
                     .collect();
@@ -1924,7 +1932,7 @@ pub fn post_update_flush_sequence(
                 );
                 let mut statement = Statement::exact(sql);
                 let names: Vec<&str> = deferred_columns.iter().map(|c| c.as_str()).collect();
-                statement.note = Some(if links.len() == 1 {
+                statement.note = Some(if holder_links.len() == 1 {
                     format!(
                         "post_update: sets {} once both rows exist",
                         names.join(", ")
@@ -1961,16 +1969,7 @@ pub fn flush_classes(graph: &Graph, relationship: RelationshipId) -> Option<Vec<
     if target == rel.class {
         return Some(vec![target]);
     }
-    Some(
-        match graph
-            .row_cycles
-            .iter()
-            .find(|c| c.contains(&rel.class) && c.contains(&target))
-        {
-            Some(cycle) => cycle.clone(),
-            None => vec![rel.class, target],
-        },
-    )
+    Some(row_cycle(graph, relationship).map_or_else(|| vec![rel.class, target], Vec::clone))
 }
 
 /// Whether a many-to-one relationship needs its parent row for the new

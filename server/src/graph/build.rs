@@ -24,6 +24,7 @@ type ClassRef = (FileId, usize);
 
 #[derive(Debug, Clone, Default)]
 struct Lineage {
+    /// The seed of the class's scope.
     scope: Option<usize>,
     is_root: bool,
     sqlmodel: bool,
@@ -561,7 +562,7 @@ impl<'a> Linker<'a> {
     }
 
     fn is_mapped(&self, class_ref: ClassRef, lineage: &Lineage) -> bool {
-        let Some(scope) = lineage.scope else {
+        let Some(scope) = self.lineage_scope(lineage) else {
             return false;
         };
         let class = &self.files[class_ref.0].classes[class_ref.1];
@@ -663,13 +664,14 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        // Classes now know their final scope id.
-        for lineage in self.lineages.values_mut() {
-            if let Some(seed) = lineage.scope {
-                Rc::make_mut(lineage).scope = Some(seed_scope[seed]);
-            }
-        }
         self.seed_scope = seed_scope;
+    }
+
+    /// The scope of a class's lineage, once scopes are finished. (A
+    /// lineage keeps its seed: `scope_of_symbol` answers seeds for classes
+    /// as for anything else.)
+    fn lineage_scope(&self, lineage: &Lineage) -> Option<ScopeId> {
+        lineage.scope.map(|seed| self.seed_scope[seed])
     }
 
     fn naming_convention(&self, file: FileId, metadata_call: &Expr) -> NamingConvention {
@@ -957,7 +959,7 @@ impl<'a> Linker<'a> {
                 },
                 file,
                 index,
-                scope: lineage.scope.unwrap_or(0),
+                scope: self.lineage_scope(lineage).unwrap_or(0),
                 table: None,
                 tables: Vec::new(),
                 superclass: None,
@@ -968,7 +970,9 @@ impl<'a> Linker<'a> {
                 // relationships of its own.
                 incomplete: lineage.unresolved_base
                     || class.dynamic
-                    || lineage.scope.is_some_and(|s| !self.graph.scopes[s].closed),
+                    || self
+                        .lineage_scope(lineage)
+                        .is_some_and(|s| !self.graph.scopes[s].closed),
                 imperative: false,
                 location: Location {
                     file,

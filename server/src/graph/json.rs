@@ -107,7 +107,24 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
         .collect();
     classes.sort_by(|a, b| a["qualname"].as_str().cmp(&b["qualname"].as_str()));
 
-    let tables: Vec<Value> = graph
+    // Tables and keys in the order of their place in the workspace, which
+    // does not depend on the order the linker met them in.
+    let by_place = |a: &Value, b: &Value| {
+        let key = |v: &Value| {
+            (
+                v["path"].as_str().map(str::to_string),
+                v["line"].as_u64(),
+                v["schema"].as_str().map(str::to_string),
+                v["table"]
+                    .as_str()
+                    .or(v["name"].as_str())
+                    .map(str::to_string),
+                v["columns"].to_string(),
+            )
+        };
+        key(a).cmp(&key(b))
+    };
+    let mut tables: Vec<Value> = graph
         .tables
         .iter()
         .map(|table| {
@@ -122,8 +139,9 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
             })
         })
         .collect();
+    tables.sort_by(by_place);
 
-    let foreign_keys: Vec<Value> = graph
+    let mut foreign_keys: Vec<Value> = graph
         .foreign_keys
         .iter()
         .map(|fk| {
@@ -165,8 +183,9 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
             })
         })
         .collect();
+    foreign_keys.sort_by(by_place);
 
-    let table_cycles: Vec<Vec<String>> = graph
+    let mut table_cycles: Vec<Vec<String>> = graph
         .table_cycles
         .iter()
         .map(|cycle| {
@@ -176,7 +195,8 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
             names
         })
         .collect();
-    let row_cycles: Vec<Vec<String>> = graph
+    table_cycles.sort();
+    let mut row_cycles: Vec<Vec<String>> = graph
         .row_cycles
         .iter()
         .map(|cycle| {
@@ -188,6 +208,7 @@ pub fn to_json(graph: &Graph, texts: &[&str]) -> Value {
             names
         })
         .collect();
+    row_cycles.sort();
 
     json!({
         "version": 1,

@@ -123,18 +123,47 @@ struct Linker<'a> {
     /// class whose table is unknown): "not found" is not "missing" there.
     scopes_with_unknown_classes: HashSet<ScopeId>,
     /// Some class with an unresolved base looks like a model: it may belong
-    /// to any scope.
+    /// to any scope. Of the files linked, and of the whole workspace.
+    own_unplaced_models: bool,
     unplaced_models: bool,
     /// Some file's syntax errors hide a class or a table, of any scope.
     definitions_hidden: bool,
 }
 
-/// Links the facts of every file of a workspace.
-pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
-    let files_ref: &[Arc<FileFacts>] = &files;
+/// What a unit's link needs to know of the rest of the workspace: the
+/// facts that make every scope's class list uncertain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Outside {
+    /// Some file's syntax errors hide a class or a table.
+    pub definitions_hidden: bool,
+    /// Some class of another unit looks like a model but its base did not
+    /// resolve: it may belong to any scope.
+    pub unplaced_models: bool,
+}
+
+/// A unit's entities and what its link found that concerns other units.
+pub(super) struct LinkedUnit {
+    /// Numbered within the unit: files by their place in the unit.
+    pub linking: Linking,
+    /// One of the unit's own classes looks like a model with an unresolved base.
+    pub unplaced_models: bool,
+    /// Scopes named outside any one file (SQLModel's registry, a base from
+    /// outside the workspace): files that never import each other share
+    /// them, so units holding the same one must be linked together.
+    pub shared_scopes: Vec<String>,
+}
+
+/// Links the facts of files that make up one or more whole units (see
+/// `units`), the rest of the workspace being as `outside` says.
+pub(super) fn link_unit(
+    files: &[Arc<FileFacts>],
+    options: &LinkOptions,
+    outside: Outside,
+) -> LinkedUnit {
+    let files_ref: &[Arc<FileFacts>] = files;
     let locals: Vec<HashSet<String>> = files_ref.iter().map(|f| f.local_names()).collect();
     // The linker borrows the files; the graph owns them at the end.
-    let graph = {
+    let (graph, unplaced_models, shared_scopes) = {
         let mut linker = Linker {
             files: files_ref,
             resolver: Resolver::new(files_ref),
@@ -159,30 +188,49 @@ pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
             duplicate_tables: NameMap::default(),
             imperative: HashMap::default(),
             scopes_with_unknown_classes: HashSet::default(),
-            unplaced_models: false,
-            definitions_hidden: files_ref.iter().any(|f| f.hides_definitions),
+            own_unplaced_models: false,
+            unplaced_models: outside.unplaced_models,
+            definitions_hidden: outside.definitions_hidden
+                || files_ref.iter().any(|f| f.hides_definitions),
         };
         linker.run();
-        linker.graph
+        let shared_scopes = (linker.seeds.iter())
+            .map(|seed| &seed.key)
+            .filter(|key| is_shared_scope_key(key))
+            .cloned()
+            .collect();
+        (linker.graph, linker.own_unplaced_models, shared_scopes)
     };
-    graph.into_graph(files)
+    LinkedUnit {
+        linking: graph,
+        unplaced_models,
+        shared_scopes,
+    }
 }
+
+/// Keys of scopes that no file of the workspace defines.
+fn is_shared_scope_key(key: &str) -> bool {
+    key == SQLMODEL_SCOPE || key.starts_with(EXTERNAL_SCOPE)
+}
+
+const SQLMODEL_SCOPE: &str = "sqlmodel";
+const EXTERNAL_SCOPE: &str = "external:";
 
 /// The graph while it is linked: the linker alone owns each entity, which
 /// the graph then shares (see `Graph`).
 #[derive(Default)]
-struct Linking {
-    scopes: Vec<Scope>,
-    classes: Vec<MappedClass>,
-    tables: Vec<Table>,
-    foreign_keys: Vec<ForeignKey>,
-    relationships: Vec<Relationship>,
-    table_cycles: Vec<Vec<TableId>>,
-    row_cycles: Vec<Vec<ClassId>>,
+pub(super) struct Linking {
+    pub scopes: Vec<Scope>,
+    pub classes: Vec<MappedClass>,
+    pub tables: Vec<Table>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub relationships: Vec<Relationship>,
+    pub table_cycles: Vec<Vec<TableId>>,
+    pub row_cycles: Vec<Vec<ClassId>>,
 }
 
 impl Linking {
-    fn into_graph(self, files: Vec<Arc<FileFacts>>) -> Graph {
+    pub fn into_graph(self, files: Vec<Arc<FileFacts>>) -> Graph {
         Graph {
             files,
             scopes: self.scopes,
@@ -368,7 +416,7 @@ impl<'a> Linker<'a> {
             }
             Symbol::External(path) => {
                 if is_sqlmodel(path) || is_sqlmodel(path.trim_end_matches(".metadata")) {
-                    return Some(self.seed("sqlmodel".into(), ScopeKind::SqlModel, None, true));
+                    return Some(self.seed(SQLMODEL_SCOPE.into(), ScopeKind::SqlModel, None, true));
                 }
                 if facts::imports::is_sqlalchemy_module(path) {
                     return None;
@@ -382,7 +430,7 @@ impl<'a> Linker<'a> {
                 } else {
                     ScopeKind::Declarative
                 };
-                Some(self.seed(format!("external:{owner}"), kind, None, false))
+                Some(self.seed(format!("{EXTERNAL_SCOPE}{owner}"), kind, None, false))
             }
             _ => None,
         }
@@ -2003,12 +2051,13 @@ impl<'a> Linker<'a> {
                 self.scopes_with_unknown_classes.insert(class.scope);
             }
         }
-        self.unplaced_models = self.lineages.iter().any(|(r, l)| {
+        self.own_unplaced_models = self.lineages.iter().any(|(r, l)| {
             l.unresolved_base && !self.class_by_ref.contains_key(r) && {
                 let class = &self.files[r.0].classes[r.1];
                 class.tablename.is_some() || !class.relationships.is_empty()
             }
         });
+        self.unplaced_models |= self.own_unplaced_models;
     }
 
     fn scope_has_incomplete_classes(&self, scope: ScopeId) -> bool {

@@ -52,6 +52,32 @@ impl<T> Entities<T> {
 }
 
 impl<T: Clone> Entities<T> {
+    /// The first `len` entities: their full chunks shared, the last one
+    /// copied if cut.
+    pub fn truncated(&self, len: usize) -> Self {
+        let mut chunks: Vec<Arc<[T]>> = self.chunks[..len / CHUNK].to_vec();
+        if len % CHUNK != 0 {
+            chunks.push(self.chunks[len / CHUNK][..len % CHUNK].into());
+        }
+        Entities { chunks }
+    }
+
+    /// Appends entities, filling the last chunk first.
+    pub fn extend(&mut self, entities: Vec<T>) {
+        let mut rest = entities.into_iter();
+        if let Some(last) = self.chunks.last_mut().filter(|last| last.len() < CHUNK) {
+            let room = CHUNK - last.len();
+            *last = last
+                .iter()
+                .cloned()
+                .chain(rest.by_ref().take(room))
+                .collect();
+        }
+        while rest.len() > 0 {
+            self.chunks.push(rest.by_ref().take(CHUNK).collect());
+        }
+    }
+
     /// Entity `index`, its chunk copied first if it is shared.
     pub fn make_mut(&mut self, index: usize) -> &mut T {
         &mut Arc::make_mut(&mut self.chunks[index / CHUNK])[index % CHUNK]
@@ -104,6 +130,22 @@ mod tests {
         assert!((0..count).all(|i| entities[i] == i));
         assert!(entities.iter().copied().eq(0..count));
         assert!(Entities::<u8>::from(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn truncating_and_extending_keeps_the_order_and_shares_full_chunks() {
+        let original = Entities::from((0..CHUNK * 2 + 7).collect::<Vec<usize>>());
+        for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 3, CHUNK * 2, CHUNK * 2 + 7] {
+            let mut cut = original.truncated(len);
+            assert!(cut.iter().copied().eq(0..len), "{len}");
+            assert_eq!(cut.shares(&original, 0), len >= CHUNK, "{len}");
+            cut.extend((len..len + CHUNK + 5).collect());
+            assert_eq!(cut.len(), len + CHUNK + 5);
+            assert!(cut.iter().copied().eq(0..len + CHUNK + 5), "{len}");
+            assert!(cut.chunks[..cut.chunks.len() - 1]
+                .iter()
+                .all(|c| c.len() == CHUNK));
+        }
     }
 
     #[test]

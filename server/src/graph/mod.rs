@@ -12,6 +12,7 @@ mod entities;
 pub mod json;
 mod patch;
 pub mod resolve;
+mod units;
 
 use std::sync::Arc;
 
@@ -20,10 +21,11 @@ use crate::facts::{
 };
 use crate::text::TextRange;
 
-pub use build::{link, render_convention, uses_constraint_name, ConventionInput, LinkOptions};
+pub use build::{render_convention, uses_constraint_name, ConventionInput, LinkOptions};
 pub use entities::Entities;
 pub use patch::{move_file, patched, OptionEdit, POSITIONAL};
 pub use resolve::Symbol;
+pub use units::{link, link_laid_out, relink_unit, Layout};
 
 /// Strongly connected components of two or more nodes.
 pub fn cycles_of(node_count: usize, edges: &[(usize, usize)]) -> Vec<Vec<usize>> {
@@ -206,6 +208,18 @@ impl Attributes {
     pub fn shrink_to_fit(&mut self) {
         self.names.shrink_to_fit();
         self.entries.shrink_to_fit();
+    }
+
+    /// Renumbers the relationships the attributes name.
+    pub(crate) fn renumber_relationships(
+        &mut self,
+        new: impl Fn(RelationshipId) -> RelationshipId,
+    ) {
+        for (_, kind) in &mut self.entries {
+            if let AttributeKind::Relationship(id) = kind {
+                *id = new(*id);
+            }
+        }
     }
 }
 

@@ -32,10 +32,65 @@ pub struct Resolver<'a> {
     /// Per file: dotted names already resolved there. Every class of a
     /// module names the same few bases and targets.
     resolved: Vec<RefCell<HashMap<Box<str>, Symbol>>>,
-    modules: HashMap<&'a str, FileId>,
+    modules: Modules<'a>,
+}
+
+/// The workspace's modules by dotted name.
+pub struct Modules<'a> {
+    files: &'a [Arc<FileFacts>],
+    exact: HashMap<&'a str, FileId>,
     /// Last dotted component -> modules, for `src/` layouts where the path
     /// gives `src.app.models` but imports say `app.models`.
     by_suffix: HashMap<&'a str, Vec<FileId>>,
+}
+
+impl<'a> Modules<'a> {
+    pub fn new(files: &'a [Arc<FileFacts>]) -> Self {
+        let mut exact = HashMap::default();
+        let mut by_suffix: HashMap<&str, Vec<FileId>> = HashMap::default();
+        for (id, file) in files.iter().enumerate() {
+            exact.entry(file.module.as_str()).or_insert(id);
+            let last = file.module.rsplit('.').next().unwrap_or("");
+            by_suffix.entry(last).or_default().push(id);
+        }
+        Modules {
+            files,
+            exact,
+            by_suffix,
+        }
+    }
+
+    /// The dotted name of module `id`.
+    pub fn name(&self, id: FileId) -> &'a str {
+        &self.files[id].module
+    }
+
+    /// The module of exactly this dotted name.
+    pub fn exact(&self, name: &str) -> Option<FileId> {
+        self.exact.get(name).copied()
+    }
+
+    /// The workspace file of a dotted module name: exact, or the one module
+    /// whose name ends with `.name`.
+    pub fn module(&self, name: &str) -> Option<FileId> {
+        if let Some(&id) = self.exact.get(name) {
+            return Some(id);
+        }
+        let last = name.rsplit('.').next().unwrap_or(name);
+        // Ends with `.{name}`, tested without building that string.
+        let ends_with_suffix = |module: &str| {
+            module
+                .strip_suffix(name)
+                .is_some_and(|head| head.ends_with('.'))
+        };
+        let mut found = self
+            .by_suffix
+            .get(last)?
+            .iter()
+            .filter(|&&id| ends_with_suffix(&self.files[id].module));
+        let first = *found.next()?;
+        found.next().is_none().then_some(first)
+    }
 }
 
 /// The last definitions of one name in a module, by kind.
@@ -71,42 +126,17 @@ fn definitions(facts: &FileFacts) -> HashMap<&str, Definitions> {
 impl<'a> Resolver<'a> {
     pub fn new(files: &'a [Arc<FileFacts>]) -> Self {
         let names = files.iter().map(|file| definitions(file)).collect();
-        let mut modules = HashMap::default();
-        let mut by_suffix: HashMap<&str, Vec<FileId>> = HashMap::default();
-        for (id, file) in files.iter().enumerate() {
-            modules.entry(file.module.as_str()).or_insert(id);
-            let last = file.module.rsplit('.').next().unwrap_or("");
-            by_suffix.entry(last).or_default().push(id);
-        }
         Self {
             files,
             resolved: files.iter().map(|_| RefCell::default()).collect(),
             names,
-            modules,
-            by_suffix,
+            modules: Modules::new(files),
         }
     }
 
-    /// The workspace file of a dotted module name: exact, or the one module
-    /// whose name ends with `.name`.
+    /// The workspace file of a dotted module name (see [`Modules::module`]).
     pub fn module(&self, name: &str) -> Option<FileId> {
-        if let Some(&id) = self.modules.get(name) {
-            return Some(id);
-        }
-        let last = name.rsplit('.').next().unwrap_or(name);
-        // Ends with `.{name}`, tested without building that string.
-        let ends_with_suffix = |module: &str| {
-            module
-                .strip_suffix(name)
-                .is_some_and(|head| head.ends_with('.'))
-        };
-        let mut found = self
-            .by_suffix
-            .get(last)?
-            .iter()
-            .filter(|&&id| ends_with_suffix(&self.files[id].module));
-        let first = *found.next()?;
-        found.next().is_none().then_some(first)
+        self.modules.module(name)
     }
 
     /// Resolves a dotted name as used in `file`.
@@ -146,7 +176,7 @@ impl<'a> Resolver<'a> {
         match symbol {
             Symbol::Module(module) => {
                 let child = format!("{}.{name}", self.files[module].module);
-                if let Some(&id) = self.modules.get(child.as_str()) {
+                if let Some(id) = self.modules.exact(&child) {
                     return Symbol::Module(id);
                 }
                 self.member(module, name, depth + 1)

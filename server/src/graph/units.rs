@@ -1,0 +1,623 @@
+//! A workspace linked unit by unit.
+//!
+//! Files reach each other only through imports and through the scopes they
+//! share: a class finds its base, a foreign key its table, a relationship
+//! its target by following imports, or by name in its scope. A scope that
+//! some file defines (`Base = declarative_base()`) is reached through that
+//! file's module; only SQLModel's registry and a base from outside the
+//! workspace are shared by files that need not import each other. So the
+//! files fall into units, closed under imports and those shared scopes,
+//! that link alone exactly as they link together; the one other thing a
+//! unit needs to know of the rest is whether some class elsewhere may belong
+//! to any scope ([`Outside`]).
+//!
+//! Linking unit by unit lets a workspace link on every core, and an edit
+//! that changes what the linker reads relink its own unit alone: the graph
+//! keeps the other units' entities and numbers, the edited unit's coming
+//! last (see [`relink_unit`]).
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
+
+use super::build::{link_unit, LinkedUnit, Linking, Outside};
+use super::resolve::Modules;
+use super::*;
+use crate::facts::FileFacts;
+
+/// How a graph's entities fall into units, in the order the graph holds them.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    units: Vec<Unit>,
+    /// Some file's syntax errors hide a class or a table.
+    definitions_hidden: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Unit {
+    /// Ascending.
+    files: Vec<FileId>,
+    counts: Counts,
+    unplaced_models: bool,
+    shared_scopes: Vec<String>,
+}
+
+/// How many entities of each kind a unit has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Counts {
+    scopes: usize,
+    classes: usize,
+    tables: usize,
+    foreign_keys: usize,
+    relationships: usize,
+    table_cycles: usize,
+    row_cycles: usize,
+}
+
+impl Counts {
+    fn of(linking: &Linking) -> Self {
+        Counts {
+            scopes: linking.scopes.len(),
+            classes: linking.classes.len(),
+            tables: linking.tables.len(),
+            foreign_keys: linking.foreign_keys.len(),
+            relationships: linking.relationships.len(),
+            table_cycles: linking.table_cycles.len(),
+            row_cycles: linking.row_cycles.len(),
+        }
+    }
+
+    fn add(self, other: Counts) -> Counts {
+        Counts {
+            scopes: self.scopes + other.scopes,
+            classes: self.classes + other.classes,
+            tables: self.tables + other.tables,
+            foreign_keys: self.foreign_keys + other.foreign_keys,
+            relationships: self.relationships + other.relationships,
+            table_cycles: self.table_cycles + other.table_cycles,
+            row_cycles: self.row_cycles + other.row_cycles,
+        }
+    }
+}
+
+impl Layout {
+    /// How many units the workspace has.
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+}
+
+/// Links the facts of every file of a workspace.
+pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
+    link_laid_out(files, options, None).0
+}
+
+/// Links a workspace unit by unit, the unit of file `last` (if any) last.
+pub fn link_laid_out(
+    files: Vec<Arc<FileFacts>>,
+    options: &LinkOptions,
+    last: Option<FileId>,
+) -> (Graph, Layout) {
+    let mut groups = partition(&files);
+    if let Some(last) = last {
+        if let Some(at) = groups.iter().position(|g| g.contains(&last)) {
+            let unit = groups.remove(at);
+            groups.push(unit);
+        }
+    }
+    let definitions_hidden = files.iter().any(|f| f.hides_definitions);
+    let link_group = |group: &Vec<FileId>, unplaced_models: bool| {
+        let facts: Vec<Arc<FileFacts>> = group.iter().map(|&f| files[f].clone()).collect();
+        let outside = Outside {
+            definitions_hidden,
+            unplaced_models,
+        };
+        link_unit(&facts, options, outside)
+    };
+    let mut linked: Vec<LinkedUnit> = groups.par_iter().map(|g| link_group(g, false)).collect();
+    if let Some(merged) = merge_sharing_scopes(&groups, &linked) {
+        groups = merged;
+        linked = groups.par_iter().map(|g| link_group(g, false)).collect();
+    }
+    // A class that may belong to any scope leaves every other unit's scopes
+    // uncertain: those units link again, knowing it.
+    let unplaced = linked.iter().filter(|u| u.unplaced_models).count();
+    if unplaced > 0 {
+        let again: Vec<(usize, LinkedUnit)> = (linked.iter().enumerate())
+            .filter(|(_, unit)| unplaced > usize::from(unit.unplaced_models))
+            .map(|(index, _)| index)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|index| (index, link_group(&groups[index], true)))
+            .collect();
+        for (index, unit) in again {
+            linked[index] = unit;
+        }
+    }
+    let mut layout = Layout {
+        units: Vec::with_capacity(groups.len()),
+        definitions_hidden,
+    };
+    let mut all = Linking::default();
+    for (group, unit) in groups.into_iter().zip(linked) {
+        let counts = append(&mut all, unit.linking, &group);
+        layout.units.push(Unit {
+            files: group,
+            counts,
+            unplaced_models: unit.unplaced_models,
+            shared_scopes: unit.shared_scopes,
+        });
+    }
+    (all.into_graph(files), layout)
+}
+
+/// The graph after an edit of the files `changed` (the others' facts are
+/// those `previous` was linked from), linking only their unit, when that
+/// gives the graph [`link`] would: the changed files are all in the last
+/// unit of the layout, import no module of another unit, share no scope
+/// with one, and change nothing another unit's link knows ([`Outside`]).
+/// `None` when the workspace must be linked again.
+pub fn relink_unit(
+    previous: &Graph,
+    layout: &Layout,
+    files: Vec<Arc<FileFacts>>,
+    changed: &[FileId],
+    options: &LinkOptions,
+) -> Option<(Graph, Layout)> {
+    let (last, others) = layout.units.split_last()?;
+    if files.len() != previous.files.len()
+        || changed.is_empty()
+        || !changed.iter().all(|f| last.files.binary_search(f).is_ok())
+        || files
+            .iter()
+            .zip(&previous.files)
+            .any(|(a, b)| a.module != b.module)
+    {
+        return None;
+    }
+    let definitions_hidden = files.iter().any(|f| f.hides_definitions);
+    if definitions_hidden != layout.definitions_hidden {
+        return None;
+    }
+    let modules = Modules::new(&files);
+    let module_names = ModuleNames::new(&files);
+    // Other units' files import as they did: only the changed files can
+    // join this unit to another. (SQLModel's registry joins units as any
+    // shared scope does, checked below.)
+    let reaches_outside = changed.iter().any(|&file| {
+        let mut outside = false;
+        imported_modules(&files[file], &modules, &module_names, |id| {
+            outside |= last.files.binary_search(&id).is_err();
+        });
+        outside
+    });
+    if reaches_outside {
+        return None;
+    }
+    let facts: Vec<Arc<FileFacts>> = last.files.iter().map(|&f| files[f].clone()).collect();
+    let outside = Outside {
+        definitions_hidden,
+        unplaced_models: others.iter().any(|u| u.unplaced_models),
+    };
+    let unit = link_unit(&facts, options, outside);
+    let shares_a_scope = unit
+        .shared_scopes
+        .iter()
+        .any(|key| others.iter().any(|u| u.shared_scopes.contains(key)));
+    if shares_a_scope || unit.unplaced_models != last.unplaced_models {
+        return None;
+    }
+    let kept = (others.iter()).fold(Counts::default(), |sum, u| sum.add(u.counts));
+    let mut linking = unit.linking;
+    let counts = Counts::of(&linking);
+    renumber(&mut linking, &last.files, kept);
+    let mut scopes = previous.scopes[..kept.scopes].to_vec();
+    scopes.extend(linking.scopes);
+    let mut classes = previous.classes.truncated(kept.classes);
+    classes.extend(linking.classes);
+    let mut tables = previous.tables.truncated(kept.tables);
+    tables.extend(linking.tables);
+    let mut foreign_keys = previous.foreign_keys.truncated(kept.foreign_keys);
+    foreign_keys.extend(linking.foreign_keys);
+    let mut relationships = previous.relationships.truncated(kept.relationships);
+    relationships.extend(linking.relationships);
+    let mut table_cycles = previous.table_cycles[..kept.table_cycles].to_vec();
+    table_cycles.extend(linking.table_cycles);
+    let mut row_cycles = previous.row_cycles[..kept.row_cycles].to_vec();
+    row_cycles.extend(linking.row_cycles);
+    let graph = Graph {
+        files,
+        scopes,
+        classes,
+        tables,
+        foreign_keys,
+        relationships,
+        table_cycles,
+        row_cycles,
+    };
+    let mut layout = layout.clone();
+    let relinked = layout.units.last_mut().expect("split_last found it");
+    relinked.counts = counts;
+    relinked.shared_scopes = unit.shared_scopes;
+    Some((graph, layout))
+}
+
+/// Appends a unit's entities to the workspace's, numbered after those
+/// already there; returns how many of each it had.
+fn append(all: &mut Linking, mut unit: Linking, files: &[FileId]) -> Counts {
+    let counts = Counts::of(&unit);
+    renumber(&mut unit, files, Counts::of(all));
+    all.scopes.append(&mut unit.scopes);
+    all.classes.append(&mut unit.classes);
+    all.tables.append(&mut unit.tables);
+    all.foreign_keys.append(&mut unit.foreign_keys);
+    all.relationships.append(&mut unit.relationships);
+    all.table_cycles.append(&mut unit.table_cycles);
+    all.row_cycles.append(&mut unit.row_cycles);
+    counts
+}
+
+/// A new numbering of a graph's entities.
+pub(super) trait Numbering {
+    fn file(&self, id: FileId) -> FileId;
+    fn scope(&self, id: ScopeId) -> ScopeId;
+    fn class(&self, id: ClassId) -> ClassId;
+    fn table(&self, id: TableId) -> TableId;
+    fn foreign_key(&self, id: ForeignKeyId) -> ForeignKeyId;
+    fn relationship(&self, id: RelationshipId) -> RelationshipId;
+}
+
+/// A unit's numbering in the workspace: its files by their workspace ids,
+/// each other id after those of the units before it.
+struct InWorkspace<'a> {
+    files: &'a [FileId],
+    base: Counts,
+}
+
+impl Numbering for InWorkspace<'_> {
+    fn file(&self, id: FileId) -> FileId {
+        self.files[id]
+    }
+    fn scope(&self, id: ScopeId) -> ScopeId {
+        id + self.base.scopes
+    }
+    fn class(&self, id: ClassId) -> ClassId {
+        id + self.base.classes
+    }
+    fn table(&self, id: TableId) -> TableId {
+        id + self.base.tables
+    }
+    fn foreign_key(&self, id: ForeignKeyId) -> ForeignKeyId {
+        id + self.base.foreign_keys
+    }
+    fn relationship(&self, id: RelationshipId) -> RelationshipId {
+        id + self.base.relationships
+    }
+}
+
+/// Numbers a unit's entities as the workspace does (see [`InWorkspace`]).
+fn renumber(linking: &mut Linking, files: &[FileId], base: Counts) {
+    renumber_with(linking, &InWorkspace { files, base });
+}
+
+/// Gives every id in the entities its new number. Each entity is taken
+/// apart field by field, so that a field added to one must be seen here.
+pub(super) fn renumber_with(linking: &mut Linking, new: &impl Numbering) {
+    let location = |l: &mut Location| l.file = new.file(l.file);
+    for scope in &mut linking.scopes {
+        let Scope {
+            kind: _,
+            key: _,
+            location: scope_location,
+            closed: _,
+            naming_convention: _,
+            metadata_call,
+        } = scope;
+        if let Some(l) = scope_location {
+            location(l);
+        }
+        if let Some((f, _)) = metadata_call {
+            *f = new.file(*f);
+        }
+    }
+    for class in &mut linking.classes {
+        let MappedClass {
+            name: _,
+            qualname: _,
+            file: class_file,
+            index: _,
+            scope,
+            table,
+            tables,
+            superclass,
+            inheritance: _,
+            relationships,
+            attributes,
+            incomplete: _,
+            imperative: _,
+            location: class_location,
+        } = class;
+        *class_file = new.file(*class_file);
+        *scope = new.scope(*scope);
+        if let Some(t) = table {
+            *t = new.table(*t);
+        }
+        tables.iter_mut().for_each(|t| *t = new.table(*t));
+        if let Some(c) = superclass {
+            *c = new.class(*c);
+        }
+        relationships
+            .iter_mut()
+            .for_each(|r| *r = new.relationship(*r));
+        attributes.renumber_relationships(|r| new.relationship(r));
+        location(class_location);
+    }
+    for table in &mut linking.tables {
+        let Table {
+            name: _,
+            schema: _,
+            scope,
+            class,
+            columns,
+            foreign_keys,
+            unique_sets: _,
+            binding: _,
+            incomplete: _,
+            location: table_location,
+        } = table;
+        *scope = new.scope(*scope);
+        if let Some(c) = class {
+            *c = new.class(*c);
+        }
+        for column in columns {
+            let Column {
+                declared_by,
+                nullable: _,
+                primary_key: _,
+                unique: _,
+                location: column_location,
+                facts: _,
+            } = column;
+            if let Some(c) = declared_by {
+                *c = new.class(*c);
+            }
+            location(column_location);
+        }
+        foreign_keys
+            .iter_mut()
+            .for_each(|fk| *fk = new.foreign_key(*fk));
+        location(table_location);
+    }
+    for fk in &mut linking.foreign_keys {
+        let ForeignKey {
+            table,
+            columns: _,
+            resolution,
+            effective_name: _,
+            location: fk_location,
+            facts: _,
+        } = fk;
+        *table = new.table(*table);
+        match resolution {
+            ForeignKeyResolution::Resolved { table, columns: _ }
+            | ForeignKeyResolution::MissingColumn { table, column: _ } => {
+                *table = new.table(*table)
+            }
+            ForeignKeyResolution::MissingTable | ForeignKeyResolution::Unknown => {}
+        }
+        location(fk_location);
+    }
+    for relationship in &mut linking.relationships {
+        let Relationship {
+            class,
+            target,
+            direction: _,
+            join_problem,
+            foreign_keys,
+            fk_columns,
+            secondary,
+            pair,
+            backref_of,
+            cascade: _,
+            location: relationship_location,
+            facts: _,
+        } = relationship;
+        *class = new.class(*class);
+        match target {
+            TargetResolution::Resolved(c) => *c = new.class(*c),
+            TargetResolution::Missing(_) | TargetResolution::Unknown => {}
+        }
+        match join_problem {
+            Some(JoinProblem::Ambiguous(fks)) => {
+                fks.iter_mut().for_each(|fk| *fk = new.foreign_key(*fk))
+            }
+            Some(JoinProblem::NoPath) | None => {}
+        }
+        foreign_keys
+            .iter_mut()
+            .for_each(|fk| *fk = new.foreign_key(*fk));
+        fk_columns.iter_mut().for_each(|(t, _)| *t = new.table(*t));
+        if let Some(t) = secondary {
+            *t = new.table(*t);
+        }
+        for r in [pair, backref_of].into_iter().flatten() {
+            *r = new.relationship(*r);
+        }
+        location(relationship_location);
+    }
+    for cycle in &mut linking.table_cycles {
+        cycle.iter_mut().for_each(|t| *t = new.table(*t));
+    }
+    for cycle in &mut linking.row_cycles {
+        cycle.iter_mut().for_each(|c| *c = new.class(*c));
+    }
+}
+
+/// Units that share a scope no file defines, joined; `None` when none do.
+fn merge_sharing_scopes(groups: &[Vec<FileId>], linked: &[LinkedUnit]) -> Option<Vec<Vec<FileId>>> {
+    let mut sets = Sets::new(groups.len());
+    let mut holder: HashMap<&str, usize> = HashMap::default();
+    let mut joined = false;
+    for (index, unit) in linked.iter().enumerate() {
+        for key in &unit.shared_scopes {
+            if let Some(&other) = holder.get(key.as_str()) {
+                joined |= sets.union(index, other);
+            } else {
+                holder.insert(key, index);
+            }
+        }
+    }
+    if !joined {
+        return None;
+    }
+    let mut merged: Vec<Vec<FileId>> = vec![Vec::new(); groups.len()];
+    for (index, group) in groups.iter().enumerate() {
+        merged[sets.find(index)].extend(group);
+    }
+    // In the order of their first unit, as the groups were.
+    let mut merged: Vec<Vec<FileId>> = (0..groups.len())
+        .filter(|&index| sets.find(index) == index)
+        .map(|index| std::mem::take(&mut merged[index]))
+        .collect();
+    merged.iter_mut().for_each(|group| group.sort_unstable());
+    Some(merged)
+}
+
+/// The workspace's files grouped into units (see the module's doc): by
+/// imports, and SQLModel's files together (they share its registry). Each group ascending, the
+/// groups in the order of their first file.
+fn partition(files: &[Arc<FileFacts>]) -> Vec<Vec<FileId>> {
+    let modules = Modules::new(files);
+    let module_names = ModuleNames::new(files);
+    let mut sets = Sets::new(files.len());
+    let mut sqlmodel: Option<FileId> = None;
+    for (file, facts) in files.iter().enumerate() {
+        imported_modules(facts, &modules, &module_names, |id| {
+            sets.union(file, id);
+        });
+        if uses_sqlmodel(facts) {
+            match sqlmodel {
+                Some(first) => {
+                    sets.union(file, first);
+                }
+                None => sqlmodel = Some(file),
+            }
+        }
+    }
+    let mut groups: Vec<Vec<FileId>> = Vec::new();
+    let mut group_of_root: HashMap<usize, usize> = HashMap::default();
+    for file in 0..files.len() {
+        let root = sets.find(file);
+        let group = *group_of_root.entry(root).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[group].push(file);
+    }
+    groups
+}
+
+fn uses_sqlmodel(facts: &FileFacts) -> bool {
+    facts
+        .imports
+        .iter()
+        .any(|i| i.module == "sqlmodel" || i.module.starts_with("sqlmodel."))
+}
+
+/// The workspace's module names in order, to find a package's modules.
+struct ModuleNames<'a> {
+    sorted: Vec<(&'a str, FileId)>,
+}
+
+impl<'a> ModuleNames<'a> {
+    fn new(files: &'a [Arc<FileFacts>]) -> Self {
+        let mut sorted: Vec<(&str, FileId)> = (files.iter().enumerate())
+            .map(|(id, f)| (f.module.as_str(), id))
+            .collect();
+        sorted.sort_unstable();
+        ModuleNames { sorted }
+    }
+
+    /// The modules inside package `module` (`pkg.a`, `pkg.a.b` for `pkg`).
+    fn inside(&self, module: &str) -> impl Iterator<Item = FileId> + '_ {
+        let prefix = format!("{module}.");
+        let start = self
+            .sorted
+            .partition_point(|(name, _)| *name < prefix.as_str());
+        self.sorted[start..]
+            .iter()
+            .take_while(move |(name, _)| name.starts_with(&prefix))
+            .map(|&(_, id)| id)
+    }
+}
+
+/// Every workspace module a file's imports may lead the resolver to: the
+/// module imported, the submodule a `from` import may name, and, where a
+/// module itself is imported, the modules inside it (`pkg.sub.Thing` after
+/// `import pkg`). What those modules import is theirs to report.
+fn imported_modules(
+    facts: &FileFacts,
+    modules: &Modules,
+    names: &ModuleNames,
+    mut reached: impl FnMut(FileId),
+) {
+    let module_reached = |id: FileId, reached: &mut dyn FnMut(FileId)| {
+        reached(id);
+        for inside in names.inside(modules.name(id)) {
+            reached(inside);
+        }
+    };
+    for import in &facts.imports {
+        if let Some(member) = &import.member {
+            if let Some(id) = modules.module(&format!("{}.{member}", import.module)) {
+                module_reached(id, &mut reached);
+            }
+        }
+        match modules.module(&import.module) {
+            Some(id) if import.member.is_none() && !import.star => module_reached(id, &mut reached),
+            Some(id) => reached(id),
+            None => {}
+        }
+    }
+}
+
+/// Disjoint sets of indices.
+struct Sets {
+    parent: Vec<usize>,
+}
+
+impl Sets {
+    fn new(len: usize) -> Self {
+        Sets {
+            parent: (0..len).collect(),
+        }
+    }
+
+    fn find(&mut self, mut index: usize) -> usize {
+        while self.parent[index] != index {
+            self.parent[index] = self.parent[self.parent[index]];
+            index = self.parent[index];
+        }
+        index
+    }
+
+    /// Joins two sets, the smaller index's root staying the root; whether
+    /// they were apart.
+    fn union(&mut self, a: usize, b: usize) -> bool {
+        let (a, b) = (self.find(a), self.find(b));
+        if a == b {
+            return false;
+        }
+        let (root, child) = if a < b { (a, b) } else { (b, a) };
+        self.parent[child] = root;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests;

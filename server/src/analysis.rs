@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::config::Dialect;
 use crate::diagnostic::Diagnostic;
 use crate::facts::FileFacts;
-use crate::graph::{self, Graph, LinkOptions, OptionEdit};
+use crate::graph::{self, Graph, Layout, LinkOptions, OptionEdit};
 use crate::rules::{self, Context, RULES};
 use crate::shift;
 use crate::suppress;
@@ -15,6 +15,8 @@ use crate::text::LineIndex;
 
 pub struct Analysis {
     pub graph: Graph,
+    /// How the graph's entities fall into units (see `graph::link_laid_out`).
+    pub layout: Layout,
     /// What the enabled rules found, suppressed or not.
     pub findings: Vec<Diagnostic>,
     /// The findings no comment suppresses: what is reported.
@@ -29,13 +31,26 @@ pub fn analyze(
     dialect: Dialect,
     enabled: impl Fn(usize, &str) -> bool,
 ) -> Analysis {
+    analyze_laid_out(files, options, dialect, enabled, None)
+}
+
+/// [`analyze`], the unit of file `last` (if any) linked last, so that
+/// the next edit there can relink that unit alone.
+pub fn analyze_laid_out(
+    files: &[(Arc<FileFacts>, Arc<str>)],
+    options: &LinkOptions,
+    dialect: Dialect,
+    enabled: impl Fn(usize, &str) -> bool,
+    last: Option<usize>,
+) -> Analysis {
     let facts: Vec<Arc<FileFacts>> = files.iter().map(|(f, _)| f.clone()).collect();
     let texts: Vec<&str> = files.iter().map(|(_, t)| t.as_ref()).collect();
-    let graph = graph::link(facts, options);
+    let (graph, layout) = graph::link_laid_out(facts, options, last);
     let findings = find(&graph, &texts, dialect, enabled);
     let diagnostics = unsuppressed(&findings, &texts);
     Analysis {
         graph,
+        layout,
         findings,
         diagnostics,
     }

@@ -19,7 +19,7 @@ use crate::analysis;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::facts::{self, FileFacts};
-use crate::graph::{self, FileId, Graph, LinkOptions, OptionEdit};
+use crate::graph::{self, FileId, Graph, Layout, LinkOptions, OptionEdit};
 use crate::shift;
 use crate::syntax;
 use crate::text::{TextChange, TextRange};
@@ -91,6 +91,8 @@ pub struct ProjectAnalysis {
     /// Linked from the facts the files had when it was made: its positions
     /// in a file changed since are moved by `moves`.
     pub graph: Arc<Graph>,
+    /// How the graph's entities fall into units.
+    pub layout: Arc<Layout>,
     pub moves: GraphMoves,
     /// How the graph came about.
     pub derivation: Derivation,
@@ -108,6 +110,8 @@ pub enum Derivation {
     Moved,
     /// The previous graph patched after an edit of an option value.
     Patched,
+    /// The previous graph with the edited files' unit linked again.
+    Relinked,
     /// Linked from every file's facts.
     Linked,
 }
@@ -197,12 +201,32 @@ fn run(
     texts: &[Arc<str>],
     facts: &[Arc<FileFacts>],
 ) -> analysis::Analysis {
+    run_laid_out(config, files, texts, facts, None)
+}
+
+/// Links and checks every file, the unit of file `last` linked last.
+fn run_laid_out(
+    config: &Config,
+    files: &[AnalyzedFile],
+    texts: &[Arc<str>],
+    facts: &[Arc<FileFacts>],
+    last: Option<FileId>,
+) -> analysis::Analysis {
     let pairs: Vec<(Arc<FileFacts>, Arc<str>)> =
         facts.iter().cloned().zip(texts.iter().cloned()).collect();
-    let options = LinkOptions {
+    analysis::analyze_laid_out(
+        &pairs,
+        &link_options(config),
+        config.dialect,
+        enabled(config, files),
+        last,
+    )
+}
+
+fn link_options(config: &Config) -> LinkOptions {
+    LinkOptions {
         table_naming: config.table_naming,
-    };
-    analysis::analyze(&pairs, &options, config.dialect, enabled(config, files))
+    }
 }
 
 /// Whether the configuration enables a rule in a file (by its index).
@@ -273,42 +297,70 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
         Some(_) => None,
         None => previous.and_then(|previous| patch_previous(previous, &snapshot.config, &files)),
     };
-    let derivation = match (&moved, &patched) {
-        (Some(_), _) => Derivation::Moved,
-        (None, Some(_)) => Derivation::Patched,
-        (None, None) => Derivation::Linked,
+    let relinked = match (&moved, &patched) {
+        (None, None) => {
+            previous.and_then(|previous| relink_previous(previous, &snapshot.config, &files))
+        }
+        _ => None,
+    };
+    let derivation = match (&moved, &patched, &relinked) {
+        (Some(_), _, _) => Derivation::Moved,
+        (None, Some(_), _) => Derivation::Patched,
+        (None, None, Some(_)) => Derivation::Relinked,
+        (None, None, None) => Derivation::Linked,
     };
     let texts: Vec<&str> = files.iter().map(|f| f.text.as_ref()).collect();
-    let (graph, moves, findings, diagnostics) = match (moved, patched) {
-        (Some((graph, moves, findings)), _) => {
+    let previous_layout = || previous.map_or_else(Arc::default, |p| p.layout.clone());
+    let (graph, layout, moves, findings, diagnostics) = match (moved, patched, relinked) {
+        (Some((graph, moves, findings)), _, _) => {
             let diagnostics = analysis::unsuppressed(&findings, &texts);
-            (graph, moves, findings, diagnostics)
+            (graph, previous_layout(), moves, findings, diagnostics)
         }
-        (None, Some((graph, edit))) => {
+        (None, Some((graph, edit)), _) => {
             let config = &snapshot.config;
-            let previous = previous.map_or(&[][..], |previous| &previous.findings);
+            let previous_findings = previous.map_or(&[][..], |previous| &previous.findings);
             let findings = analysis::find_after_option_edit(
                 &graph,
                 &texts,
                 config.dialect,
                 enabled(config, &files),
-                previous,
+                previous_findings,
                 &edit,
             );
             let diagnostics = analysis::unsuppressed(&findings, &texts);
             (
                 Arc::new(graph),
+                previous_layout(),
                 GraphMoves::default(),
                 findings,
                 diagnostics,
             )
         }
-        (None, None) => {
+        (None, None, Some((graph, layout))) => {
+            let config = &snapshot.config;
+            let findings = analysis::find(&graph, &texts, config.dialect, enabled(config, &files));
+            let diagnostics = analysis::unsuppressed(&findings, &texts);
+            (
+                Arc::new(graph),
+                Arc::new(layout),
+                GraphMoves::default(),
+                findings,
+                diagnostics,
+            )
+        }
+        (None, None, None) => {
             let texts: Vec<Arc<str>> = files.iter().map(|f| f.text.clone()).collect();
             let facts: Vec<Arc<FileFacts>> = files.iter().map(|f| f.facts.clone()).collect();
-            let result = run(&snapshot.config, &files, &texts, &facts);
+            // The unit of an edited file last: the next edit there relinks it alone.
+            let edited = previous.and_then(|previous| {
+                (previous.files.len() == files.len())
+                    .then(|| changed_files(previous, &files).into_iter().next())
+                    .flatten()
+            });
+            let result = run_laid_out(&snapshot.config, &files, &texts, &facts, edited);
             (
                 Arc::new(result.graph),
+                Arc::new(result.layout),
                 GraphMoves::default(),
                 result.findings,
                 result.diagnostics,
@@ -323,6 +375,7 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
             config: snapshot.config,
             files,
             graph,
+            layout,
             moves,
             derivation,
             findings,
@@ -330,6 +383,43 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
             published,
         },
         parsed,
+    )
+}
+
+/// The files whose facts are not those the previous graph was linked
+/// from (a file moved since counts as changed: its graph positions are old).
+fn changed_files(previous: &ProjectAnalysis, files: &[AnalyzedFile]) -> Vec<FileId> {
+    (previous.graph.files.iter().zip(files).enumerate())
+        .filter(|(_, (linked, file))| !Arc::ptr_eq(linked, &file.facts))
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// The previous graph with the changed files' unit linked again, when the
+/// files and settings are those of the previous analysis and the change
+/// keeps to the unit linked last (see [`graph::relink_unit`]). None when
+/// the workspace must be linked again.
+fn relink_previous(
+    previous: &ProjectAnalysis,
+    config: &Config,
+    files: &[AnalyzedFile],
+) -> Option<(Graph, Layout)> {
+    if previous.files.len() != files.len() || !previous.config.analyses_alike(config) {
+        return None;
+    }
+    let same_files = (previous.files.iter().zip(files))
+        .all(|(old, new)| old.uri == new.uri && old.relative == new.relative);
+    if !same_files {
+        return None;
+    }
+    let changed = changed_files(previous, files);
+    let facts: Vec<Arc<FileFacts>> = files.iter().map(|f| f.facts.clone()).collect();
+    graph::relink_unit(
+        &previous.graph,
+        &previous.layout,
+        facts,
+        &changed,
+        &link_options(config),
     )
 }
 

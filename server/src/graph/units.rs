@@ -158,9 +158,11 @@ pub fn link_laid_out(
 
 /// The graph after an edit of the files `changed` (the others' facts are
 /// those `previous` was linked from), linking only their unit, when that
-/// gives the graph [`link`] would: the changed files are all in the last
-/// unit of the layout, import no module of another unit, share no scope
-/// with one, and change nothing another unit's link knows ([`Outside`]).
+/// gives the graph [`link`] would: the changed files are all in one unit,
+/// import no module of another unit, share no scope with one, and change
+/// nothing another unit's link knows ([`Outside`]). The relinked unit
+/// comes last: the units after it move down (renumbered, copied), once;
+/// the next relink of the same unit copies nothing of the others.
 /// `None` when the workspace must be linked again.
 pub fn relink_unit(
     previous: &Graph,
@@ -169,10 +171,12 @@ pub fn relink_unit(
     changed: &[FileId],
     options: &LinkOptions,
 ) -> Option<(Graph, Layout)> {
-    let (last, others) = layout.units.split_last()?;
+    let first = *changed.first()?;
+    let edited = (layout.units.iter()).position(|u| u.files.binary_search(&first).is_ok())?;
+    let unit_files = &layout.units[edited].files;
+    let others = || (layout.units.iter().enumerate()).filter(move |&(i, _)| i != edited);
     if files.len() != previous.files.len()
-        || changed.is_empty()
-        || !changed.iter().all(|f| last.files.binary_search(f).is_ok())
+        || !changed.iter().all(|f| unit_files.binary_search(f).is_ok())
         || files
             .iter()
             .zip(&previous.files)
@@ -192,44 +196,59 @@ pub fn relink_unit(
     let reaches_outside = changed.iter().any(|&file| {
         let mut outside = false;
         imported_modules(&files[file], &modules, &module_names, |id| {
-            outside |= last.files.binary_search(&id).is_err();
+            outside |= unit_files.binary_search(&id).is_err();
         });
         outside
     });
     if reaches_outside {
         return None;
     }
-    let facts: Vec<Arc<FileFacts>> = last.files.iter().map(|&f| files[f].clone()).collect();
+    let facts: Vec<Arc<FileFacts>> = unit_files.iter().map(|&f| files[f].clone()).collect();
     let outside = Outside {
         definitions_hidden,
-        unplaced_models: others.iter().any(|u| u.unplaced_models),
+        unplaced_models: others().any(|(_, u)| u.unplaced_models),
     };
     let unit = link_unit(&facts, options, outside);
-    let shares_a_scope = unit
-        .shared_scopes
-        .iter()
-        .any(|key| others.iter().any(|u| u.shared_scopes.contains(key)));
-    if shares_a_scope || unit.unplaced_models != last.unplaced_models {
+    let shares_a_scope =
+        (unit.shared_scopes.iter()).any(|key| others().any(|(_, u)| u.shared_scopes.contains(key)));
+    if shares_a_scope || unit.unplaced_models != layout.units[edited].unplaced_models {
         return None;
     }
-    let kept = (others.iter()).fold(Counts::default(), |sum, u| sum.add(u.counts));
-    let mut linking = unit.linking;
-    let counts = Counts::of(&linking);
-    renumber(&mut linking, &last.files, kept);
-    let mut scopes = previous.scopes[..kept.scopes].to_vec();
-    scopes.extend(linking.scopes);
-    let mut classes = previous.classes.truncated(kept.classes);
-    classes.extend(linking.classes);
-    let mut tables = previous.tables.truncated(kept.tables);
-    tables.extend(linking.tables);
-    let mut foreign_keys = previous.foreign_keys.truncated(kept.foreign_keys);
-    foreign_keys.extend(linking.foreign_keys);
-    let mut relationships = previous.relationships.truncated(kept.relationships);
-    relationships.extend(linking.relationships);
-    let mut table_cycles = previous.table_cycles[..kept.table_cycles].to_vec();
-    table_cycles.extend(linking.table_cycles);
-    let mut row_cycles = previous.row_cycles[..kept.row_cycles].to_vec();
-    row_cycles.extend(linking.row_cycles);
+    let sum = |units: &[Unit]| (units.iter()).fold(Counts::default(), |sum, u| sum.add(u.counts));
+    let before = sum(&layout.units[..edited]);
+    let removed = layout.units[edited].counts;
+    let after = sum(&layout.units[edited + 1..]);
+    // The entities of the units before the edited one stay as they are;
+    // those after it move down by its counts.
+    let mut moved = Linking {
+        scopes: previous.scopes[before.add(removed).scopes..].to_vec(),
+        classes: tail(&previous.classes, before.add(removed).classes),
+        tables: tail(&previous.tables, before.add(removed).tables),
+        foreign_keys: tail(&previous.foreign_keys, before.add(removed).foreign_keys),
+        relationships: tail(&previous.relationships, before.add(removed).relationships),
+        table_cycles: previous.table_cycles[before.add(removed).table_cycles..].to_vec(),
+        row_cycles: previous.row_cycles[before.add(removed).row_cycles..].to_vec(),
+    };
+    renumber_with(&mut moved, &MovedDown { by: removed });
+    let mut relinked = unit.linking;
+    let counts = Counts::of(&relinked);
+    renumber(&mut relinked, unit_files, before.add(after));
+    let mut scopes = previous.scopes[..before.scopes].to_vec();
+    let mut classes = previous.classes.truncated(before.classes);
+    let mut tables = previous.tables.truncated(before.tables);
+    let mut foreign_keys = previous.foreign_keys.truncated(before.foreign_keys);
+    let mut relationships = previous.relationships.truncated(before.relationships);
+    let mut table_cycles = previous.table_cycles[..before.table_cycles].to_vec();
+    let mut row_cycles = previous.row_cycles[..before.row_cycles].to_vec();
+    for part in [moved, relinked] {
+        scopes.extend(part.scopes);
+        classes.extend(part.classes);
+        tables.extend(part.tables);
+        foreign_keys.extend(part.foreign_keys);
+        relationships.extend(part.relationships);
+        table_cycles.extend(part.table_cycles);
+        row_cycles.extend(part.row_cycles);
+    }
     let graph = Graph {
         files,
         scopes,
@@ -241,10 +260,44 @@ pub fn relink_unit(
         row_cycles,
     };
     let mut layout = layout.clone();
-    let relinked = layout.units.last_mut().expect("split_last found it");
-    relinked.counts = counts;
-    relinked.shared_scopes = unit.shared_scopes;
+    let mut unit_layout = layout.units.remove(edited);
+    unit_layout.counts = counts;
+    unit_layout.shared_scopes = unit.shared_scopes;
+    layout.units.push(unit_layout);
     Some((graph, layout))
+}
+
+/// Copies of the entities from `from` on.
+fn tail<T: Clone>(entities: &Entities<T>, from: usize) -> Vec<T> {
+    entities.iter().skip(from).cloned().collect()
+}
+
+/// The numbering of units moved down over a unit taken out before them:
+/// their ids all point into themselves, so each goes down by its kind's
+/// count in the unit taken out.
+struct MovedDown {
+    by: Counts,
+}
+
+impl Numbering for MovedDown {
+    fn file(&self, id: FileId) -> FileId {
+        id
+    }
+    fn scope(&self, id: ScopeId) -> ScopeId {
+        id - self.by.scopes
+    }
+    fn class(&self, id: ClassId) -> ClassId {
+        id - self.by.classes
+    }
+    fn table(&self, id: TableId) -> TableId {
+        id - self.by.tables
+    }
+    fn foreign_key(&self, id: ForeignKeyId) -> ForeignKeyId {
+        id - self.by.foreign_keys
+    }
+    fn relationship(&self, id: RelationshipId) -> RelationshipId {
+        id - self.by.relationships
+    }
 }
 
 /// Appends a unit's entities to the workspace's, numbered after those

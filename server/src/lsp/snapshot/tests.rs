@@ -330,6 +330,43 @@ fn analyse_edit(
     }
 }
 
+/// [`analyse_edit`], the other files keeping the facts of the previous
+/// analysis, as the server's files do.
+fn analyse_edit_keeping_facts(
+    files: &[(String, String)],
+    config: &Config,
+    (edited, index): (usize, usize),
+    base: &Arc<ProjectAnalysis>,
+    (base_text, base_tree): (&str, &tree_sitter::Tree),
+    change: (usize, usize, &str),
+) -> BothWays {
+    let (text, edited_tree, tree) = edit(base_text, base_tree, change);
+    let mut changed = files.to_vec();
+    changed[edited].1 = text.clone();
+    let parsed_from = Some((base_text.into(), base.files[index].facts.clone()));
+    let mut snapshot = edited_snapshot(
+        &changed,
+        Some(base.clone()),
+        config,
+        edited,
+        edited_tree,
+        parsed_from,
+    );
+    for file in &mut snapshot.files {
+        if file.tree.is_none() {
+            file.facts = base.file_of(&file.uri).map(|i| base.files[i].facts.clone());
+        }
+    }
+    let (derived, _) = analyze(snapshot);
+    let (fresh, _) = analyze(self::snapshot(&changed, None, config));
+    BothWays {
+        derived,
+        fresh,
+        text,
+        tree,
+    }
+}
+
 /// Edits of an option's value: another value, and a character typed into a
 /// string. Options the linker reads are edited too, and must be linked.
 fn value_edits(name: &str, value: &str, range: TextRange) -> Vec<(usize, usize, String)> {
@@ -614,7 +651,7 @@ fn relinking_the_edited_unit_equals_analysing_again() {
                 let text = current[edited].1.clone();
                 let tree = syntax::parse(&text);
                 let end = text.len();
-                let both = analyse_edit(
+                let both = analyse_edit_keeping_facts(
                     &current,
                     &config,
                     (edited, index),

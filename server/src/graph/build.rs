@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::cycles::strongly_connected;
-use super::resolve::{Resolver, Symbol};
+use super::resolve::{Modules, Resolver, Symbol};
 use super::*;
 use crate::facts::{
     self, BackrefFacts, ClassTable, ColumnKind, Construct, ForeignKeyTarget, NamingScheme,
@@ -154,9 +154,12 @@ pub(super) struct LinkedUnit {
 }
 
 /// Links the facts of files that make up one or more whole units (see
-/// `units`), the rest of the workspace being as `outside` says.
+/// `units`), the rest of the workspace being as `outside` says. With
+/// `workspace`, the files are those files of the workspace, whose
+/// modules are given: names of modules mean what they mean there.
 pub(super) fn link_unit(
     files: &[Arc<FileFacts>],
+    workspace: Option<(&Modules, &[FileId])>,
     options: &LinkOptions,
     outside: Outside,
 ) -> LinkedUnit {
@@ -166,7 +169,10 @@ pub(super) fn link_unit(
     let (graph, unplaced_models, shared_scopes) = {
         let mut linker = Linker {
             files: files_ref,
-            resolver: Resolver::new(files_ref),
+            resolver: match workspace {
+                Some((modules, part)) => Resolver::in_workspace(files_ref, modules, part),
+                None => Resolver::new(files_ref),
+            },
             scopes: files_ref
                 .iter()
                 .zip(&locals)

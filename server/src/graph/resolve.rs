@@ -32,7 +32,42 @@ pub struct Resolver<'a> {
     /// Per file: dotted names already resolved there. Every class of a
     /// module names the same few bases and targets.
     resolved: Vec<RefCell<HashMap<Box<str>, Symbol>>>,
-    modules: Modules<'a>,
+    modules: ModuleSource<'a>,
+}
+
+/// Where a resolver finds modules by name.
+enum ModuleSource<'a> {
+    /// Among the files it resolves in.
+    Own(Modules<'a>),
+    /// Among a whole workspace's modules, of which it resolves in a part
+    /// (a unit, see `units`): a name means the module it means in the
+    /// workspace (`app.models` is not found by its suffix when two
+    /// packages have one), numbered as in the part.
+    Workspace {
+        modules: &'a Modules<'a>,
+        /// Workspace id -> id in the part.
+        part: HashMap<FileId, FileId>,
+    },
+}
+
+impl ModuleSource<'_> {
+    fn module(&self, name: &str) -> Option<FileId> {
+        match self {
+            ModuleSource::Own(modules) => modules.module(name),
+            ModuleSource::Workspace { modules, part } => {
+                modules.module(name).and_then(|id| part.get(&id).copied())
+            }
+        }
+    }
+
+    fn exact(&self, name: &str) -> Option<FileId> {
+        match self {
+            ModuleSource::Own(modules) => modules.exact(name),
+            ModuleSource::Workspace { modules, part } => {
+                modules.exact(name).and_then(|id| part.get(&id).copied())
+            }
+        }
+    }
 }
 
 /// The workspace's modules by dotted name.
@@ -130,7 +165,28 @@ impl<'a> Resolver<'a> {
             files,
             resolved: files.iter().map(|_| RefCell::default()).collect(),
             names,
-            modules: Modules::new(files),
+            modules: ModuleSource::Own(Modules::new(files)),
+        }
+    }
+
+    /// A resolver over part of a workspace: `files` are the workspace's
+    /// files `part` (in that order), whose modules are `modules`.
+    pub fn in_workspace(
+        files: &'a [Arc<FileFacts>],
+        modules: &'a Modules<'a>,
+        part: &[FileId],
+    ) -> Self {
+        let names = files.iter().map(|file| definitions(file)).collect();
+        let part = part
+            .iter()
+            .enumerate()
+            .map(|(local, &id)| (id, local))
+            .collect();
+        Self {
+            files,
+            resolved: files.iter().map(|_| RefCell::default()).collect(),
+            names,
+            modules: ModuleSource::Workspace { modules, part },
         }
     }
 

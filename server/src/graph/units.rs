@@ -111,13 +111,14 @@ pub fn link_laid_out(
         }
     }
     let definitions_hidden = files.iter().any(|f| f.hides_definitions);
+    let modules = Modules::new(&files);
     let link_group = |group: &Vec<FileId>, unplaced_models: bool| {
         let facts: Vec<Arc<FileFacts>> = group.iter().map(|&f| files[f].clone()).collect();
         let outside = Outside {
             definitions_hidden,
             unplaced_models,
         };
-        link_unit(&facts, options, outside)
+        link_unit(&facts, Some((&modules, group)), options, outside)
     };
     let mut linked: Vec<LinkedUnit> = groups.par_iter().map(|g| link_group(g, false)).collect();
     if let Some(merged) = merge_sharing_scopes(&groups, &linked) {
@@ -208,7 +209,7 @@ pub fn relink_unit(
         definitions_hidden,
         unplaced_models: others().any(|(_, u)| u.unplaced_models),
     };
-    let unit = link_unit(&facts, options, outside);
+    let unit = link_unit(&facts, Some((&modules, unit_files)), options, outside);
     let shares_a_scope =
         (unit.shared_scopes.iter()).any(|key| others().any(|(_, u)| u.shared_scopes.contains(key)));
     if shares_a_scope || unit.unplaced_models != layout.units[edited].unplaced_models {

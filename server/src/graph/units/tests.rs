@@ -46,7 +46,7 @@ fn link_together(files: &Files) -> Graph {
         definitions_hidden: facts.iter().any(|f| f.hides_definitions),
         unplaced_models: false,
     };
-    link_unit(&facts, &LinkOptions::default(), outside)
+    link_unit(&facts, None, &LinkOptions::default(), outside)
         .linking
         .into_graph(facts)
 }
@@ -303,4 +303,21 @@ fn an_edited_unit_relinked_alone_links_alike() {
         "{relinked} of {} relinked alone",
         firsts.len() * 5
     );
+}
+
+/// A module name that two packages end with means neither in the
+/// workspace (`app.models` below), so it means neither in a unit that
+/// holds one of them only.
+#[test]
+fn a_unit_resolves_module_names_as_the_workspace_does() {
+    let models = "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\nclass User(Base):\n    __tablename__ = \"user\"\n    id = Column(Integer, primary_key=True)\n";
+    let extra = "from sqlalchemy import Column, ForeignKey, Integer\nfrom sqlalchemy.orm import relationship\n\nfrom app.models import Base\nfrom one.app.models import User\n\n\nclass Post(Base):\n    __tablename__ = \"post\"\n    id = Column(Integer, primary_key=True)\n    user_id = Column(Integer, ForeignKey(\"user.id\"))\n    user = relationship(User)\n";
+    let files = facts_of(&[
+        ("one/app/models.py".to_string(), models.to_string()),
+        ("one/app/extra.py".to_string(), extra.to_string()),
+        ("two/app/models.py".to_string(), models.to_string()),
+    ]);
+    let (graph, layout) = link_in_units(&files, None);
+    assert_eq!(layout.len(), 2);
+    assert_links_alike(&graph, &files, "two packages with app.models");
 }

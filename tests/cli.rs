@@ -385,7 +385,7 @@ fn a_syntax_error_that_hides_definitions_is_named() {
     assert_eq!(
         stderr(&output),
         "warning: orders.py: a syntax error hides a class or a table from the analysis; \
-         no relationship target or foreign key table is reported missing\n"
+         no relationship target or foreign key table it may define is reported missing\n"
     );
     assert!(stdout(&output).contains("SA104"), "{}", stdout(&output));
 

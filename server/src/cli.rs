@@ -288,8 +288,8 @@ fn validate_selectors(list: &Option<Vec<String>>, flag: &str) -> Result<(), Stri
 
 /// What loading the workspace has to say: files skipped, files whose
 /// syntax errors hide a class or a table (which silences the "missing"
-/// findings of the whole workspace, see `FileFacts::hides_definitions`, so
-/// a check must not pass quietly), and errors.
+/// findings of what they may define, see `FileFacts::hides_definitions`,
+/// so a check must not pass quietly), and errors.
 fn print_load_messages(workspace: &Workspace) {
     for skipped in &workspace.skipped {
         eprintln!("warning: {}: {}", skipped.path, skipped.reason);
@@ -297,7 +297,7 @@ fn print_load_messages(workspace: &Workspace) {
     for file in workspace.files.iter().filter(|f| f.facts.hides_definitions) {
         eprintln!(
             "warning: {}: a syntax error hides a class or a table from the analysis; \
-             no relationship target or foreign key table is reported missing",
+             no relationship target or foreign key table it may define is reported missing",
             file.display_path
         );
     }

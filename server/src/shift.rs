@@ -184,6 +184,7 @@ shift_struct!(FileFacts {
         is_package,
         has_syntax_errors,
         hides_definitions,
+        hides_imports,
         future_annotations
     ]
 });
@@ -726,6 +727,7 @@ pub(crate) fn moved_equals(old: &FileFacts, new: &FileFacts, change: &TextChange
         is_package,
         has_syntax_errors,
         hides_definitions,
+        hides_imports,
         future_annotations,
         imports,
         bindings,
@@ -741,6 +743,7 @@ pub(crate) fn moved_equals(old: &FileFacts, new: &FileFacts, change: &TextChange
         && *is_package == new.is_package
         && *has_syntax_errors == new.has_syntax_errors
         && *hides_definitions == new.hides_definitions
+        && *hides_imports == new.hides_imports
         && *future_annotations == new.future_annotations
         && imports.moved_eq(&new.imports, change)
         && bindings.moved_eq(&new.bindings, change)

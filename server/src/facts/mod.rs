@@ -55,6 +55,10 @@ pub struct FileFacts {
     /// pieces, unread: what the workspace seems to lack may be defined
     /// here (an unclosed bracket swallows the rest of the file).
     pub hides_definitions: bool,
+    /// Error recovery left an import in pieces too (read only where
+    /// definitions are hidden): the hidden definitions may name a module
+    /// the facts do not say this file imports.
+    pub hides_imports: bool,
     /// `from __future__ import annotations`: every annotation is a string.
     pub future_annotations: bool,
     /// Classes mapped with `map_imperatively(Cls, table, properties=...)`.
@@ -175,37 +179,51 @@ pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
 /// The facts of a file before anything is read from its tree.
 fn empty_facts(path: &str, root: Node, source: &str) -> FileFacts {
     let (module, is_package) = module_name(path);
+    let hidden = errors_hide(root, source);
     FileFacts {
         path: path.to_string(),
         module,
         is_package,
         has_syntax_errors: root.has_error(),
-        hides_definitions: errors_hide_definitions(root, source),
+        hides_definitions: hidden.definitions,
+        hides_imports: hidden.definitions && hidden.imports,
         ..FileFacts::default()
     }
+}
+
+/// What error recovery left in pieces.
+#[derive(Default)]
+struct Hidden {
+    definitions: bool,
+    imports: bool,
 }
 
 /// Whether an error node holds the pieces of a class statement (its
 /// `class` keyword outside a class definition) or a `Table(...)` call:
 /// definitions no fact may be read from. Outside error nodes only the
 /// subtrees that contain errors are visited, so a file without any costs
-/// nothing; the visit ends at the first piece, which follows the error
-/// closely when an open bracket swallows the rest of a file.
-fn errors_hide_definitions(root: Node, source: &str) -> bool {
+/// nothing. Once a definition is found, the visit goes on for an import
+/// in pieces (see [`is_import_piece`]), and ends at the first.
+fn errors_hide(root: Node, source: &str) -> Hidden {
+    let mut hidden = Hidden::default();
     let mut pending = vec![(root, false)];
     while let Some((node, in_error)) = pending.pop() {
         let in_error = in_error || node.is_error();
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
-            if in_error && is_definition_piece(node, child, source) {
-                return true;
+            if in_error {
+                hidden.definitions |= is_definition_piece(node, child, source);
+                hidden.imports |= is_import_piece(child, source);
+                if hidden.definitions && hidden.imports {
+                    return hidden;
+                }
             }
             if in_error || child.has_error() {
                 pending.push((child, in_error));
             }
         }
     }
-    false
+    hidden
 }
 
 /// A child inside an error node that begins a definition: the `class`
@@ -216,6 +234,17 @@ fn is_definition_piece(parent: Node, child: Node, source: &str) -> bool {
     match child.kind() {
         "class" => parent.kind() != "class_definition",
         "identifier" => matches!(node_text(child, source), "class" | "Table"),
+        _ => false,
+    }
+}
+
+/// A child inside an error node that may be (part of) an import: the
+/// `import` or `from` keyword (error recovery may read either as a name),
+/// or an import statement.
+fn is_import_piece(child: Node, source: &str) -> bool {
+    match child.kind() {
+        "import" | "from" | "import_statement" | "import_from_statement" => true,
+        "identifier" => matches!(node_text(child, source), "import" | "from"),
         _ => false,
     }
 }

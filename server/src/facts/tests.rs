@@ -38,6 +38,7 @@ class Toy(Base):
     let facts = extract("models.py", &source);
     assert!(facts.has_syntax_errors);
     assert!(facts.hides_definitions);
+    assert!(!facts.hides_imports, "no import after the bracket");
     assert_eq!(class_names(&facts), ["Parent", "Child"]);
     let (parent, child) = (&facts.classes[0], &facts.classes[1]);
     assert!(!parent.dynamic, "Parent parsed whole");
@@ -45,6 +46,35 @@ class Toy(Base):
         child.dynamic,
         "Child's members after the bracket are unread"
     );
+}
+
+/// An import the error swallows too: what the hidden definitions name
+/// may come from any module.
+#[test]
+fn an_import_inside_the_error_is_hidden_with_the_definitions() {
+    for (opened, import) in [
+        (
+            "metadata_args = dict(schema=[1,",
+            "from shop.extra import Extra",
+        ),
+        ("    note = Column(String(40), nul", "import shop.extra"),
+        (
+            "    note = Column(String(40), \"nul",
+            "    from shop.extra import Extra",
+        ),
+    ] {
+        let header = if opened.starts_with(' ') {
+            "class Child(Base):\n    __tablename__ = \"child\"\n"
+        } else {
+            ""
+        };
+        let source = format!(
+            "{HEADER}\n{header}{opened}\n{import}\n\n\nclass Toy(Extra):\n    __tablename__ = \"toy\"\n    id = Column(Integer, primary_key=True)\n"
+        );
+        let facts = extract("models.py", &source);
+        assert!(facts.hides_definitions, "{source}");
+        assert!(facts.hides_imports, "{source}");
+    }
 }
 
 #[test]

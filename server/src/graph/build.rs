@@ -126,19 +126,31 @@ struct Linker<'a> {
     /// to any scope. Of the files linked, and of the whole workspace.
     own_unplaced_models: bool,
     unplaced_models: bool,
-    /// Some file's syntax errors hide a class or a table, of any scope.
-    definitions_hidden: bool,
+    outside: Outside,
+    /// Each file's unit, when the files are several (see `link_unit`).
+    groups: Option<&'a [usize]>,
+    /// Some file's syntax errors hide a class or a table that may belong
+    /// to any scope (see `LinkedUnit::wide_hidden`): of the files linked,
+    /// and of any.
+    own_wide_hidden: bool,
+    all_scopes_hidden: bool,
+    /// Scopes a class or a table that some file's syntax errors hide may
+    /// belong to: those of its unit.
+    scopes_with_hidden_definitions: HashSet<ScopeId>,
 }
 
 /// What a unit's link needs to know of the rest of the workspace: the
 /// facts that make every scope's class list uncertain.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Outside {
-    /// Some file's syntax errors hide a class or a table.
-    pub definitions_hidden: bool,
+    /// Some file of another unit hides a class or a table that may belong
+    /// to any scope (see [`LinkedUnit::wide_hidden`]).
+    pub wide_hidden: bool,
     /// Some class of another unit looks like a model but its base did not
     /// resolve: it may belong to any scope.
     pub unplaced_models: bool,
+    /// Another unit has a scope from outside the workspace.
+    pub external_scopes: bool,
 }
 
 /// A unit's entities and what its link found that concerns other units.
@@ -147,6 +159,12 @@ pub(super) struct LinkedUnit {
     pub linking: Linking,
     /// One of the unit's own classes looks like a model with an unresolved base.
     pub unplaced_models: bool,
+    /// One of the unit's files hides a class or a table (a syntax error)
+    /// that may belong to a scope of another unit: its error hides an
+    /// import too, or it imports from outside the workspace where some
+    /// scope comes from outside it. Other hidden definitions can only name
+    /// what their file reaches: their group's scopes.
+    pub wide_hidden: bool,
     /// Scopes named outside any one file (SQLModel's registry, a base from
     /// outside the workspace): files that never import each other share
     /// them, so units holding the same one must be linked together.
@@ -157,16 +175,19 @@ pub(super) struct LinkedUnit {
 /// `units`), the rest of the workspace being as `outside` says. With
 /// `workspace`, the files are those files of the workspace, whose
 /// modules are given: names of modules mean what they mean there.
+/// `groups` gives each file's unit when the files are several units
+/// (hidden definitions reach their unit's scopes); `None`: one unit.
 pub(super) fn link_unit(
     files: &[Arc<FileFacts>],
     workspace: Option<(&Modules, &[FileId])>,
+    groups: Option<&[usize]>,
     options: &LinkOptions,
     outside: Outside,
 ) -> LinkedUnit {
     let files_ref: &[Arc<FileFacts>] = files;
     let locals: Vec<HashSet<String>> = files_ref.iter().map(|f| f.local_names()).collect();
     // The linker borrows the files; the graph owns them at the end.
-    let (graph, unplaced_models, shared_scopes) = {
+    let (graph, unplaced_models, wide_hidden, shared_scopes) = {
         let mut linker = Linker {
             files: files_ref,
             resolver: match workspace {
@@ -196,8 +217,11 @@ pub(super) fn link_unit(
             scopes_with_unknown_classes: HashSet::default(),
             own_unplaced_models: false,
             unplaced_models: outside.unplaced_models,
-            definitions_hidden: outside.definitions_hidden
-                || files_ref.iter().any(|f| f.hides_definitions),
+            outside,
+            groups,
+            own_wide_hidden: false,
+            all_scopes_hidden: outside.wide_hidden,
+            scopes_with_hidden_definitions: HashSet::default(),
         };
         linker.run();
         let shared_scopes = (linker.seeds.iter())
@@ -205,11 +229,17 @@ pub(super) fn link_unit(
             .filter(|key| is_shared_scope_key(key))
             .cloned()
             .collect();
-        (linker.graph, linker.own_unplaced_models, shared_scopes)
+        (
+            linker.graph,
+            linker.own_unplaced_models,
+            linker.own_wide_hidden,
+            shared_scopes,
+        )
     };
     LinkedUnit {
         linking: graph,
         unplaced_models,
+        wide_hidden,
         shared_scopes,
     }
 }
@@ -220,7 +250,7 @@ fn is_shared_scope_key(key: &str) -> bool {
 }
 
 const SQLMODEL_SCOPE: &str = "sqlmodel";
-const EXTERNAL_SCOPE: &str = "external:";
+pub(super) const EXTERNAL_SCOPE: &str = "external:";
 
 /// The graph while it is linked: the linker alone owns each entity, which
 /// the graph then shares (see `Graph`).
@@ -257,6 +287,7 @@ impl<'a> Linker<'a> {
         self.collect_core_tables();
         self.collect_class_tables();
         self.collect_imperative_mappings();
+        self.mark_hidden_definitions();
         self.resolve_foreign_keys();
         self.index_classes();
         self.collect_relationships();
@@ -1457,10 +1488,54 @@ impl<'a> Linker<'a> {
         })
     }
 
+    /// Which scopes the definitions that syntax errors hide may belong to:
+    /// any, when a file's may name what another unit defines (see
+    /// `LinkedUnit::wide_hidden`); else the scopes of the hiding files'
+    /// units, those of their classes and tables.
+    fn mark_hidden_definitions(&mut self) {
+        let hiding: Vec<FileId> = (0..self.files.len())
+            .filter(|&f| self.files[f].hides_definitions)
+            .collect();
+        if hiding.is_empty() {
+            return;
+        }
+        let external_scopes = self.outside.external_scopes
+            || (self.seeds.iter()).any(|seed| seed.key.starts_with(EXTERNAL_SCOPE));
+        let imports_from_outside = |file: FileId| {
+            self.files[file].imports.iter().any(|import| {
+                self.resolver.module(&import.module).is_none()
+                    && !facts::imports::is_sqlalchemy_module(&import.module)
+                    && import.module != "__future__"
+                    && import.module.split('.').next() != Some("sqlmodel")
+            })
+        };
+        self.own_wide_hidden = hiding.iter().any(|&file| {
+            self.files[file].hides_imports || (external_scopes && imports_from_outside(file))
+        });
+        self.all_scopes_hidden |= self.own_wide_hidden;
+        if self.all_scopes_hidden {
+            return;
+        }
+        let group = |file: FileId| self.groups.map_or(0, |groups| groups[file]);
+        let hidden_groups: HashSet<usize> = hiding.iter().map(|&file| group(file)).collect();
+        let classes = (self.graph.classes.iter()).map(|c| (c.file, c.scope));
+        let tables = (self.graph.tables.iter()).map(|t| (t.location.file, t.scope));
+        self.scopes_with_hidden_definitions = classes
+            .chain(tables)
+            .filter(|&(file, _)| hidden_groups.contains(&group(file)))
+            .map(|(_, scope)| scope)
+            .collect();
+    }
+
+    /// A class or a table of the scope may be hidden by a syntax error.
+    fn may_hide_definitions(&self, scope: ScopeId) -> bool {
+        self.all_scopes_hidden || self.scopes_with_hidden_definitions.contains(&scope)
+    }
+
     /// Every table of the scope has a knowable name: a missing one is missing.
     fn scope_fully_known(&self, scope: ScopeId) -> bool {
         self.graph.scopes[scope].closed
-            && !self.definitions_hidden
+            && !self.may_hide_definitions(scope)
             && !self.scopes_with_unknown_tables.contains(&scope)
     }
 
@@ -2068,7 +2143,7 @@ impl<'a> Linker<'a> {
 
     fn scope_has_incomplete_classes(&self, scope: ScopeId) -> bool {
         self.unplaced_models
-            || self.definitions_hidden
+            || self.may_hide_definitions(scope)
             || self.scopes_with_unknown_classes.contains(&scope)
     }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
-use super::build::{link_unit, LinkedUnit, Linking, Outside};
+use super::build::{link_unit, LinkedUnit, Linking, Outside, EXTERNAL_SCOPE};
 use super::resolve::Modules;
 use super::*;
 use crate::facts::FileFacts;
@@ -30,8 +30,6 @@ use crate::facts::FileFacts;
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
     units: Vec<Unit>,
-    /// Some file's syntax errors hide a class or a table.
-    definitions_hidden: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -39,7 +37,7 @@ struct Unit {
     /// Ascending.
     files: Vec<FileId>,
     counts: Counts,
-    unplaced_models: bool,
+    report: Report,
     shared_scopes: Vec<String>,
 }
 
@@ -90,6 +88,16 @@ impl Layout {
     pub fn is_empty(&self) -> bool {
         self.units.is_empty()
     }
+
+    /// Each file's unit (its place in the layout).
+    #[cfg(test)]
+    fn unit_of_each(&self, files: usize) -> Vec<usize> {
+        let mut units = vec![0; files];
+        for (index, unit) in self.units.iter().enumerate() {
+            unit.files.iter().for_each(|&f| units[f] = index);
+        }
+        units
+    }
 }
 
 /// Links the facts of every file of a workspace.
@@ -110,51 +118,84 @@ pub fn link_laid_out(
             groups.push(unit);
         }
     }
-    let definitions_hidden = files.iter().any(|f| f.hides_definitions);
     let modules = Modules::new(&files);
-    let link_group = |group: &Vec<FileId>, unplaced_models: bool| {
+    let link_group = |group: &Vec<FileId>, outside: Outside| {
         let facts: Vec<Arc<FileFacts>> = group.iter().map(|&f| files[f].clone()).collect();
-        let outside = Outside {
-            definitions_hidden,
-            unplaced_models,
-        };
-        link_unit(&facts, Some((&modules, group)), options, outside)
+        link_unit(&facts, Some((&modules, group)), None, options, outside)
     };
-    let mut linked: Vec<LinkedUnit> = groups.par_iter().map(|g| link_group(g, false)).collect();
-    if let Some(merged) = merge_sharing_scopes(&groups, &linked) {
+    let link_all = |groups: &[Vec<FileId>]| -> Vec<(Outside, LinkedUnit)> {
+        (groups.par_iter())
+            .map(|g| (Outside::default(), link_group(g, Outside::default())))
+            .collect()
+    };
+    let mut linked = link_all(&groups);
+    if let Some(merged) = merge_sharing_scopes(&groups, linked.iter().map(|(_, u)| u)) {
         groups = merged;
-        linked = groups.par_iter().map(|g| link_group(g, false)).collect();
+        linked = link_all(&groups);
     }
-    // A class that may belong to any scope leaves every other unit's scopes
-    // uncertain: those units link again, knowing it.
-    let unplaced = linked.iter().filter(|u| u.unplaced_models).count();
-    if unplaced > 0 {
-        let again: Vec<(usize, LinkedUnit)> = (linked.iter().enumerate())
-            .filter(|(_, unit)| unplaced > usize::from(unit.unplaced_models))
-            .map(|(index, _)| index)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|index| (index, link_group(&groups[index], true)))
+    // What a unit's link found that may change others' (a class of any
+    // scope, hidden or not placed; a scope from outside the workspace):
+    // those link again, knowing it, until nothing changes (each fact can
+    // only become true, once).
+    loop {
+        let reports: Vec<Report> = linked.iter().map(|(_, u)| Report::of(u)).collect();
+        let again: Vec<(usize, Outside)> = (0..linked.len())
+            .map(|index| (index, outside_of(&reports, index)))
+            .filter(|&(index, outside)| linked[index].0 != outside)
             .collect();
-        for (index, unit) in again {
-            linked[index] = unit;
+        if again.is_empty() {
+            break;
+        }
+        let relinked: Vec<(usize, Outside, LinkedUnit)> = (again.into_par_iter())
+            .map(|(index, outside)| (index, outside, link_group(&groups[index], outside)))
+            .collect();
+        for (index, outside, unit) in relinked {
+            linked[index] = (outside, unit);
         }
     }
     let mut layout = Layout {
         units: Vec::with_capacity(groups.len()),
-        definitions_hidden,
     };
     let mut all = Linking::default();
-    for (group, unit) in groups.into_iter().zip(linked) {
+    for (group, (_, unit)) in groups.into_iter().zip(linked) {
+        let report = Report::of(&unit);
         let counts = append(&mut all, unit.linking, &group);
         layout.units.push(Unit {
             files: group,
             counts,
-            unplaced_models: unit.unplaced_models,
+            report,
             shared_scopes: unit.shared_scopes,
         });
     }
     (all.into_graph(files), layout)
+}
+
+/// What a unit's link found that other units' links must know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Report {
+    unplaced_models: bool,
+    wide_hidden: bool,
+    external_scopes: bool,
+}
+
+impl Report {
+    fn of(unit: &LinkedUnit) -> Self {
+        Report {
+            unplaced_models: unit.unplaced_models,
+            wide_hidden: unit.wide_hidden,
+            external_scopes: (unit.shared_scopes.iter()).any(|key| key.starts_with(EXTERNAL_SCOPE)),
+        }
+    }
+}
+
+/// What unit `index` must know of the others, from their reports.
+fn outside_of(reports: &[Report], index: usize) -> Outside {
+    let others = || (reports.iter().enumerate()).filter(move |&(i, _)| i != index);
+    Outside {
+        wide_hidden: others().any(|(_, r)| r.wide_hidden),
+        unplaced_models: others().any(|(_, r)| r.unplaced_models),
+        external_scopes: others().any(|(_, r)| r.external_scopes),
+    }
 }
 
 /// The graph after an edit of the files `changed` (the others' facts are
@@ -185,10 +226,6 @@ pub fn relink_unit(
     {
         return None;
     }
-    let definitions_hidden = files.iter().any(|f| f.hides_definitions);
-    if definitions_hidden != layout.definitions_hidden {
-        return None;
-    }
     let modules = Modules::new(&files);
     let module_names = ModuleNames::new(&files);
     // Other units' files import as they did: only the changed files can
@@ -205,14 +242,13 @@ pub fn relink_unit(
         return None;
     }
     let facts: Vec<Arc<FileFacts>> = unit_files.iter().map(|&f| files[f].clone()).collect();
-    let outside = Outside {
-        definitions_hidden,
-        unplaced_models: others().any(|(_, u)| u.unplaced_models),
-    };
-    let unit = link_unit(&facts, Some((&modules, unit_files)), options, outside);
+    let reports: Vec<Report> = layout.units.iter().map(|u| u.report).collect();
+    let outside = outside_of(&reports, edited);
+    let unit = link_unit(&facts, Some((&modules, unit_files)), None, options, outside);
     let shares_a_scope =
         (unit.shared_scopes.iter()).any(|key| others().any(|(_, u)| u.shared_scopes.contains(key)));
-    if shares_a_scope || unit.unplaced_models != layout.units[edited].unplaced_models {
+    // What the other units know of this one must stay as it was.
+    if shares_a_scope || Report::of(&unit) != reports[edited] {
         return None;
     }
     let sum = |units: &[Unit]| (units.iter()).fold(Counts::default(), |sum, u| sum.add(u.counts));
@@ -513,11 +549,14 @@ pub(super) fn renumber_with(linking: &mut Linking, new: &impl Numbering) {
 }
 
 /// Units that share a scope no file defines, joined; `None` when none do.
-fn merge_sharing_scopes(groups: &[Vec<FileId>], linked: &[LinkedUnit]) -> Option<Vec<Vec<FileId>>> {
+fn merge_sharing_scopes<'u>(
+    groups: &[Vec<FileId>],
+    linked: impl Iterator<Item = &'u LinkedUnit>,
+) -> Option<Vec<Vec<FileId>>> {
     let mut sets = Sets::new(groups.len());
     let mut holder: HashMap<&str, usize> = HashMap::default();
     let mut joined = false;
-    for (index, unit) in linked.iter().enumerate() {
+    for (index, unit) in linked.enumerate() {
         for key in &unit.shared_scopes {
             if let Some(&other) = holder.get(key.as_str()) {
                 joined |= sets.union(index, other);

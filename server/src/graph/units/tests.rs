@@ -40,13 +40,14 @@ fn side_by_side() -> Vec<(String, String)> {
         .collect()
 }
 
-fn link_together(files: &Files) -> Graph {
+/// Every file linked in one link, told which unit each file is in (the
+/// scopes a syntax error's hidden definitions may belong to are those of
+/// its unit).
+fn link_together(files: &Files, layout: &Layout) -> Graph {
     let facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, _, f)| f.clone()).collect();
-    let outside = Outside {
-        definitions_hidden: facts.iter().any(|f| f.hides_definitions),
-        unplaced_models: false,
-    };
-    link_unit(&facts, None, &LinkOptions::default(), outside)
+    let units = layout.unit_of_each(facts.len());
+    let outside = Outside::default();
+    link_unit(&facts, None, Some(&units), &LinkOptions::default(), outside)
         .linking
         .into_graph(facts)
 }
@@ -186,8 +187,8 @@ fn diagnostics(graph: &Graph, files: &Files) -> Vec<crate::diagnostic::Diagnosti
 }
 
 /// Linking in units and together give the same entities and findings.
-fn assert_links_alike(in_units: &Graph, files: &Files, case: &str) {
-    let together = link_together(files);
+fn assert_links_alike((in_units, layout): (&Graph, &Layout), files: &Files, case: &str) {
+    let together = link_together(files, layout);
     let (units, together_text) = (canonical(in_units), canonical(&together));
     if units != together_text {
         let first = (units.iter().zip(&together_text))
@@ -210,8 +211,8 @@ fn assert_links_alike(in_units: &Graph, files: &Files, case: &str) {
 fn each_fixture_workspace_links_alike_in_units() {
     workspaces().par_iter().for_each(|root| {
         let files = facts_of(&python_files(root));
-        let (graph, _) = link_in_units(&files, None);
-        assert_links_alike(&graph, &files, &root.display().to_string());
+        let (graph, layout) = link_in_units(&files, None);
+        assert_links_alike((&graph, &layout), &files, &root.display().to_string());
     });
 }
 
@@ -226,10 +227,11 @@ fn all_fixture_workspaces_side_by_side_link_alike_in_units() {
         "{} units",
         layout.len()
     );
-    assert_links_alike(&graph, &files, "side by side");
+    assert_links_alike((&graph, &layout), &files, "side by side");
     for last in [0, files.len() / 2, files.len() - 1] {
-        let (graph, _) = link_in_units(&files, Some(last));
-        assert_links_alike(&graph, &files, &format!("unit of file {last} last"));
+        let (graph, layout) = link_in_units(&files, Some(last));
+        let case = format!("unit of file {last} last");
+        assert_links_alike((&graph, &layout), &files, &case);
     }
 }
 
@@ -291,7 +293,7 @@ fn an_edited_unit_relinked_alone_links_alike() {
                         }
                         None => link_in_units(&new_files, Some(edited)),
                     };
-                assert_links_alike(&graph, &new_files, &case);
+                assert_links_alike((&graph, &new_layout), &new_files, &case);
                 (previous, layout) = (graph, new_layout);
             }
             relinked
@@ -319,5 +321,35 @@ fn a_unit_resolves_module_names_as_the_workspace_does() {
     ]);
     let (graph, layout) = link_in_units(&files, None);
     assert_eq!(layout.len(), 2);
-    assert_links_alike(&graph, &files, "two packages with app.models");
+    assert_links_alike((&graph, &layout), &files, "two packages with app.models");
+}
+
+/// A syntax error that hides a class silences what is missing in its own
+/// unit only, unless it hides an import too (the hidden class may then
+/// come from anywhere).
+#[test]
+fn hidden_definitions_silence_their_unit_unless_an_import_is_hidden() {
+    let blog = "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import declarative_base, relationship\n\nBase = declarative_base()\n\n\nclass Post(Base):\n    __tablename__ = \"post\"\n    id = Column(Integer, primary_key=True)\n    author = relationship(\"Autor\")\n";
+    let shop = |after_error: &str| {
+        format!("from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\nclass Order(Base):\n    __tablename__ = \"orders\"\n    id = Column(Integer, primary_key=True)\n    note = Column(String(40), nul\n{after_error}\n\nclass Invoice(Base):\n    __tablename__ = \"invoices\"\n    id = Column(Integer, primary_key=True)\n")
+    };
+    for (after_error, blog_reported) in [("", true), ("import blog.extra", false)] {
+        let files = facts_of(&[
+            ("blog/models.py".to_string(), blog.to_string()),
+            ("shop/models.py".to_string(), shop(after_error)),
+        ]);
+        assert!(files[1].2.hides_definitions);
+        let (graph, layout) = link_in_units(&files, None);
+        assert_links_alike((&graph, &layout), &files, after_error);
+        let codes: Vec<&str> = diagnostics(&graph, &files)
+            .iter()
+            .filter(|d| d.location.file == 0)
+            .map(|d| d.code)
+            .collect();
+        assert_eq!(
+            codes.contains(&"SA201"),
+            blog_reported,
+            "{after_error:?}: {codes:?}"
+        );
+    }
 }

@@ -218,7 +218,11 @@ fn errors_hide(root: Node, source: &str) -> Hidden {
                     return hidden;
                 }
             }
-            if in_error || child.has_error() {
+            let whole_import = matches!(
+                child.kind(),
+                "import_statement" | "import_from_statement" | "future_import_statement"
+            ) && !child.has_error();
+            if (in_error || child.has_error()) && !whole_import {
                 pending.push((child, in_error));
             }
         }
@@ -238,12 +242,20 @@ fn is_definition_piece(parent: Node, child: Node, source: &str) -> bool {
     }
 }
 
-/// A child inside an error node that may be (part of) an import: the
-/// `import` or `from` keyword (error recovery may read either as a name),
-/// or an import statement.
+/// A child inside an error node that may be (part of) an import the facts
+/// do not read: the `import` or `from` keyword outside an import statement
+/// (error recovery may read either as a name), or an import statement
+/// with errors of its own.
 fn is_import_piece(child: Node, source: &str) -> bool {
     match child.kind() {
-        "import" | "from" | "import_statement" | "import_from_statement" => true,
+        // A whole statement inside an error is read (queries match there).
+        "import_statement" | "import_from_statement" | "future_import_statement" => {
+            child.has_error()
+        }
+        "import" | "from" => !matches!(
+            child.parent().map(|p| p.kind()),
+            Some("import_statement" | "import_from_statement" | "future_import_statement")
+        ),
         "identifier" => matches!(node_text(child, source), "import" | "from"),
         _ => false,
     }

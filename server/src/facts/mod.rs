@@ -179,55 +179,79 @@ pub fn extract_from_tree(path: &str, source: &str, tree: &Tree) -> FileFacts {
 /// The facts of a file before anything is read from its tree.
 fn empty_facts(path: &str, root: Node, source: &str) -> FileFacts {
     let (module, is_package) = module_name(path);
-    let hidden = errors_hide(root, source);
+    let hides_definitions = errors_hide_definitions(root, source);
     FileFacts {
         path: path.to_string(),
         module,
         is_package,
         has_syntax_errors: root.has_error(),
-        hides_definitions: hidden.definitions,
-        hides_imports: hidden.definitions && hidden.imports,
+        hides_definitions,
+        hides_imports: hides_definitions && errors_hide_an_import(root, source),
         ..FileFacts::default()
     }
-}
-
-/// What error recovery left in pieces.
-#[derive(Default)]
-struct Hidden {
-    definitions: bool,
-    imports: bool,
 }
 
 /// Whether an error node holds the pieces of a class statement (its
 /// `class` keyword outside a class definition) or a `Table(...)` call:
 /// definitions no fact may be read from. Outside error nodes only the
 /// subtrees that contain errors are visited, so a file without any costs
-/// nothing. Once a definition is found, the visit goes on for an import
-/// in pieces (see [`is_import_piece`]), and ends at the first.
-fn errors_hide(root: Node, source: &str) -> Hidden {
-    let mut hidden = Hidden::default();
+/// nothing; the visit ends at the first piece, which follows the error
+/// closely when an open bracket swallows the rest of a file.
+fn errors_hide_definitions(root: Node, source: &str) -> bool {
     let mut pending = vec![(root, false)];
     while let Some((node, in_error)) = pending.pop() {
         let in_error = in_error || node.is_error();
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
-            if in_error {
-                hidden.definitions |= is_definition_piece(node, child, source);
-                hidden.imports |= is_import_piece(child, source);
-                if hidden.definitions && hidden.imports {
-                    return hidden;
-                }
+            if in_error && is_definition_piece(node, child, source) {
+                return true;
             }
-            let whole_import = matches!(
-                child.kind(),
-                "import_statement" | "import_from_statement" | "future_import_statement"
-            ) && !child.has_error();
-            if (in_error || child.has_error()) && !whole_import {
+            if in_error || child.has_error() {
                 pending.push((child, in_error));
             }
         }
     }
-    hidden
+    false
+}
+
+/// Whether an error node holds an import the facts do not read: the
+/// `import` keyword (or the name error recovery may make of it) inside an
+/// error, and not in an import statement read whole (the queries match
+/// statements inside errors). Found from the word's occurrences in the
+/// text, few and near the top, rather than by visiting an error region
+/// that may be the rest of the file.
+fn errors_hide_an_import(root: Node, source: &str) -> bool {
+    let mut from = 0;
+    while let Some(found) = source[from..].find("import") {
+        let start = from + found;
+        from = start + "import".len();
+        let Some(word) = root.descendant_for_byte_range(start, from) else {
+            continue;
+        };
+        let is_word = word.kind() == "import"
+            || (word.kind() == "identifier" && node_text(word, source) == "import");
+        if !is_word {
+            continue;
+        }
+        let mut ancestor = word.parent();
+        while let Some(node) = ancestor {
+            if is_import_statement(node) && !node.has_error() {
+                break;
+            }
+            if node.is_error() {
+                return true;
+            }
+            ancestor = node.parent();
+        }
+    }
+    false
+}
+
+fn is_import_statement(node: Node) -> bool {
+    matches!(
+        node.kind(),
+        "import_statement" | "import_from_statement" | "future_import_statement"
+    )
 }
 
 /// A child inside an error node that begins a definition: the `class`
@@ -238,25 +262,6 @@ fn is_definition_piece(parent: Node, child: Node, source: &str) -> bool {
     match child.kind() {
         "class" => parent.kind() != "class_definition",
         "identifier" => matches!(node_text(child, source), "class" | "Table"),
-        _ => false,
-    }
-}
-
-/// A child inside an error node that may be (part of) an import the facts
-/// do not read: the `import` or `from` keyword outside an import statement
-/// (error recovery may read either as a name), or an import statement
-/// with errors of its own.
-fn is_import_piece(child: Node, source: &str) -> bool {
-    match child.kind() {
-        // A whole statement inside an error is read (queries match there).
-        "import_statement" | "import_from_statement" | "future_import_statement" => {
-            child.has_error()
-        }
-        "import" | "from" => !matches!(
-            child.parent().map(|p| p.kind()),
-            Some("import_statement" | "import_from_statement" | "future_import_statement")
-        ),
-        "identifier" => matches!(node_text(child, source), "import" | "from"),
         _ => false,
     }
 }

@@ -31,11 +31,12 @@ pub fn analyze(
     dialect: Dialect,
     enabled: impl Fn(usize, &str) -> bool,
 ) -> Analysis {
-    analyze_laid_out(files, options, dialect, enabled, None)
+    analyze_with(files, options, dialect, enabled, None, graph::Cores::All)
 }
 
-/// [`analyze`], the unit of file `last` (if any) linked last, so that
-/// the next edit there can relink that unit alone.
+/// [`analyze`] for the language server: the unit of file `last` (if any)
+/// linked last, so that the next edit there can relink that unit alone,
+/// and the units linked on the calling thread (see [`graph::Cores`]).
 pub fn analyze_laid_out(
     files: &[(Arc<FileFacts>, Arc<str>)],
     options: &LinkOptions,
@@ -43,9 +44,27 @@ pub fn analyze_laid_out(
     enabled: impl Fn(usize, &str) -> bool,
     last: Option<usize>,
 ) -> Analysis {
+    analyze_with(
+        files,
+        options,
+        dialect,
+        enabled,
+        last,
+        graph::Cores::Calling,
+    )
+}
+
+fn analyze_with(
+    files: &[(Arc<FileFacts>, Arc<str>)],
+    options: &LinkOptions,
+    dialect: Dialect,
+    enabled: impl Fn(usize, &str) -> bool,
+    last: Option<usize>,
+    cores: graph::Cores,
+) -> Analysis {
     let facts: Vec<Arc<FileFacts>> = files.iter().map(|(f, _)| f.clone()).collect();
     let texts: Vec<&str> = files.iter().map(|(_, t)| t.as_ref()).collect();
-    let (graph, layout) = graph::link_laid_out(facts, options, last);
+    let (graph, layout) = graph::link_laid_out(facts, options, last, cores);
     let findings = find(&graph, &texts, dialect, enabled);
     let diagnostics = unsuppressed(&findings, &texts);
     Analysis {

@@ -25,7 +25,7 @@ pub use build::{render_convention, uses_constraint_name, ConventionInput, LinkOp
 pub use entities::Entities;
 pub use patch::{move_file, patched, OptionEdit, POSITIONAL};
 pub use resolve::Symbol;
-pub use units::{link, link_laid_out, relink_unit, Layout};
+pub use units::{link, link_laid_out, relink_unit, Cores, Layout};
 
 /// Strongly connected components of two or more nodes.
 pub fn cycles_of(node_count: usize, edges: &[(usize, usize)]) -> Vec<Vec<usize>> {

@@ -100,9 +100,21 @@ impl Layout {
     }
 }
 
-/// Links the facts of every file of a workspace.
+/// Links the facts of every file of a workspace, on every core.
 pub fn link(files: Vec<Arc<FileFacts>>, options: &LinkOptions) -> Graph {
-    link_laid_out(files, options, None).0
+    link_laid_out(files, options, None, Cores::All).0
+}
+
+/// Where the units of a link are linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cores {
+    /// On every core.
+    All,
+    /// On the calling thread: what a link allocates stays with the thread
+    /// that later frees it (the allocator keeps a thread's freed pages
+    /// until that thread allocates again). The language server's choice:
+    /// 4 MiB less at its peak in the benchmark's session.
+    Calling,
 }
 
 /// Links a workspace unit by unit, the unit of file `last` (if any) last.
@@ -110,6 +122,7 @@ pub fn link_laid_out(
     files: Vec<Arc<FileFacts>>,
     options: &LinkOptions,
     last: Option<FileId>,
+    cores: Cores,
 ) -> (Graph, Layout) {
     let mut groups = partition(&files);
     if let Some(last) = last {
@@ -123,9 +136,18 @@ pub fn link_laid_out(
         let facts: Vec<Arc<FileFacts>> = group.iter().map(|&f| files[f].clone()).collect();
         link_unit(&facts, Some((&modules, group)), None, options, outside)
     };
+    let link_each = |work: Vec<(usize, Outside)>, groups: &[Vec<FileId>]| match cores {
+        Cores::All => (work.into_par_iter())
+            .map(|(index, outside)| (index, outside, link_group(&groups[index], outside)))
+            .collect::<Vec<_>>(),
+        Cores::Calling => (work.into_iter())
+            .map(|(index, outside)| (index, outside, link_group(&groups[index], outside)))
+            .collect(),
+    };
     let link_all = |groups: &[Vec<FileId>]| -> Vec<(Outside, LinkedUnit)> {
-        (groups.par_iter())
-            .map(|g| (Outside::default(), link_group(g, Outside::default())))
+        let work = (0..groups.len()).map(|i| (i, Outside::default())).collect();
+        (link_each(work, groups).into_iter())
+            .map(|(_, outside, unit)| (outside, unit))
             .collect()
     };
     let mut linked = link_all(&groups);
@@ -146,10 +168,7 @@ pub fn link_laid_out(
         if again.is_empty() {
             break;
         }
-        let relinked: Vec<(usize, Outside, LinkedUnit)> = (again.into_par_iter())
-            .map(|(index, outside)| (index, outside, link_group(&groups[index], outside)))
-            .collect();
-        for (index, outside, unit) in relinked {
+        for (index, outside, unit) in link_each(again, &groups) {
             linked[index] = (outside, unit);
         }
     }

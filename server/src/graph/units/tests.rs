@@ -54,7 +54,13 @@ fn link_together(files: &Files, layout: &Layout) -> Graph {
 
 fn link_in_units(files: &Files, last: Option<FileId>) -> (Graph, Layout) {
     let facts: Vec<Arc<FileFacts>> = files.iter().map(|(_, _, f)| f.clone()).collect();
-    link_laid_out(facts, &LinkOptions::default(), last)
+    // Both ways of linking units, in turn.
+    let cores = if last.is_some_and(|f| f % 2 == 1) {
+        Cores::Calling
+    } else {
+        Cores::All
+    };
+    link_laid_out(facts, &LinkOptions::default(), last, cores)
 }
 
 /// A numbering by sorted keys: the same entities get the same numbers

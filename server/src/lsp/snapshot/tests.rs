@@ -300,7 +300,8 @@ struct BothWays {
 
 /// Edits file `edited` of `files` (the analysis's file `index`), whose text
 /// `base_text` was parsed as `base_tree` and analysed as `base`, and
-/// analyses the new text both ways.
+/// analyses the new text both ways; the other files keep the facts of
+/// `base`, as the server's files do.
 fn analyse_edit(
     files: &[(String, String)],
     config: &Config,
@@ -313,38 +314,7 @@ fn analyse_edit(
     let mut changed = files.to_vec();
     changed[edited].1 = text.clone();
     let parsed_from = Some((base_text.into(), base.files[index].facts.clone()));
-    let (derived, _) = analyze(edited_snapshot(
-        &changed,
-        Some(base.clone()),
-        config,
-        edited,
-        edited_tree,
-        parsed_from,
-    ));
-    let (fresh, _) = analyze(snapshot(&changed, None, config));
-    BothWays {
-        derived,
-        fresh,
-        text,
-        tree,
-    }
-}
-
-/// [`analyse_edit`], the other files keeping the facts of the previous
-/// analysis, as the server's files do.
-fn analyse_edit_keeping_facts(
-    files: &[(String, String)],
-    config: &Config,
-    (edited, index): (usize, usize),
-    base: &Arc<ProjectAnalysis>,
-    (base_text, base_tree): (&str, &tree_sitter::Tree),
-    change: (usize, usize, &str),
-) -> BothWays {
-    let (text, edited_tree, tree) = edit(base_text, base_tree, change);
-    let mut changed = files.to_vec();
-    changed[edited].1 = text.clone();
-    let parsed_from = Some((base_text.into(), base.files[index].facts.clone()));
-    let mut snapshot = edited_snapshot(
+    let mut derived_snapshot = edited_snapshot(
         &changed,
         Some(base.clone()),
         config,
@@ -352,13 +322,13 @@ fn analyse_edit_keeping_facts(
         edited_tree,
         parsed_from,
     );
-    for file in &mut snapshot.files {
+    for file in &mut derived_snapshot.files {
         if file.tree.is_none() {
             file.facts = base.file_of(&file.uri).map(|i| base.files[i].facts.clone());
         }
     }
-    let (derived, _) = analyze(snapshot);
-    let (fresh, _) = analyze(self::snapshot(&changed, None, config));
+    let (derived, _) = analyze(derived_snapshot);
+    let (fresh, _) = analyze(snapshot(&changed, None, config));
     BothWays {
         derived,
         fresh,
@@ -651,7 +621,7 @@ fn relinking_the_edited_unit_equals_analysing_again() {
                 let text = current[edited].1.clone();
                 let tree = syntax::parse(&text);
                 let end = text.len();
-                let both = analyse_edit_keeping_facts(
+                let both = analyse_edit(
                     &current,
                     &config,
                     (edited, index),

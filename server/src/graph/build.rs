@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::cycles::strongly_connected;
 use super::resolve::{Modules, Resolver, Symbol};
+use super::sets::Sets;
 use super::*;
 use crate::facts::{
     self, BackrefFacts, ClassTable, ColumnKind, Construct, ForeignKeyTarget, NamingScheme,
@@ -98,7 +99,8 @@ struct Linker<'a> {
     options: &'a LinkOptions,
     seeds: Vec<ScopeSeed>,
     seed_by_key: HashMap<String, usize>,
-    parent: Vec<usize>,
+    /// Seeds united into one scope.
+    seed_sets: Sets,
     /// Shared: every later phase reads a class's lineage while changing the linker.
     lineages: HashMap<ClassRef, Rc<Lineage>>,
     /// Module-level bindings already decided by `scope_of_symbol`.
@@ -122,18 +124,16 @@ struct Linker<'a> {
     /// Scopes a class may be missing from (a base that did not resolve, a
     /// class whose table is unknown): "not found" is not "missing" there.
     scopes_with_unknown_classes: HashSet<ScopeId>,
-    /// Some class with an unresolved base looks like a model: it may belong
-    /// to any scope. Of the files linked, and of the whole workspace.
+    /// Some class of the files linked has an unresolved base and looks like
+    /// a model: it may belong to any scope (as may one of `outside`'s).
     own_unplaced_models: bool,
-    unplaced_models: bool,
+    /// What the rest of the workspace holds (see [`Outside`]).
     outside: Outside,
     /// Each file's unit, when the files are several (see `link_unit`).
     groups: Option<&'a [usize]>,
-    /// Some file's syntax errors hide a class or a table that may belong
-    /// to any scope (see `LinkedUnit::wide_hidden`): of the files linked,
-    /// and of any.
+    /// Some file linked has syntax errors that hide a class or a table
+    /// that may belong to any scope (see `LinkedUnit::wide_hidden`).
     own_wide_hidden: bool,
-    all_scopes_hidden: bool,
     /// Scopes a class or a table that some file's syntax errors hide may
     /// belong to: those of its unit.
     scopes_with_hidden_definitions: HashSet<ScopeId>,
@@ -202,7 +202,7 @@ pub(super) fn link_unit(
             options,
             seeds: Vec::new(),
             seed_by_key: HashMap::default(),
-            parent: Vec::new(),
+            seed_sets: Sets::default(),
             lineages: HashMap::default(),
             binding_scopes: HashMap::default(),
             graph: Linking::default(),
@@ -216,11 +216,9 @@ pub(super) fn link_unit(
             imperative: HashMap::default(),
             scopes_with_unknown_classes: HashSet::default(),
             own_unplaced_models: false,
-            unplaced_models: outside.unplaced_models,
             outside,
             groups,
             own_wide_hidden: false,
-            all_scopes_hidden: outside.wide_hidden,
             scopes_with_hidden_definitions: HashSet::default(),
         };
         linker.run();
@@ -320,28 +318,18 @@ impl<'a> Linker<'a> {
             closed,
             metadata_calls: Vec::new(),
         });
-        self.parent.push(id);
+        self.seed_sets.push();
         self.seed_by_key.insert(key, id);
         id
     }
 
-    fn find(&mut self, mut id: usize) -> usize {
-        while self.parent[id] != id {
-            self.parent[id] = self.parent[self.parent[id]];
-            id = self.parent[id];
-        }
-        id
-    }
-
     fn union(&mut self, a: usize, b: usize) {
-        let (a, b) = (self.find(a), self.find(b));
-        if a != b {
-            // Keep the ORM scope as the representative over a bare MetaData.
-            if self.seeds[a].kind == ScopeKind::MetaData {
-                self.parent[a] = b;
-            } else {
-                self.parent[b] = a;
-            }
+        let (a, b) = (self.seed_sets.find(a), self.seed_sets.find(b));
+        // Keep the ORM scope as the representative over a bare MetaData.
+        if self.seeds[a].kind == ScopeKind::MetaData {
+            self.seed_sets.join_under(a, b);
+        } else {
+            self.seed_sets.join_under(b, a);
         }
     }
 
@@ -588,7 +576,7 @@ impl<'a> Linker<'a> {
                 Symbol::External(path) if is_sqlmodel(path) => {
                     lineage.sqlmodel = true;
                     lineage.scope =
-                        Some(self.seed("sqlmodel".into(), ScopeKind::SqlModel, None, true));
+                        Some(self.seed(SQLMODEL_SCOPE.into(), ScopeKind::SqlModel, None, true));
                 }
                 Symbol::External(path) if is_ignorable_base(path) => {}
                 Symbol::Unknown if is_builtin_base(&dotted) => {}
@@ -716,7 +704,7 @@ impl<'a> Linker<'a> {
         let mut representative_to_scope: HashMap<usize, ScopeId> = HashMap::default();
         let mut seed_scope = vec![0; self.seeds.len()];
         for (seed, slot) in seed_scope.iter_mut().enumerate() {
-            let root = self.find(seed);
+            let root = self.seed_sets.find(seed);
             let next = self.graph.scopes.len();
             let scope = *representative_to_scope.entry(root).or_insert_with(|| {
                 let s = &self.seeds[root];
@@ -1506,14 +1494,12 @@ impl<'a> Linker<'a> {
                 self.resolver.module(&import.module).is_none()
                     && !facts::imports::is_sqlalchemy_module(&import.module)
                     && import.module != "__future__"
-                    && import.module.split('.').next() != Some("sqlmodel")
             })
         };
         self.own_wide_hidden = hiding.iter().any(|&file| {
             self.files[file].hides_imports || (external_scopes && imports_from_outside(file))
         });
-        self.all_scopes_hidden |= self.own_wide_hidden;
-        if self.all_scopes_hidden {
+        if self.all_scopes_may_hide_definitions() {
             return;
         }
         let group = |file: FileId| self.groups.map_or(0, |groups| groups[file]);
@@ -1529,7 +1515,13 @@ impl<'a> Linker<'a> {
 
     /// A class or a table of the scope may be hidden by a syntax error.
     fn may_hide_definitions(&self, scope: ScopeId) -> bool {
-        self.all_scopes_hidden || self.scopes_with_hidden_definitions.contains(&scope)
+        self.all_scopes_may_hide_definitions()
+            || self.scopes_with_hidden_definitions.contains(&scope)
+    }
+
+    /// A syntax error somewhere hides a class or a table of any scope.
+    fn all_scopes_may_hide_definitions(&self) -> bool {
+        self.outside.wide_hidden || self.own_wide_hidden
     }
 
     /// Every table of the scope has a knowable name: a missing one is missing.
@@ -2138,11 +2130,11 @@ impl<'a> Linker<'a> {
                 class.tablename.is_some() || !class.relationships.is_empty()
             }
         });
-        self.unplaced_models |= self.own_unplaced_models;
     }
 
     fn scope_has_incomplete_classes(&self, scope: ScopeId) -> bool {
-        self.unplaced_models
+        self.outside.unplaced_models
+            || self.own_unplaced_models
             || self.may_hide_definitions(scope)
             || self.scopes_with_unknown_classes.contains(&scope)
     }

@@ -12,6 +12,7 @@ mod entities;
 pub mod json;
 mod patch;
 pub mod resolve;
+mod sets;
 mod units;
 
 use std::sync::Arc;

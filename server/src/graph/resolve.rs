@@ -160,13 +160,7 @@ fn definitions(facts: &FileFacts) -> HashMap<&str, Definitions> {
 
 impl<'a> Resolver<'a> {
     pub fn new(files: &'a [Arc<FileFacts>]) -> Self {
-        let names = files.iter().map(|file| definitions(file)).collect();
-        Self {
-            files,
-            resolved: files.iter().map(|_| RefCell::default()).collect(),
-            names,
-            modules: ModuleSource::Own(Modules::new(files)),
-        }
+        Self::with_modules(files, ModuleSource::Own(Modules::new(files)))
     }
 
     /// A resolver over part of a workspace: `files` are the workspace's
@@ -176,17 +170,18 @@ impl<'a> Resolver<'a> {
         modules: &'a Modules<'a>,
         part: &[FileId],
     ) -> Self {
-        let names = files.iter().map(|file| definitions(file)).collect();
-        let part = part
-            .iter()
-            .enumerate()
+        let part = (part.iter().enumerate())
             .map(|(local, &id)| (id, local))
             .collect();
+        Self::with_modules(files, ModuleSource::Workspace { modules, part })
+    }
+
+    fn with_modules(files: &'a [Arc<FileFacts>], modules: ModuleSource<'a>) -> Self {
         Self {
             files,
             resolved: files.iter().map(|_| RefCell::default()).collect(),
-            names,
-            modules: ModuleSource::Workspace { modules, part },
+            names: files.iter().map(|file| definitions(file)).collect(),
+            modules,
         }
     }
 

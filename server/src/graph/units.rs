@@ -23,6 +23,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::build::{link_unit, LinkedUnit, Linking, Outside, EXTERNAL_SCOPE};
 use super::resolve::Modules;
+use super::sets::Sets;
 use super::*;
 use crate::facts::FileFacts;
 
@@ -276,14 +277,15 @@ pub fn relink_unit(
     let after = sum(&layout.units[edited + 1..]);
     // The entities of the units before the edited one stay as they are;
     // those after it move down by its counts.
+    let from = before.add(removed);
     let mut moved = Linking {
-        scopes: previous.scopes[before.add(removed).scopes..].to_vec(),
-        classes: tail(&previous.classes, before.add(removed).classes),
-        tables: tail(&previous.tables, before.add(removed).tables),
-        foreign_keys: tail(&previous.foreign_keys, before.add(removed).foreign_keys),
-        relationships: tail(&previous.relationships, before.add(removed).relationships),
-        table_cycles: previous.table_cycles[before.add(removed).table_cycles..].to_vec(),
-        row_cycles: previous.row_cycles[before.add(removed).row_cycles..].to_vec(),
+        scopes: previous.scopes[from.scopes..].to_vec(),
+        classes: tail(&previous.classes, from.classes),
+        tables: tail(&previous.tables, from.tables),
+        foreign_keys: tail(&previous.foreign_keys, from.foreign_keys),
+        relationships: tail(&previous.relationships, from.relationships),
+        table_cycles: previous.table_cycles[from.table_cycles..].to_vec(),
+        row_cycles: previous.row_cycles[from.row_cycles..].to_vec(),
     };
     renumber_with(&mut moved, &MovedDown { by: removed });
     let mut relinked = unit.linking;
@@ -695,39 +697,6 @@ fn imported_modules(
             Some(id) => reached(id),
             None => {}
         }
-    }
-}
-
-/// Disjoint sets of indices.
-struct Sets {
-    parent: Vec<usize>,
-}
-
-impl Sets {
-    fn new(len: usize) -> Self {
-        Sets {
-            parent: (0..len).collect(),
-        }
-    }
-
-    fn find(&mut self, mut index: usize) -> usize {
-        while self.parent[index] != index {
-            self.parent[index] = self.parent[self.parent[index]];
-            index = self.parent[index];
-        }
-        index
-    }
-
-    /// Joins two sets, the smaller index's root staying the root; whether
-    /// they were apart.
-    fn union(&mut self, a: usize, b: usize) -> bool {
-        let (a, b) = (self.find(a), self.find(b));
-        if a == b {
-            return false;
-        }
-        let (root, child) = if a < b { (a, b) } else { (b, a) };
-        self.parent[child] = root;
-        true
     }
 }
 

@@ -386,6 +386,15 @@ pub fn analyze(snapshot: Snapshot) -> (ProjectAnalysis, Vec<Parsed>) {
     )
 }
 
+/// The same files as the previous analysis, in the same order, under
+/// settings that analyse alike: what its graph's file ids mean still holds.
+fn same_project(previous: &ProjectAnalysis, config: &Config, files: &[AnalyzedFile]) -> bool {
+    previous.files.len() == files.len()
+        && previous.config.analyses_alike(config)
+        && (previous.files.iter().zip(files))
+            .all(|(old, new)| old.uri == new.uri && old.relative == new.relative)
+}
+
 /// The files whose facts are not those the previous graph was linked
 /// from (a file moved since counts as changed: its graph positions are old).
 fn changed_files(previous: &ProjectAnalysis, files: &[AnalyzedFile]) -> Vec<FileId> {
@@ -404,12 +413,7 @@ fn relink_previous(
     config: &Config,
     files: &[AnalyzedFile],
 ) -> Option<(Graph, Layout)> {
-    if previous.files.len() != files.len() || !previous.config.analyses_alike(config) {
-        return None;
-    }
-    let same_files = (previous.files.iter().zip(files))
-        .all(|(old, new)| old.uri == new.uri && old.relative == new.relative);
-    if !same_files {
+    if !same_project(previous, config, files) {
         return None;
     }
     let changed = changed_files(previous, files);
@@ -432,14 +436,11 @@ fn patch_previous(
     config: &Config,
     files: &[AnalyzedFile],
 ) -> Option<(Graph, OptionEdit)> {
-    if previous.files.len() != files.len() || !previous.config.analyses_alike(config) {
+    if !same_project(previous, config, files) {
         return None;
     }
     let mut edited = None;
     for (file, (old, new)) in previous.files.iter().zip(files).enumerate() {
-        if old.uri != new.uri || old.relative != new.relative {
-            return None;
-        }
         let same_text = Arc::ptr_eq(&old.text, &new.text) || old.text == new.text;
         // A file read again from disk unchanged has equal facts of its own.
         if same_text && (Arc::ptr_eq(&old.facts, &new.facts) || old.facts == new.facts) {
@@ -481,14 +482,11 @@ fn move_previous(
     config: &Config,
     files: &[AnalyzedFile],
 ) -> Option<(Arc<Graph>, GraphMoves, Vec<Diagnostic>)> {
-    if previous.files.len() != files.len() || !previous.config.analyses_alike(config) {
+    if !same_project(previous, config, files) {
         return None;
     }
     let mut changes = Vec::new();
     for (file, (old, new)) in previous.files.iter().zip(files).enumerate() {
-        if old.uri != new.uri || old.relative != new.relative {
-            return None;
-        }
         if Arc::ptr_eq(&old.facts, &new.facts)
             && (Arc::ptr_eq(&old.text, &new.text) || old.text == new.text)
         {
